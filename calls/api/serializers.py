@@ -1,0 +1,183 @@
+"""API shapes. Call input is validated by calls.ingest (fast path); CallInputSerializer only
+documents that input in the OpenAPI schema, and a test keeps the two in step."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from ppc_dashboard.tenancy.api import TenantModelSerializer
+
+from ..models import AdSpend, Call, CallImport, CallStatus, Campaign
+
+
+class CampaignSerializer(TenantModelSerializer):
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "name",
+            "vertical",
+            "qualifying_seconds",
+            "payout",
+            "rpm_floor",
+            "duplicate_window_days",
+            "status",
+            "created_at",
+        ]
+        read_only_fields = ["id", "created_at"]
+        unique_in_tenant = ["name"]
+
+    def validate_name(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return value.strip()
+
+
+class AdSpendSerializer(TenantModelSerializer):
+    class Meta:
+        model = AdSpend
+        fields = ["id", "campaign", "publisher", "day", "amount", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        organization = self.context["view"].organization
+        campaign = attrs.get("campaign", getattr(self.instance, "campaign", None))
+        publisher = attrs.get("publisher", getattr(self.instance, "publisher", None))
+        day = attrs.get("day", getattr(self.instance, "day", None))
+        clash = AdSpend.objects.for_organization(organization).filter(
+            campaign=campaign, publisher=publisher, day=day
+        )
+        if self.instance is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise serializers.ValidationError(
+                {"day": ["Ad spend for this campaign, publisher and day exists; update it."]}
+            )
+        return attrs
+
+
+class CallInputSerializer(serializers.Serializer):
+    """One call record as posted (documentation of the input accepted by calls.ingest)."""
+
+    external_id = serializers.CharField(max_length=128, help_text="Your id for the call.")
+    started_at = serializers.DateTimeField(
+        help_text="ISO 8601 (naive times are in the organization's time zone) or epoch s/ms."
+    )
+    status = serializers.ChoiceField(choices=CallStatus.choices)
+    duration_seconds = serializers.IntegerField(min_value=0, required=False, default=0)
+    campaign_id = serializers.IntegerField(required=False)
+    campaign_name = serializers.CharField(required=False, max_length=200)
+    publisher_id = serializers.IntegerField(required=False)
+    publisher_name = serializers.CharField(required=False, max_length=200)
+    buyer_id = serializers.IntegerField(required=False)
+    buyer_name = serializers.CharField(required=False, max_length=200)
+    tracking_number = serializers.CharField(
+        required=False, help_text="The number dialed; a known one gives campaign and publisher."
+    )
+    caller_number = serializers.CharField(required=False)
+    caller_region = serializers.CharField(required=False, help_text="Caller state or region.")
+    converted = serializers.BooleanField(required=False)
+    converted_at = serializers.DateTimeField(required=False)
+    revenue = serializers.DecimalField(max_digits=14, decimal_places=4, required=False)
+    cost = serializers.DecimalField(
+        max_digits=14, decimal_places=4, required=False, help_text="Publisher payout."
+    )
+    tags = serializers.DictField(required=False)
+
+
+class CallIngestResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+
+
+class CallIngestErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = serializers.DictField(
+        help_text="For a list: item index -> field -> messages. For one call: field -> messages."
+    )
+
+
+class CallSerializer(serializers.ModelSerializer):
+    campaign_name = serializers.CharField(source="campaign.name", default=None, read_only=True)
+    publisher_name = serializers.CharField(source="publisher.name", default=None, read_only=True)
+    buyer_name = serializers.CharField(source="buyer.name", default=None, read_only=True)
+    tracking_number = serializers.CharField(source="dialed_number", read_only=True)
+
+    class Meta:
+        model = Call
+        fields = [
+            "id",
+            "external_id",
+            "campaign",
+            "campaign_name",
+            "publisher",
+            "publisher_name",
+            "buyer",
+            "buyer_name",
+            "tracking_number",
+            "caller_number",
+            "caller_region",
+            "started_at",
+            "duration_seconds",
+            "status",
+            "converted",
+            "converted_at",
+            "revenue",
+            "cost",
+            "source",
+            "tags",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ConversionInputSerializer(serializers.Serializer):
+    converted = serializers.BooleanField(default=True)
+    revenue = serializers.DecimalField(
+        max_digits=14, decimal_places=4, min_value=0, required=False, allow_null=True
+    )
+    converted_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        if not attrs.get("converted", True) and attrs.get("converted_at"):
+            raise serializers.ValidationError(
+                {"converted_at": ["Only a converted call has a conversion time."]}
+            )
+        return attrs
+
+
+class CallImportSerializer(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CallImport
+        fields = [
+            "id",
+            "format",
+            "original_name",
+            "create_missing",
+            "status",
+            "rows_total",
+            "rows_done",
+            "rows_imported",
+            "rows_failed",
+            "progress",
+            "errors",
+            "detail",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_progress(self, obj: CallImport) -> float | None:
+        if not obj.rows_total:
+            return None
+        return round(obj.rows_done / obj.rows_total, 4)
+
+
+class CallImportInputSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    format = serializers.CharField()
+    create_missing = serializers.BooleanField(default=False)

@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, parsers, status
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from ppc_dashboard.tenancy.api import TenantGenericViewSet, TenantModelViewSet
+
+from ..filters import CallFilter
+from ..importers import PRESETS
+from ..ingest import ConversionUpdate, call_conversion_record, call_ingest_batch
+from ..models import AdSpend, Call, CallImport, Campaign
+from ..services import call_import_start
+from .serializers import (
+    AdSpendSerializer,
+    CallImportInputSerializer,
+    CallImportSerializer,
+    CallIngestErrorSerializer,
+    CallIngestResultSerializer,
+    CallInputSerializer,
+    CallSerializer,
+    CampaignSerializer,
+    ConversionInputSerializer,
+)
+
+
+class CampaignViewSet(TenantModelViewSet):
+    """Campaigns with their qualifying threshold, payout and RPM floor."""
+
+    queryset = Campaign.objects.all()
+    serializer_class = CampaignSerializer
+    filterset_fields = ["name", "vertical", "status"]
+
+
+class AdSpendViewSet(TenantModelViewSet):
+    """Ad spend per campaign (and optionally publisher) per day."""
+
+    queryset = AdSpend.objects.all()
+    serializer_class = AdSpendSerializer
+    filterset_fields = ["campaign", "publisher", "day"]
+
+
+class CallCursorPagination(CursorPagination):
+    ordering = ("-started_at", "-id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+CREATE_MISSING_PARAM = OpenApiParameter(
+    "create_missing", bool, description="Create campaigns, publishers and buyers named but unknown."
+)
+
+
+class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGenericViewSet):
+    """Call records: post one or a batch, list, read, and record a late conversion."""
+
+    queryset = Call.objects.all()
+    serializer_class = CallSerializer
+    filterset_class = CallFilter
+    pagination_class = CallCursorPagination
+    lookup_field = "external_id"
+    lookup_value_regex = r"[^/]+"
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("campaign", "publisher", "buyer")
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        request.tenant_tz = self.organization.tzinfo
+
+    @extend_schema(
+        request=CallInputSerializer(many=True),
+        parameters=[CREATE_MISSING_PARAM],
+        responses={
+            201: CallIngestResultSerializer,
+            400: CallIngestErrorSerializer,
+            413: OpenApiResponse(description="Body too large"),
+        },
+        description=(
+            "Post one call (an object) or up to 5,000 (a list). Idempotent by external_id: a "
+            "re-post updates the call. A list is atomic: one invalid item rejects it with "
+            "errors keyed by item index and field."
+        ),
+    )
+    def create(self, request, *args, **kwargs):
+        payload = request.data
+        single = isinstance(payload, dict)
+        items = [payload] if single else payload
+        if not isinstance(items, list):
+            return Response(
+                {"detail": "Send a call object or a list of call objects.", "errors": {}},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if len(items) > settings.CALLS_BATCH_MAX_ITEMS:
+            return Response(
+                {
+                    "detail": f"A batch holds at most {settings.CALLS_BATCH_MAX_ITEMS} calls; "
+                    f"this one has {len(items)}.",
+                    "errors": {},
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        create_missing = request.query_params.get("create_missing", "").lower() in {
+            "1",
+            "true",
+            "yes",
+        }
+        result = call_ingest_batch(
+            organization=self.organization, items=items, create_missing=create_missing
+        )
+        if not result.ok:
+            errors = result.errors[0] if single else {str(i): e for i, e in result.errors.items()}
+            detail = (
+                "The call is invalid; nothing was written."
+                if single
+                else f"{len(result.errors)} of {len(items)} calls are invalid; nothing was written."
+            )
+            return Response({"detail": detail, "errors": errors}, status=400)
+        return Response(
+            {"created": result.created, "updated": result.updated}, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        request=ConversionInputSerializer,
+        responses={200: CallSerializer, 400: CallIngestErrorSerializer},
+        description="Record the conversion of a call that was posted earlier.",
+    )
+    @action(detail=True, methods=["post"], url_path="conversion")
+    def conversion(self, request, external_id: str | None = None):
+        serializer = ConversionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        call = call_conversion_record(
+            organization=self.organization,
+            external_id=external_id or "",
+            update=ConversionUpdate(**serializer.validated_data),
+        )
+        if call is None:
+            return Response({"detail": "No call with this external_id."}, status=404)
+        call = get_object_or_404(self.get_queryset(), pk=call.pk)
+        return Response(CallSerializer(call).data)
+
+
+class CallImportViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGenericViewSet
+):
+    """CSV imports: upload an export from another platform and follow its progress."""
+
+    queryset = CallImport.objects.all()
+    serializer_class = CallImportSerializer
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": CallImportInputSerializer},
+        responses={201: CallImportSerializer, 202: CallImportSerializer},
+        description=(
+            "Upload a CSV export. `format` is one of: " + ", ".join(sorted(PRESETS)) + ". "
+            "Small files are imported before the response (201); larger ones run in the "
+            "background (202): poll the import for rows_done / rows_total and the row errors."
+        ),
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = CallImportInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if serializer.validated_data["format"] not in PRESETS:
+            return Response(
+                {"format": [f"Unknown format; use one of {', '.join(sorted(PRESETS))}."]},
+                status=400,
+            )
+        upload = serializer.validated_data["file"]
+        call_import = call_import_start(
+            organization=self.organization,
+            upload=upload,
+            import_format=serializer.validated_data["format"],
+            create_missing=serializer.validated_data["create_missing"],
+            created_by=request.user if getattr(request.user, "pk", None) else None,
+        )
+        call_import.refresh_from_db()
+        finished = call_import.status in {"done", "failed"}
+        return Response(
+            CallImportSerializer(call_import).data,
+            status=status.HTTP_201_CREATED if finished else status.HTTP_202_ACCEPTED,
+        )

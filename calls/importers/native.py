@@ -1,0 +1,30 @@
+"""`native`: our own columns, the same names as the REST API's call fields.
+
+Columns: external_id, started_at, status (answered / missed / no_buyer / abandoned / failed),
+duration_seconds, campaign_name (or campaign_id), publisher_name (or publisher_id), buyer_name
+(or buyer_id), tracking_number, caller_number, caller_region, converted, converted_at, revenue,
+cost, and any number of `tag:<name>` columns. Status values are ours, so there is no mapping.
+"""
+
+from __future__ import annotations
+
+from ..ingest import CALL_INPUT_FIELDS
+from ..models import CallSource
+from .base import Item, Preset, Row, cell, tags_from_columns
+
+
+class NativePreset(Preset):
+    name = "native"
+    source = CallSource.NATIVE
+    required_columns = ("external_id", "started_at", "status")
+
+    def to_item(self, row: Row) -> Item:
+        item: Item = {
+            name: cell(row, name)
+            for name in CALL_INPUT_FIELDS
+            if name != "tags" and cell(row, name)
+        }
+        tags = tags_from_columns(row, "tag:")
+        if tags:
+            item["tags"] = tags
+        return item

@@ -1,0 +1,540 @@
+"""The one way call records get in: validate items, resolve names, upsert by external id.
+
+The REST API (one call or a batch), CSV imports and the Twilio webhook all end here, so the
+rules (what a valid call is, how names resolve, idempotency) live in one place. Validation is
+plain Python rather than DRF serializers: a batch of 5,000 calls validates in milliseconds, and
+errors keep the DRF shape `{field: [message, ...]}` per item.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ppc_dashboard.tenancy.models import Organization
+from publishers.models import Publisher
+from routing.models import Buyer, TrackingNumber
+from routing.phone_numbers import PhoneNumberError, caller_to_e164, phone_to_e164
+
+from .models import Call, CallSource, CallStatus, Campaign
+from .parsing import parse_bool, parse_datetime, parse_money, parse_seconds
+
+FieldErrors = dict[str, list[str]]
+
+# Every field a call item may carry; anything else is refused, so typos do not vanish silently.
+CALL_INPUT_FIELDS = frozenset(
+    {
+        "external_id",
+        "campaign_id",
+        "campaign_name",
+        "publisher_id",
+        "publisher_name",
+        "buyer_id",
+        "buyer_name",
+        "tracking_number",
+        "caller_number",
+        "caller_region",
+        "started_at",
+        "duration_seconds",
+        "status",
+        "converted",
+        "converted_at",
+        "revenue",
+        "cost",
+        "tags",
+    }
+)
+# Written on every upsert. Conversion fields are kept from the stored call when an item omits
+# them, so a platform re-sending a call does not wipe a conversion posted later.
+CONVERSION_FIELDS = ("converted", "converted_at", "revenue")
+UPSERT_FIELDS = [
+    "campaign",
+    "publisher",
+    "buyer",
+    "tracking_number",
+    "dialed_number",
+    "caller_number",
+    "caller_region",
+    "started_at",
+    "duration_seconds",
+    "status",
+    "converted",
+    "converted_at",
+    "revenue",
+    "cost",
+    "source",
+    "tags",
+    "updated_at",
+]
+MAX_TAGS = 50
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """A validated call item; names are still names until `resolve_references`."""
+
+    external_id: str
+    started_at: dt.datetime
+    status: str
+    duration_seconds: int = 0
+    campaign_id: int | None = None
+    campaign_name: str = ""
+    publisher_id: int | None = None
+    publisher_name: str = ""
+    buyer_id: int | None = None
+    buyer_name: str = ""
+    tracking_number: str = ""
+    caller_number: str = ""
+    caller_region: str = ""
+    converted: bool = False
+    converted_at: dt.datetime | None = None
+    revenue: Decimal = Decimal("0")
+    cost: Decimal = Decimal("0")
+    tags: dict[str, Any] = field(default_factory=dict)
+    # Which of CONVERSION_FIELDS the item actually carried.
+    given_conversion_fields: frozenset[str] = frozenset()
+
+
+@dataclass
+class IngestResult:
+    created: int = 0
+    updated: int = 0
+    # item index -> field errors; empty when everything was written.
+    errors: dict[int, FieldErrors] = field(default_factory=dict)
+    written_indexes: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _text(value: object, name: str, errors: FieldErrors, max_length: int) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool | dict | list):
+        errors.setdefault(name, []).append("Must be a string.")
+        return ""
+    text = str(value).strip()
+    if len(text) > max_length:
+        errors.setdefault(name, []).append(f"At most {max_length} characters.")
+    return text
+
+
+def _positive_id(value: object, name: str, errors: FieldErrors) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        errors.setdefault(name, []).append("Must be an integer id.")
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        errors.setdefault(name, []).append("Must be an integer id.")
+        return None
+    if number <= 0 or number >= 2**63:
+        errors.setdefault(name, []).append("Must be a positive integer id.")
+        return None
+    return number
+
+
+def validate_call_item(
+    item: object, organization_tz: dt.tzinfo
+) -> tuple[CallRecord | None, FieldErrors]:
+    """Check one call item (a JSON object or a mapped CSV row). No database access."""
+    if not isinstance(item, Mapping):
+        return None, {"non_field_errors": ["Each call must be a JSON object."]}
+    errors: FieldErrors = {}
+    unknown = sorted(str(key) for key in item if key not in CALL_INPUT_FIELDS)
+    for key in unknown:
+        errors[key] = ["Unknown field."]
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    external_id = _text(item.get("external_id"), "external_id", errors, 128)
+    if not external_id and "external_id" not in errors:
+        add("external_id", "This field is required.")
+
+    started_at = None
+    if item.get("started_at") in (None, ""):
+        add("started_at", "This field is required.")
+    else:
+        try:
+            started_at = parse_datetime(item["started_at"], organization_tz)
+        except ValueError as exc:
+            add("started_at", str(exc))
+
+    status = item.get("status")
+    if status in (None, ""):
+        add("status", "This field is required.")
+    elif status not in CallStatus.values:
+        add("status", f"'{status}' is not one of {', '.join(CallStatus.values)}.")
+
+    record_values: dict[str, Any] = {}
+    try:
+        record_values["duration_seconds"] = parse_seconds(item.get("duration_seconds"))
+    except ValueError as exc:
+        add("duration_seconds", str(exc))
+    for name in ("revenue", "cost"):
+        try:
+            record_values[name] = parse_money(item.get(name))
+        except ValueError as exc:
+            add(name, str(exc))
+    try:
+        record_values["converted"] = parse_bool(item.get("converted", False))
+    except ValueError as exc:
+        add("converted", str(exc))
+    if item.get("converted_at") not in (None, ""):
+        try:
+            record_values["converted_at"] = parse_datetime(item["converted_at"], organization_tz)
+        except ValueError as exc:
+            add("converted_at", str(exc))
+        if record_values.get("converted") is False and "converted" in item:
+            add("converted_at", "Only a converted call has a conversion time.")
+        else:
+            record_values["converted"] = True
+
+    for name in ("campaign_id", "publisher_id", "buyer_id"):
+        record_values[name] = _positive_id(item.get(name), name, errors)
+    for name in ("campaign_name", "publisher_name", "buyer_name"):
+        record_values[name] = _text(item.get(name), name, errors, 200)
+    record_values["caller_region"] = _text(item.get("caller_region"), "caller_region", errors, 64)
+
+    tracking = _text(item.get("tracking_number"), "tracking_number", errors, 32)
+    if tracking:
+        try:
+            record_values["tracking_number"] = phone_to_e164(tracking)
+        except PhoneNumberError as exc:
+            add("tracking_number", str(exc))
+    caller = item.get("caller_number")
+    if caller not in (None, ""):
+        try:
+            record_values["caller_number"] = caller_to_e164(str(caller))
+        except PhoneNumberError as exc:
+            add("caller_number", str(exc))
+
+    tags = item.get("tags")
+    if tags not in (None, ""):
+        if not isinstance(tags, Mapping):
+            add("tags", "Must be an object of name -> value.")
+        elif len(tags) > MAX_TAGS:
+            add("tags", f"At most {MAX_TAGS} tags.")
+        elif any(isinstance(v, dict | list) for v in tags.values()):
+            add("tags", "Tag values must be strings, numbers or booleans.")
+        else:
+            record_values["tags"] = {str(k)[:100]: v for k, v in tags.items()}
+
+    if errors:
+        return None, errors
+    given = frozenset(name for name in CONVERSION_FIELDS if item.get(name) not in (None, ""))
+    if "converted_at" in given:
+        given |= {"converted"}
+    return (
+        CallRecord(
+            external_id=external_id,
+            started_at=started_at,  # type: ignore[arg-type]
+            status=str(status),
+            given_conversion_fields=given,
+            **record_values,
+        ),
+        {},
+    )
+
+
+def validate_call_items(
+    items: Sequence[object], organization_tz: dt.tzinfo
+) -> tuple[list[CallRecord | None], dict[int, FieldErrors]]:
+    records: list[CallRecord | None] = []
+    errors: dict[int, FieldErrors] = {}
+    for index, item in enumerate(items):
+        record, item_errors = validate_call_item(item, organization_tz)
+        records.append(record)
+        if item_errors:
+            errors[index] = item_errors
+    return records, errors
+
+
+@dataclass
+class _References:
+    campaigns_by_id: dict[int, Campaign]
+    campaigns_by_name: dict[str, Campaign]
+    publishers_by_id: dict[int, Publisher]
+    publishers_by_name: dict[str, Publisher]
+    buyers_by_id: dict[int, Buyer]
+    buyers_by_name: dict[str, Buyer]
+    tracking_by_number: dict[str, TrackingNumber]
+
+
+def _names_to_objects(
+    model: type, organization: Organization, names: set[str], create_missing: bool
+) -> dict[str, Any]:
+    scoped = model.objects.for_organization(organization)
+    found = {obj.name: obj for obj in scoped.filter(name__in=names)} if names else {}
+    missing = names - found.keys()
+    if missing and create_missing:
+        # ignore_conflicts + re-read: a concurrent batch creating the same name is harmless.
+        model.objects.bulk_create(
+            [model(organization=organization, name=name) for name in sorted(missing)],
+            ignore_conflicts=True,
+        )
+        found.update({obj.name: obj for obj in scoped.filter(name__in=missing)})
+    return found
+
+
+def _load_references(
+    organization: Organization, records: Iterable[CallRecord], create_missing: bool
+) -> _References:
+    ids: dict[str, set[int]] = {"campaign": set(), "publisher": set(), "buyer": set()}
+    names: dict[str, set[str]] = {"campaign": set(), "publisher": set(), "buyer": set()}
+    numbers: set[str] = set()
+    for record in records:
+        for kind in ("campaign", "publisher", "buyer"):
+            if getattr(record, f"{kind}_id"):
+                ids[kind].add(getattr(record, f"{kind}_id"))
+            elif getattr(record, f"{kind}_name"):
+                names[kind].add(getattr(record, f"{kind}_name"))
+        if record.tracking_number:
+            numbers.add(record.tracking_number)
+
+    def by_id(model: type, kind: str) -> dict[int, Any]:
+        if not ids[kind]:
+            return {}
+        rows = model.objects.for_organization(organization).filter(id__in=ids[kind])
+        return {obj.id: obj for obj in rows}
+
+    tracking = (
+        {
+            t.number: t
+            for t in TrackingNumber.objects.for_organization(organization).filter(
+                number__in=numbers
+            )
+        }
+        if numbers
+        else {}
+    )
+    return _References(
+        campaigns_by_id=by_id(Campaign, "campaign"),
+        campaigns_by_name=_names_to_objects(
+            Campaign, organization, names["campaign"], create_missing
+        ),
+        publishers_by_id=by_id(Publisher, "publisher"),
+        publishers_by_name=_names_to_objects(
+            Publisher, organization, names["publisher"], create_missing
+        ),
+        buyers_by_id=by_id(Buyer, "buyer"),
+        buyers_by_name=_names_to_objects(Buyer, organization, names["buyer"], create_missing),
+        tracking_by_number=tracking,
+    )
+
+
+def _resolve(
+    record: CallRecord, refs: _References, require_campaign: bool
+) -> tuple[dict[str, Any], FieldErrors]:
+    """Foreign keys for one record, or field errors naming what could not be found."""
+    errors: FieldErrors = {}
+    tracking = refs.tracking_by_number.get(record.tracking_number)
+    resolved: dict[str, Any] = {"tracking_number": tracking}
+    for kind, by_id, by_name in (
+        ("campaign", refs.campaigns_by_id, refs.campaigns_by_name),
+        ("publisher", refs.publishers_by_id, refs.publishers_by_name),
+        ("buyer", refs.buyers_by_id, refs.buyers_by_name),
+    ):
+        object_id = getattr(record, f"{kind}_id")
+        name = getattr(record, f"{kind}_name")
+        if object_id:
+            obj = by_id.get(object_id)
+            if obj is None:
+                errors[f"{kind}_id"] = [f"No {kind} with id {object_id}."]
+        elif name:
+            obj = by_name.get(name)
+            if obj is None:
+                errors[f"{kind}_name"] = [
+                    f"Unknown {kind} '{name}'. Create it first, or pass create_missing=true."
+                ]
+        elif tracking is not None and kind != "buyer":
+            obj = getattr(tracking, kind)
+        else:
+            obj = None
+        resolved[kind] = obj
+    if (
+        require_campaign
+        and resolved["campaign"] is None
+        and "campaign_id" not in errors
+        and ("campaign_name" not in errors)
+    ):
+        where = (
+            f"tracking number {record.tracking_number} is not set up"
+            if record.tracking_number
+            else "no campaign_id, campaign_name or tracking_number was given"
+        )
+        errors["campaign"] = [f"The call's campaign is unknown: {where}."]
+    return resolved, errors
+
+
+def _write_calls(
+    organization: Organization,
+    rows: dict[str, tuple[int, CallRecord, dict[str, Any]]],
+    source: str,
+) -> dict[str, tuple[bool, dt.datetime | None, Decimal]]:
+    """Upsert the rows; returns the conversion state of those that existed before."""
+    existing = {
+        ext_id: (converted, converted_at, revenue)
+        for ext_id, converted, converted_at, revenue in Call.objects.for_organization(organization)
+        .filter(external_id__in=list(rows))
+        .values_list("external_id", "converted", "converted_at", "revenue")
+    }
+    now = timezone.now()
+    calls = []
+    for external_id, (_index, record, resolved) in rows.items():
+        converted, converted_at, revenue = record.converted, record.converted_at, record.revenue
+        stored = existing.get(external_id)
+        if stored is not None:
+            if "converted" not in record.given_conversion_fields:
+                converted, converted_at = stored[0], stored[1]
+            if "revenue" not in record.given_conversion_fields:
+                revenue = stored[2]
+        calls.append(
+            Call(
+                organization=organization,
+                external_id=external_id,
+                campaign=resolved["campaign"],
+                publisher=resolved["publisher"],
+                buyer=resolved["buyer"],
+                tracking_number=resolved["tracking_number"],
+                dialed_number=record.tracking_number,
+                caller_number=record.caller_number,
+                caller_region=record.caller_region,
+                started_at=record.started_at,
+                duration_seconds=record.duration_seconds,
+                status=record.status,
+                converted=converted,
+                converted_at=converted_at if converted else None,
+                revenue=revenue,
+                cost=record.cost,
+                source=source,
+                tags=record.tags,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    Call.objects.bulk_create(
+        calls,
+        update_conflicts=True,
+        unique_fields=["organization", "external_id"],
+        update_fields=UPSERT_FIELDS,
+        batch_size=1000,
+    )
+    return existing
+
+
+def call_records_upsert(
+    *,
+    organization: Organization,
+    records: Sequence[CallRecord | None],
+    source: str = CallSource.API,
+    create_missing: bool = False,
+    require_campaign: bool = True,
+    atomic: bool = True,
+) -> IngestResult:
+    """Write validated records, idempotently by (organization, external_id).
+
+    `records[i] is None` marks an item that failed validation (it is skipped). With `atomic`,
+    any reference error rejects the whole batch and nothing is written; without it the good
+    records are written and the bad ones reported by index.
+    """
+    result = IngestResult()
+    present = [(i, r) for i, r in enumerate(records) if r is not None]
+    with transaction.atomic():
+        refs = _load_references(organization, (r for _, r in present), create_missing)
+        rows: dict[str, tuple[int, CallRecord, dict[str, Any]]] = {}
+        for index, record in present:
+            resolved, errors = _resolve(record, refs, require_campaign)
+            if errors:
+                result.errors[index] = errors
+                continue
+            # The same call twice in one batch: the later item wins, as a later post would.
+            rows[record.external_id] = (index, record, resolved)
+        if (atomic and result.errors) or not rows:
+            # Nothing is written, not even the names create_missing made for this batch.
+            transaction.set_rollback(True)
+            return result
+        existing = _write_calls(organization, rows, source)
+    result.updated = len(existing)
+    result.created = len(rows) - len(existing)
+    result.written_indexes = sorted(index for index, _, _ in rows.values())
+    return result
+
+
+def call_ingest_batch(
+    *,
+    organization: Organization,
+    items: Sequence[object],
+    create_missing: bool = False,
+    source: str = CallSource.API,
+) -> IngestResult:
+    """Validate and write a batch atomically: one bad item and nothing is written."""
+    records, errors = validate_call_items(items, organization.tzinfo)
+    if errors:
+        # References are still checked, so one response lists every problem in the batch.
+        reference_errors = _reference_errors_only(organization, records)
+        for index, item_errors in reference_errors.items():
+            errors.setdefault(index, {}).update(item_errors)
+        return IngestResult(errors=dict(sorted(errors.items())))
+    return call_records_upsert(
+        organization=organization,
+        records=records,
+        source=source,
+        create_missing=create_missing,
+        atomic=True,
+    )
+
+
+def _reference_errors_only(
+    organization: Organization, records: Sequence[CallRecord | None]
+) -> dict[int, FieldErrors]:
+    refs = _load_references(organization, (r for r in records if r), create_missing=False)
+    errors: dict[int, FieldErrors] = {}
+    for index, record in enumerate(records):
+        if record is None:
+            continue
+        _, item_errors = _resolve(record, refs, require_campaign=True)
+        if item_errors:
+            errors[index] = item_errors
+    return errors
+
+
+@dataclass
+class ConversionUpdate:
+    converted: bool = True
+    revenue: Decimal | None = None
+    converted_at: dt.datetime | None = None
+
+
+def call_conversion_record(
+    *, organization: Organization, external_id: str, update: ConversionUpdate
+) -> Call | None:
+    """Record (or undo) the conversion of a call that arrived earlier. None: no such call."""
+    with transaction.atomic():
+        call = (
+            Call.objects.for_organization(organization)
+            .select_for_update()
+            .filter(external_id=external_id)
+            .first()
+        )
+        if call is None:
+            return None
+        call.converted = update.converted
+        if update.converted:
+            call.converted_at = update.converted_at or call.converted_at or timezone.now()
+        else:
+            call.converted_at = None
+        if update.revenue is not None:
+            call.revenue = update.revenue
+        call.save(update_fields=["converted", "converted_at", "revenue", "updated_at"])
+    return call

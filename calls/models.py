@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from ppc_dashboard.tenancy.models import TenantModel
+
+MONEY = {"max_digits": 14, "decimal_places": 4}
+
+
+class Vertical(models.TextChoices):
+    INSURANCE = "insurance", "Insurance"
+    LEGAL = "legal", "Legal"
+    HOME_SERVICES = "home_services", "Home services"
+    OTHER = "other", "Other"
+
+
+class CampaignStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    ARCHIVED = "archived", "Archived"
+
+
+class Campaign(TenantModel):
+    name = models.CharField(max_length=200)
+    vertical = models.CharField(max_length=20, choices=Vertical.choices, default=Vertical.OTHER)
+    # KPIS.md: an answered call at least this long is "qualified" (buyers pay for these).
+    qualifying_seconds = models.PositiveIntegerField(default=90)
+    payout = models.DecimalField(
+        **MONEY,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Publisher payout per qualified call.",
+    )
+    rpm_floor = models.DecimalField(
+        **MONEY,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Revenue per minute under which the campaign is a cut candidate.",
+    )
+    duplicate_window_days = models.PositiveIntegerField(default=30)
+    status = models.CharField(
+        max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="campaign_org_name_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CallStatus(models.TextChoices):
+    """The five outcomes of KPIS.md; every status but `answered` counts as missed."""
+
+    ANSWERED = "answered", "Answered"
+    MISSED = "missed", "Missed"
+    NO_BUYER = "no_buyer", "No buyer"
+    ABANDONED = "abandoned", "Abandoned"
+    FAILED = "failed", "Failed"
+
+
+class CallSource(models.TextChoices):
+    API = "api", "REST API"
+    NATIVE = "native", "CSV (native)"
+    RINGBA = "ringba", "CSV (Ringba)"
+    RETREAVER = "retreaver", "CSV (Retreaver)"
+    INVOCA = "invoca", "CSV (Invoca)"
+    CALLRAIL = "callrail", "CSV (CallRail)"
+    TWILIO = "twilio", "CSV (Twilio)"
+    ASTERISK = "asterisk", "CSV (Asterisk CDR)"
+    TWILIO_WEBHOOK = "twilio_webhook", "Twilio status callback"
+    DEMO = "demo", "Demo data"
+
+
+class Call(TenantModel):
+    external_id = models.CharField(max_length=128)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="calls"
+    )
+    publisher = models.ForeignKey(
+        "publishers.Publisher",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="calls",
+    )
+    buyer = models.ForeignKey(
+        "routing.Buyer", null=True, blank=True, on_delete=models.PROTECT, related_name="calls"
+    )
+    tracking_number = models.ForeignKey(
+        "routing.TrackingNumber",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
+    )
+    # The number the caller dialed, kept even when it matches no tracking number.
+    dialed_number = models.CharField(max_length=20, blank=True, default="")
+    caller_number = models.CharField(max_length=20, blank=True, default="")
+    caller_region = models.CharField(max_length=64, blank=True, default="")
+    started_at = models.DateTimeField()
+    duration_seconds = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=CallStatus.choices)
+    converted = models.BooleanField(default=False)
+    converted_at = models.DateTimeField(null=True, blank=True)
+    revenue = models.DecimalField(**MONEY, default=Decimal("0"))
+    cost = models.DecimalField(**MONEY, default=Decimal("0"))
+    source = models.CharField(max_length=16, choices=CallSource.choices, default=CallSource.API)
+    tags = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"], name="call_org_external_id_uniq"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=CallStatus.values), name="call_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(converted=True) | Q(converted_at__isnull=True),
+                name="call_converted_at_only_when_converted",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "started_at"], name="call_org_started"),
+            models.Index(
+                fields=["organization", "campaign", "started_at"], name="call_org_campaign_started"
+            ),
+            models.Index(
+                fields=["organization", "publisher", "started_at"],
+                name="call_org_publisher_started",
+            ),
+            models.Index(
+                fields=["organization", "caller_number", "started_at"],
+                name="call_org_caller_started",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+    @property
+    def is_answered(self) -> bool:
+        return self.status == CallStatus.ANSWERED
+
+
+class AdSpend(TenantModel):
+    """Media spend outside per-call payouts (KPIS.md `spend` adds it to call costs)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="ad_spend")
+    publisher = models.ForeignKey(
+        "publishers.Publisher",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ad_spend",
+    )
+    day = models.DateField(help_text="The day in the organization's time zone.")
+    amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0"))])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "campaign", "publisher", "day"],
+                condition=Q(publisher__isnull=False),
+                name="adspend_org_campaign_publisher_day_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "campaign", "day"],
+                condition=Q(publisher__isnull=True),
+                name="adspend_org_campaign_day_uniq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.amount}"
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+def import_upload_path(instance: CallImport, filename: str) -> str:
+    return f"imports/{instance.organization_id}/{filename}"
+
+
+class CallImport(TenantModel):
+    """One CSV file being imported: its progress and its per-row error report."""
+
+    format = models.CharField(max_length=16)
+    file = models.FileField(upload_to=import_upload_path)
+    original_name = models.CharField(max_length=255, blank=True)
+    create_missing = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_imported = models.PositiveIntegerField(default=0)
+    rows_failed = models.PositiveIntegerField(default=0)
+    # At most ERROR_REPORT_LIMIT entries of {"row", "column", "error"}; rows_failed counts all.
+    errors = models.JSONField(default=list, blank=True)
+    detail = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    ERROR_REPORT_LIMIT = 1000
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.status})"

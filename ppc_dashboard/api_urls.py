@@ -1,0 +1,26 @@
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from calls.api.views import AdSpendViewSet, CallImportViewSet, CallViewSet, CampaignViewSet
+from publishers.api import PublisherViewSet
+from routing.api import BuyerViewSet, TrackingNumberViewSet
+
+
+class OptionalSlashRouter(DefaultRouter):
+    """Paths work with and without the trailing slash (integrators post to `.../conversion`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+router = OptionalSlashRouter()
+router.register("calls", CallViewSet, basename="call")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("publishers", PublisherViewSet, basename="publisher")
+router.register("buyers", BuyerViewSet, basename="buyer")
+router.register("tracking-numbers", TrackingNumberViewSet, basename="trackingnumber")
+router.register("ad-spend", AdSpendViewSet, basename="adspend")
+router.register("imports", CallImportViewSet, basename="callimport")
+
+urlpatterns = [path("", include(router.urls))]

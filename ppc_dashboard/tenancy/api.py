@@ -1,0 +1,95 @@
+"""DRF building blocks that scope every queryset and related field to the request's tenant.
+
+Subclasses say which model they serve (`queryset = Model.objects.all()`) and may narrow it in
+`scope_queryset`; they may not override `get_queryset`, so no view can forget the tenant filter.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import NotAuthenticated
+
+from .models import Organization
+from .selectors import TenantContext, tenant_context_for_request
+
+
+def request_tenant(request) -> TenantContext:
+    context = tenant_context_for_request(request)
+    if context is None:
+        raise NotAuthenticated()
+    return context
+
+
+class TenantScopedMixin:
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__name__} overrides get_queryset; narrow the tenant's rows in "
+                "scope_queryset instead, so the tenant filter cannot be lost."
+            )
+
+    @property
+    def organization(self) -> Organization:
+        return request_tenant(self.request).organization
+
+    def get_queryset(self) -> QuerySet:
+        queryset = self.queryset.model.objects.for_organization(self.organization)
+        return self.scope_queryset(queryset)
+
+    def scope_queryset(self, queryset: QuerySet) -> QuerySet:
+        return queryset
+
+    def perform_create(self, serializer) -> None:
+        serializer.save(organization=self.organization)
+
+
+class TenantModelViewSet(TenantScopedMixin, viewsets.ModelViewSet):
+    pass
+
+
+class TenantReadOnlyViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
+    pass
+
+
+class TenantGenericViewSet(TenantScopedMixin, viewsets.GenericViewSet):
+    pass
+
+
+class TenantRelatedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key chosen by id among the request tenant's own rows only.
+
+    Another tenant's id is reported exactly like a missing one.
+    """
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        model = self.queryset.model if self.queryset is not None else None
+        if request is None or model is None:
+            return model.objects.none() if model else None
+        return model.objects.for_organization(request_tenant(request).organization)
+
+
+class TenantModelSerializer(serializers.ModelSerializer):
+    """Validates uniqueness within the tenant (the organization is set by the view)."""
+
+    serializer_related_field = TenantRelatedField
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        request = self.context.get("request")
+        model = self.Meta.model
+        if request is not None:
+            organization = request_tenant(request).organization
+            for field in getattr(self.Meta, "unique_in_tenant", ()):
+                if field not in attrs or attrs[field] in (None, ""):
+                    continue
+                clash = model.objects.for_organization(organization).filter(**{field: attrs[field]})
+                if self.instance is not None:
+                    clash = clash.exclude(pk=self.instance.pk)
+                if clash.exists():
+                    raise serializers.ValidationError(
+                        {field: [f"A {model._meta.verbose_name} with this {field} exists."]}
+                    )
+        return attrs

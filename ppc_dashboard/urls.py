@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from calls.webhooks import twilio_status_callback
+from ppc_dashboard.tenancy import views as tenancy_views
+
+urlpatterns = [
+    path("", include("calls.urls")),
+    path("login/", tenancy_views.LoginView.as_view(), name="login"),
+    path("logout/", tenancy_views.LogoutView.as_view(), name="logout"),
+    path("switch/", tenancy_views.organization_switch_view, name="organization-switch"),
+    path("api/v1/", include("ppc_dashboard.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("hooks/twilio/<str:token>/", twilio_status_callback, name="twilio-status-callback"),
+    path("admin/", admin.site.urls),
+]

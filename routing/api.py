@@ -1,0 +1,59 @@
+from rest_framework import serializers
+
+from ppc_dashboard.tenancy.api import TenantModelSerializer, TenantModelViewSet
+
+from .models import Buyer, TrackingNumber
+from .phone_numbers import PhoneNumberError, phone_to_e164
+
+
+def _e164(value: str) -> str:
+    try:
+        return phone_to_e164(value)
+    except PhoneNumberError as exc:
+        raise serializers.ValidationError(str(exc)) from exc
+
+
+class BuyerSerializer(TenantModelSerializer):
+    business_hours = serializers.JSONField(
+        required=False,
+        help_text='Weekday -> [["HH:MM","HH:MM"], ...] in the buyer\'s time zone; '
+        "{} means always open.",
+    )
+
+    class Meta:
+        model = Buyer
+        fields = ["id", "name", "phone_number", "timezone", "business_hours", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        unique_in_tenant = ["name"]
+        extra_kwargs = {"phone_number": {"validators": []}}  # normalized below instead
+
+    def validate_phone_number(self, value: str) -> str:
+        return _e164(value) if value else value
+
+
+class BuyerViewSet(TenantModelViewSet):
+    """Buyers: the call centers calls are routed to."""
+
+    queryset = Buyer.objects.all()
+    serializer_class = BuyerSerializer
+    filterset_fields = ["name"]
+
+
+class TrackingNumberSerializer(TenantModelSerializer):
+    class Meta:
+        model = TrackingNumber
+        fields = ["id", "number", "campaign", "publisher", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        unique_in_tenant = ["number"]
+        extra_kwargs = {"number": {"validators": []}}  # normalized below instead
+
+    def validate_number(self, value: str) -> str:
+        return _e164(value)
+
+
+class TrackingNumberViewSet(TenantModelViewSet):
+    """Tracking numbers: each maps calls to its campaign and publisher."""
+
+    queryset = TrackingNumber.objects.all()
+    serializer_class = TrackingNumberSerializer
+    filterset_fields = ["campaign", "publisher", "number"]
