@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+import psycopg
+from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from ppc_dashboard.tenancy.models import Organization
 from publishers.models import Publisher
@@ -73,6 +75,7 @@ UPSERT_FIELDS = [
     "updated_at",
 ]
 MAX_TAGS = 50
+CALL_STATUSES = frozenset(CallStatus.values)  # enum .values is rebuilt on every access
 
 
 @dataclass(slots=True)
@@ -173,7 +176,7 @@ def validate_call_item(
     status = item.get("status")
     if status in (None, ""):
         add("status", "This field is required.")
-    elif status not in CallStatus.values:
+    elif status not in CALL_STATUSES:
         add("status", f"'{status}' is not one of {', '.join(CallStatus.values)}.")
 
     record_values: dict[str, Any] = {}
@@ -377,6 +380,10 @@ def _resolve(
     return resolved, errors
 
 
+# Columns written by an upsert, in the order of the rows built by `_write_calls`.
+WRITE_FIELDS = ["organization", "external_id", *UPSERT_FIELDS, "created_at"]
+
+
 def _write_calls(
     organization: Organization,
     rows: dict[str, tuple[int, CallRecord, dict[str, Any]]],
@@ -390,7 +397,7 @@ def _write_calls(
         .values_list("external_id", "converted", "converted_at", "revenue")
     }
     now = timezone.now()
-    calls = []
+    values: list[dict[str, Any]] = []
     for external_id, (_index, record, resolved) in rows.items():
         converted, converted_at, revenue = record.converted, record.converted_at, record.revenue
         stored = existing.get(external_id)
@@ -399,30 +406,51 @@ def _write_calls(
                 converted, converted_at = stored[0], stored[1]
             if "revenue" not in record.given_conversion_fields:
                 revenue = stored[2]
-        calls.append(
-            Call(
-                organization=organization,
-                external_id=external_id,
-                campaign=resolved["campaign"],
-                publisher=resolved["publisher"],
-                buyer=resolved["buyer"],
-                tracking_number=resolved["tracking_number"],
-                dialed_number=record.tracking_number,
-                caller_number=record.caller_number,
-                caller_region=record.caller_region,
-                started_at=record.started_at,
-                duration_seconds=record.duration_seconds,
-                status=record.status,
-                converted=converted,
-                converted_at=converted_at if converted else None,
-                revenue=revenue,
-                cost=record.cost,
-                source=source,
-                tags=record.tags,
-                created_at=now,
-                updated_at=now,
-            )
+        values.append(
+            {
+                "organization": organization.pk,
+                "external_id": external_id,
+                "campaign": _pk(resolved["campaign"]),
+                "publisher": _pk(resolved["publisher"]),
+                "buyer": _pk(resolved["buyer"]),
+                "tracking_number": _pk(resolved["tracking_number"]),
+                "dialed_number": record.tracking_number,
+                "caller_number": record.caller_number,
+                "caller_region": record.caller_region,
+                "started_at": record.started_at,
+                "duration_seconds": record.duration_seconds,
+                "status": record.status,
+                "converted": converted,
+                "converted_at": converted_at if converted else None,
+                "revenue": revenue,
+                "cost": record.cost,
+                "source": source,
+                "tags": record.tags,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
+    upsert_calls(values)
+    return existing
+
+
+def _pk(obj: Any) -> int | None:
+    return obj.pk if obj is not None else None
+
+
+def upsert_calls(values: list[dict[str, Any]]) -> None:
+    if connection.vendor == "postgresql":
+        upsert_calls_postgres(values)
+    else:
+        upsert_calls_orm(values)
+
+
+def upsert_calls_orm(values: list[dict[str, Any]]) -> None:
+    """The portable upsert (SQLite, the embedded default): Django's bulk_create."""
+    calls = [
+        Call(**{Call._meta.get_field(name).attname: row[name] for name in WRITE_FIELDS})
+        for row in values
+    ]
     Call.objects.bulk_create(
         calls,
         update_conflicts=True,
@@ -430,7 +458,37 @@ def _write_calls(
         update_fields=UPSERT_FIELDS,
         batch_size=1000,
     )
-    return existing
+
+
+def upsert_calls_postgres(values: list[dict[str, Any]]) -> None:
+    """The same upsert as `upsert_calls_orm`, as one INSERT ... SELECT FROM unnest(arrays).
+
+    One array parameter per column instead of one parameter per value: on PostgreSQL this is
+    several times faster than bulk_create's statement building for a batch of 1,000 calls.
+    """
+    fields = [Call._meta.get_field(name) for name in WRITE_FIELDS]
+    columns = [f.column for f in fields]
+    arrays = []
+    for f in fields:
+        column_values = [row[f.name] for row in values]
+        if f.name == "tags":
+            column_values = [Jsonb(v) for v in column_values]
+        arrays.append(column_values)
+    casts = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    table = Call._meta.db_table
+    updates = ", ".join(
+        f"{Call._meta.get_field(name).column} = EXCLUDED.{Call._meta.get_field(name).column}"
+        for name in UPSERT_FIELDS
+    )
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({casts}) "
+        f"ON CONFLICT (organization_id, external_id) DO UPDATE SET {updates}"
+    )
+    connection.ensure_connection()
+    # Django's cursors bind client-side (quoting every array element into the SQL text); a
+    # plain psycopg cursor sends the arrays as binary parameters, which is what makes this fast.
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, arrays, binary=True)
 
 
 def call_records_upsert(

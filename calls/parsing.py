@@ -30,15 +30,35 @@ _DATETIME_FORMATS = (
     "%b %d, %Y %I:%M:%S %p",
     "%b %d, %Y %I:%M %p",
     "%d %b %Y %H:%M:%S",
-    "%Y-%m-%d %H:%M:%S %Z",
     "%Y-%m-%d %H:%M:%S %z",
     "%m/%d/%Y",
     "%Y-%m-%d",
 )
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-_MONEY_JUNK = re.compile(r"[\s$€£¥,]|USD|EUR|GBP|CAD|AUD", re.IGNORECASE)
+_MONEY_JUNK = re.compile(r"[\s$€£¥]|USD|EUR|GBP|CAD|AUD", re.IGNORECASE)
 # Platform suffixes such as Ringba's "... -05:00 (EST)" or Twilio's "... PDT".
-_TRAILING_ZONE_NAME = re.compile(r"\s*\(?\b[A-Z]{2,5}\)?$")
+_TRAILING_ZONE_NAME = re.compile(r"\s*\(?\b[A-Za-z]{2,5}\)?$")
+_ZONE_ABBREVIATIONS: dict[str, dt.tzinfo] = {
+    "UTC": dt.UTC,
+    "GMT": dt.UTC,
+    "Z": dt.UTC,
+    **{
+        name: dt.timezone(dt.timedelta(hours=hours), name)
+        for name, hours in {
+            "EST": -5,
+            "EDT": -4,
+            "CST": -6,
+            "CDT": -5,
+            "MST": -7,
+            "MDT": -6,
+            "PST": -8,
+            "PDT": -7,
+            "AKST": -9,
+            "AKDT": -8,
+            "HST": -10,
+        }.items()
+    },
+}
 
 
 def parse_bool(value: object) -> bool:
@@ -65,7 +85,7 @@ def parse_money(value: object) -> Decimal:
     elif isinstance(value, float):
         amount = Decimal(repr(value))
     else:
-        text = _MONEY_JUNK.sub("", str(value))
+        text = _normalize_separators(_MONEY_JUNK.sub("", str(value)))
         if text.startswith("(") and text.endswith(")"):
             text = "-" + text[1:-1]
         try:
@@ -79,6 +99,23 @@ def parse_money(value: object) -> Decimal:
     if amount >= MONEY_LIMIT:
         raise ValueError(f"'{value}' is too large")
     return amount.quantize(Decimal("0.0001"))
+
+
+def _normalize_separators(text: str) -> str:
+    """'1,234.50' and '1.234,50' -> '1234.50'; '12,50' -> '12.50'; '1,234' -> '1234'."""
+    if "," not in text:
+        return text
+    if "." in text:
+        # Whichever separator comes last is the decimal point.
+        if text.rfind(",") > text.rfind("."):
+            return text.replace(".", "").replace(",", ".")
+        return text.replace(",", "")
+    groups = text.split(",")
+    if all(len(group) == 3 for group in groups[1:]):
+        return text.replace(",", "")
+    if len(groups) == 2 and len(groups[1]) in (1, 2):
+        return f"{groups[0]}.{groups[1]}"
+    return text  # ambiguous: left for Decimal() to refuse
 
 
 def parse_seconds(value: object) -> int:
@@ -133,7 +170,7 @@ def parse_datetime(value: object, default_tz: zoneinfo.ZoneInfo | dt.tzinfo) -> 
         text = str(value).strip() if value is not None else ""
         if not text:
             raise ValueError("a date and time is required")
-        parsed = _parse_datetime_text(text, value)
+        parsed = _parse_datetime_text(text)
         if parsed is None:
             raise ValueError(
                 f"'{value}' is not a date and time (use ISO 8601 like 2026-11-03T16:05:00Z, "
@@ -146,28 +183,36 @@ def parse_datetime(value: object, default_tz: zoneinfo.ZoneInfo | dt.tzinfo) -> 
     return parsed
 
 
-def _parse_datetime_text(text: str, original: object) -> dt.datetime | None:
+def _parse_datetime_candidate(text: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    for fmt in _DATETIME_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _parse_datetime_text(text: str) -> dt.datetime | None:
     if _NUMBER.match(text) and len(text.split(".")[0]) >= 9:
         try:
             return _from_epoch(float(text))
         except (ValueError, OverflowError, OSError):
             return None
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    candidates = [text]
-    stripped = _TRAILING_ZONE_NAME.sub("", text)
-    if stripped != text:
-        candidates.append(stripped.strip())
-    for candidate in candidates:
-        try:
-            return dt.datetime.fromisoformat(candidate)
-        except ValueError:
-            pass
-        for fmt in _DATETIME_FORMATS:
-            try:
-                return dt.datetime.strptime(candidate, fmt)
-            except ValueError:
-                continue
+    # A trailing zone name (Ringba's "(EST)", Twilio's "PDT", "UTC"): a known one sets the zone
+    # of a time that has no offset; an unknown one is dropped (the tenant's zone applies).
+    candidates: list[tuple[str, dt.tzinfo | None]] = [(text, None)]
+    match = _TRAILING_ZONE_NAME.search(text)
+    if match:
+        name = match.group(0).strip(" ()").upper()
+        candidates.append((text[: match.start()].strip(), _ZONE_ABBREVIATIONS.get(name)))
+    for candidate, zone in candidates:
+        parsed = _parse_datetime_candidate(candidate)
+        if parsed is not None:
+            if zone is not None and parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=zone)
+            return parsed
     return None
