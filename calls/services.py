@@ -6,9 +6,11 @@ import csv
 import io
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -25,6 +27,28 @@ IMPORT_CHUNK_ROWS = 1000
 csv.field_size_limit(1024 * 1024)
 
 
+def call_import_create(
+    *,
+    organization: Organization,
+    upload: File,
+    import_format: str,
+    create_missing: bool = False,
+    created_by=None,
+) -> CallImport:
+    """Store an uploaded file as a pending import of the organization (nothing imported yet)."""
+    name = Path(upload.name or "upload.csv").name
+    call_import = CallImport(
+        organization=organization,
+        format=import_format,
+        original_name=name[:255],
+        create_missing=create_missing,
+        created_by=created_by,
+    )
+    call_import.file.save(name, upload, save=False)
+    call_import.save()
+    return call_import
+
+
 def call_import_start(
     *,
     organization: Organization,
@@ -36,15 +60,13 @@ def call_import_start(
     """Store the upload and import it: inline when small, else as a Celery task."""
     from .tasks import call_import_task
 
-    call_import = CallImport(
+    call_import = call_import_create(
         organization=organization,
-        format=import_format,
-        original_name=(upload.name or "upload.csv")[:255],
+        upload=upload,
+        import_format=import_format,
         create_missing=create_missing,
         created_by=created_by,
     )
-    call_import.file.save(upload.name or "upload.csv", upload, save=False)
-    call_import.save()
     if upload.size is not None and upload.size <= settings.IMPORT_INLINE_MAX_BYTES:
         call_import_run(call_import_id=call_import.pk)
     else:
@@ -103,7 +125,7 @@ def call_import_run(*, call_import_id: int) -> CallImport:
     try:
         with call_import.file.open("rb") as binary:
             rows, header = _numbered_rows(_text_stream(binary), preset)
-            missing = [c for c in preset.required_columns if c not in header]
+            missing = preset.missing_columns(header)
             if preset.header and missing:
                 call_import.status = ImportStatus.FAILED
                 call_import.detail = (

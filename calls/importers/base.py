@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, ClassVar
 
-from ..parsing import parse_bool
+from ..models import CallStatus
+from ..parsing import parse_bool, parse_money, parse_seconds
 
 Row = dict[str, str]
 Item = dict[str, Any]
@@ -50,19 +52,27 @@ class Preset:
     # For headerless files: the column names by position.
     positional_columns: ClassVar[tuple[str, ...]] = ()
 
+    def missing_columns(self, header: list[str]) -> list[str]:
+        """Required columns the file's header lacks (the import fails, naming them)."""
+        return [column for column in self.required_columns if column not in header]
+
     def column_for(self, field: str) -> str:
         return self.field_columns.get(field, field)
 
-    def to_item(self, row: Row) -> Item:
+    def to_item(self, row: Row) -> Item | None:
+        """The call item of one row; None for a row that is not a call (it is skipped)."""
         raise NotImplementedError
 
     def items(self, rows: Iterable[tuple[int, Row]]) -> Iterator[tuple[int, Item | RowError]]:
         """(row number, item or error) per call; presets that merge rows override this."""
         for number, row in rows:
             try:
-                yield number, self.to_item(row)
+                item = self.to_item(row)
             except RowValueError as exc:
                 yield number, RowError(number, exc.column, str(exc))
+            else:
+                if item is not None:
+                    yield number, item
 
 
 def cell(row: Mapping[str, str], column: str) -> str:
@@ -84,3 +94,36 @@ def tags_from_columns(row: Mapping[str, str], prefix: str) -> dict[str, str]:
         for key, value in row.items()
         if key and key.startswith(prefix) and isinstance(value, str) and value.strip()
     }
+
+
+def seconds(row: Mapping[str, str], column: str) -> int:
+    """Whole seconds in `column` (0 when empty), or a RowValueError naming it."""
+    try:
+        return parse_seconds(cell(row, column))
+    except ValueError as exc:
+        raise RowValueError(column, str(exc)) from exc
+
+
+def amount(row: Mapping[str, str], column: str) -> Decimal:
+    """The Decimal amount in `column` (0 when empty), or a RowValueError naming it."""
+    try:
+        return parse_money(cell(row, column))
+    except ValueError as exc:
+        raise RowValueError(column, str(exc)) from exc
+
+
+def without_blanks(item: Item) -> Item:
+    """The item without empty values, so a blank cell means "not given" rather than ""."""
+    return {key: value for key, value in item.items() if value not in ("", None, {})}
+
+
+def routed_call_status(*, connected: bool, target: str) -> str:
+    """Status of a call on a routing platform that reports "connected" and the target it chose.
+
+    Connected -> answered. Not connected with a target -> missed (the target rang, nobody
+    picked up). Not connected and no target -> no_buyer (no target was open, under cap or
+    matching, so nothing rang).
+    """
+    if connected:
+        return CallStatus.ANSWERED
+    return CallStatus.MISSED if target else CallStatus.NO_BUYER

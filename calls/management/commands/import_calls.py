@@ -1,0 +1,72 @@
+"""`manage.py import_calls FILE --org SLUG --format F [--create-missing]`.
+
+Runs the CSV import pipeline of the API synchronously: the file is stored as a CallImport of
+the organization, then imported by `call_import_run`, so the result is the same import
+report the API shows (and can be read there afterwards).
+"""
+
+from pathlib import Path
+
+from django.core.files import File
+from django.core.management.base import BaseCommand, CommandError
+
+from calls.importers import PRESETS
+from calls.models import ImportStatus
+from calls.services import call_import_create, call_import_run
+from ppc_dashboard.tenancy.management.commands._org import organization_by_slug
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a CSV export of calls (Ringba, Retreaver, Invoca, CallRail, Twilio, Asterisk...)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path, help="The CSV file to import")
+        parser.add_argument("--org", required=True, help="Organization slug")
+        parser.add_argument(
+            "--format", required=True, choices=sorted(PRESETS), help="Which platform's export"
+        )
+        parser.add_argument(
+            "--create-missing",
+            action="store_true",
+            help="Create campaigns, publishers and buyers named in the file but unknown",
+        )
+        parser.add_argument(
+            "--show-errors",
+            type=int,
+            default=20,
+            help="How many row errors to print (default 20)",
+        )
+
+    def handle(self, *args, file: Path, org: str, create_missing: bool, **options):
+        organization = organization_by_slug(org)
+        if not file.is_file():
+            raise CommandError(f"No such file: {file}")
+        with file.open("rb") as handle:
+            call_import = call_import_create(
+                organization=organization,
+                upload=File(handle, name=file.name),
+                import_format=options["format"],
+                create_missing=create_missing,
+            )
+        call_import = call_import_run(call_import_id=call_import.pk)
+
+        self.stdout.write(
+            f"Import {call_import.pk} of {file.name} ({call_import.format}) for '{org}': "
+            f"{call_import.status}."
+        )
+        self.stdout.write(
+            f"Rows read: {call_import.rows_total or 0}; calls imported: "
+            f"{call_import.rows_imported}; rows failed: {call_import.rows_failed}."
+        )
+        shown = call_import.errors[: max(options["show_errors"], 0)]
+        for error in shown:
+            self.stdout.write(f"  row {error['row']}, column {error['column']}: {error['error']}")
+        if len(call_import.errors) > len(shown):
+            self.stdout.write(
+                f"  ... and {len(call_import.errors) - len(shown)} more: "
+                f"GET /api/v1/imports/{call_import.pk}/ lists them."
+            )
+        if call_import.status == ImportStatus.FAILED:
+            raise CommandError(call_import.detail or "The import failed.")

@@ -1,0 +1,83 @@
+"""POST /api/v1/imports/ (multipart CSV upload) and GET of the import's progress and report."""
+
+from pathlib import Path
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from calls.models import Call, CallImport
+
+URL = "/api/v1/imports/"
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def upload(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, (SAMPLES / name).read_bytes(), content_type="text/csv")
+
+
+def test_post_small_import_runs_it_and_returns_the_report(api_client, org):
+    response = api_client.post(
+        URL,
+        {"file": upload("ringba_call_log.csv"), "format": "ringba", "create_missing": "true"},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == "done"
+    assert (body["format"], body["original_name"]) == ("ringba", "ringba_call_log.csv")
+    assert (body["rows_total"], body["rows_imported"], body["rows_failed"]) == (8, 5, 3)
+    first_error = body["errors"][0]
+    assert (first_error["row"], first_error["column"]) == (7, "callDt")
+    assert "'yesterday' is not a date and time" in first_error["error"]
+    assert Call.objects.for_organization(org).count() == 5
+
+
+def test_get_import_shows_rows_done_of_rows_total(api_client, org):
+    created = api_client.post(
+        URL,
+        {"file": upload("callrail_calls.csv"), "format": "callrail", "create_missing": "true"},
+        format="multipart",
+    ).json()
+    response = api_client.get(f"{URL}{created['id']}/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["rows_done"] == body["rows_total"] == 7
+    assert body["progress"] == 1.0
+    assert [(e["row"], e["column"]) for e in body["errors"]] == [
+        (7, "lead_status"),
+        (8, "answered"),
+    ]
+
+
+def test_large_import_runs_in_the_background_and_reports_progress(
+    api_client, org, settings, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_INLINE_MAX_BYTES = 100
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(
+            URL,
+            {"file": upload("retreaver_calls.csv"), "format": "retreaver", "create_missing": "1"},
+            format="multipart",
+        )
+    assert response.status_code == 202
+    assert response.json()["status"] == "pending"
+    body = api_client.get(f"{URL}{response.json()['id']}/").json()
+    assert body["status"] == "done"
+    assert (body["rows_done"], body["rows_total"], body["rows_imported"]) == (6, 6, 4)
+
+
+def test_post_unknown_format_is_400_and_stores_nothing(api_client, org):
+    response = api_client.post(
+        URL, {"file": upload("ringba_call_log.csv"), "format": "five9"}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert "asterisk" in response.json()["format"][0]
+    assert not CallImport.objects.for_organization(org).exists()
+
+
+def test_import_of_another_tenant_is_404(api_client, other_api_client, org):
+    created = api_client.post(
+        URL,
+        {"file": upload("callrail_calls.csv"), "format": "callrail", "create_missing": "true"},
+        format="multipart",
+    ).json()
+    assert other_api_client.get(f"{URL}{created['id']}/").status_code == 404
