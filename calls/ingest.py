@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
+from kpis.rollups import rollups_mark_calls_changed
 from ppc_dashboard.tenancy.models import Organization
 from publishers.models import Publisher
 from routing.models import Buyer, TrackingNumber
@@ -26,6 +27,7 @@ from routing.phone_numbers import PhoneNumberError, caller_to_e164, phone_to_e16
 
 from .models import Call, CallSource, CallStatus, Campaign
 from .parsing import parse_bool, parse_datetime, parse_money, parse_seconds
+from .repeat_calls import repeat_flags_rederive
 
 FieldErrors = dict[str, list[str]]
 
@@ -72,6 +74,8 @@ UPSERT_FIELDS = [
     "cost",
     "source",
     "tags",
+    # Reset on every write; repeat_flags_rederive then sets the calls that are repeats.
+    "is_repeat",
     "updated_at",
 ]
 MAX_TAGS = 50
@@ -176,7 +180,7 @@ def validate_call_item(
     status = item.get("status")
     if status in (None, ""):
         add("status", "This field is required.")
-    elif status not in CALL_STATUSES:
+    elif not isinstance(status, str) or status not in CALL_STATUSES:
         add("status", f"'{status}' is not one of {', '.join(CallStatus.values)}.")
 
     record_values: dict[str, Any] = {}
@@ -388,13 +392,25 @@ def _write_calls(
     organization: Organization,
     rows: dict[str, tuple[int, CallRecord, dict[str, Any]]],
     source: str,
-) -> dict[str, tuple[bool, dt.datetime | None, Decimal]]:
-    """Upsert the rows; returns the conversion state of those that existed before."""
+) -> dict[str, tuple[bool, dt.datetime | None, Decimal, dt.datetime, str]]:
+    """Upsert the rows, re-derive repeat flags and mark the rollup days they touch dirty.
+
+    Returns the stored state of the calls that existed before.
+    """
     existing = {
-        ext_id: (converted, converted_at, revenue)
-        for ext_id, converted, converted_at, revenue in Call.objects.for_organization(organization)
-        .filter(external_id__in=list(rows))
-        .values_list("external_id", "converted", "converted_at", "revenue")
+        ext_id: (converted, converted_at, revenue, started_at, caller)
+        for ext_id, converted, converted_at, revenue, started_at, caller in (
+            Call.objects.for_organization(organization)
+            .filter(external_id__in=list(rows))
+            .values_list(
+                "external_id",
+                "converted",
+                "converted_at",
+                "revenue",
+                "started_at",
+                "caller_number",
+            )
+        )
     }
     now = timezone.now()
     values: list[dict[str, Any]] = []
@@ -426,11 +442,22 @@ def _write_calls(
                 "cost": record.cost,
                 "source": source,
                 "tags": record.tags,
+                "is_repeat": False,
                 "created_at": now,
                 "updated_at": now,
             }
         )
     upsert_calls(values)
+
+    touched = [row["started_at"] for row in values] + [old[3] for old in existing.values()]
+    callers = {row["caller_number"] for row in values} | {old[4] for old in existing.values()}
+    touched += repeat_flags_rederive(
+        organization.pk,
+        callers=callers - {""},
+        since=min(touched),
+        until=max(touched),
+    )
+    rollups_mark_calls_changed(organization, touched)
     return existing
 
 
@@ -595,4 +622,5 @@ def call_conversion_record(
         if update.revenue is not None:
             call.revenue = update.revenue
         call.save(update_fields=["converted", "converted_at", "revenue", "updated_at"])
+        rollups_mark_calls_changed(organization, [call.started_at])
     return call

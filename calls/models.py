@@ -116,6 +116,8 @@ class Call(TenantModel):
     cost = models.DecimalField(**MONEY, default=Decimal("0"))
     source = models.CharField(max_length=16, choices=CallSource.choices, default=CallSource.API)
     tags = models.JSONField(default=dict, blank=True)
+    # KPIS.md repeat call: derived from the calls (calls.repeat_calls), never posted.
+    is_repeat = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

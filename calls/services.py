@@ -195,3 +195,27 @@ def _import_chunk(
     CallImport.objects.filter(pk=call_import.pk).update(
         rows_done=call_import.rows_done, rows_imported=call_import.rows_imported
     )
+
+
+def calls_delete(*, organization: Organization, external_ids: list[str]) -> int:
+    """Delete calls (a data correction); their days' rollups and repeat flags follow."""
+    from kpis.rollups import rollups_mark_calls_changed
+
+    from .models import Call
+    from .repeat_calls import repeat_flags_rederive
+
+    with transaction.atomic():
+        doomed = Call.objects.for_organization(organization).filter(external_id__in=external_ids)
+        gone = list(doomed.values_list("started_at", "caller_number"))
+        if not gone:
+            return 0
+        doomed.delete()
+        touched = [started_at for started_at, _ in gone]
+        touched += repeat_flags_rederive(
+            organization.pk,
+            callers={caller for _, caller in gone} - {""},
+            since=min(touched),
+            until=max(touched),
+        )
+        rollups_mark_calls_changed(organization, touched)
+    return len(gone)

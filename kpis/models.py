@@ -1,0 +1,149 @@
+"""Rollup tables: additive counts only, the organization in every key (zulip analytics style).
+
+Ratios are never stored; the selector sums these rows and computes KPIs as ratios of sums.
+Days and hours are in the organization's time zone, so date filters align with rows.
+"""
+
+from django.db import models
+
+from ppc_dashboard.tenancy.models import TenantModel
+
+MONEY = {"max_digits": 18, "decimal_places": 4}
+
+
+class CallCounts(models.Model):
+    """The additive counts of KPIS.md, shared by the call rollups."""
+
+    calls = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    missed = models.PositiveIntegerField(default=0)  # status `missed` only
+    no_buyer = models.PositiveIntegerField(default=0)
+    abandoned = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    qualified = models.PositiveIntegerField(default=0)
+    conversions = models.PositiveIntegerField(default=0)
+    talk_seconds = models.BigIntegerField(default=0)
+    revenue = models.DecimalField(**MONEY, default=0)
+    cost = models.DecimalField(**MONEY, default=0)
+    repeat_calls = models.PositiveIntegerField(default=0)
+    short_calls = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+COUNT_FIELDS = [
+    "calls",
+    "answered",
+    "missed",
+    "no_buyer",
+    "abandoned",
+    "failed",
+    "qualified",
+    "conversions",
+    "talk_seconds",
+    "revenue",
+    "cost",
+    "repeat_calls",
+    "short_calls",
+]
+
+
+class CallRollupDaily(TenantModel, CallCounts):
+    """Counts per local day x campaign x publisher x buyer: date-range views read this."""
+
+    day = models.DateField()
+    campaign = models.ForeignKey(
+        "calls.Campaign",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+    )
+    publisher = models.ForeignKey(
+        "publishers.Publisher",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+    )
+    buyer = models.ForeignKey(
+        "routing.Buyer",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"], name="rollupdaily_org_day")]
+
+
+class CallRollupHourly(TenantModel, CallCounts):
+    """Counts per local day and hour x campaign x publisher (no buyer: a coarser grain).
+
+    For "today", intraday and hour-of-day x weekday views, and publisher velocity.
+    """
+
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()  # 0-23, local
+    campaign = models.ForeignKey(
+        "calls.Campaign",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+    )
+    publisher = models.ForeignKey(
+        "publishers.Publisher",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"], name="rolluphourly_org_day")]
+
+
+class DurationBucketDaily(TenantModel):
+    """Answered calls and their conversions per talk-time bucket (KPIS.md buckets)."""
+
+    day = models.DateField()
+    campaign = models.ForeignKey(
+        "calls.Campaign",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+    )
+    publisher = models.ForeignKey(
+        "publishers.Publisher",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+    )
+    bucket = models.PositiveSmallIntegerField()  # index into kpis.metrics.DURATION_BUCKETS
+    answered = models.PositiveIntegerField(default=0)
+    conversions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"], name="bucketdaily_org_day")]
+
+
+class DirtyDay(TenantModel):
+    """A local day whose rollups must be recomputed from the calls.
+
+    Writers upsert the row and bump `version`; the refresh deletes a row only if the version
+    it recomputed is still current, so a write racing a refresh is never lost.
+    """
+
+    day = models.DateField()
+    version = models.BigIntegerField(default=1)
+    marked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "day"], name="dirtyday_org_day_uniq")
+        ]

@@ -1,0 +1,95 @@
+"""KPIs computed the slow, obvious way from raw calls: the oracle for the rollup tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import defaultdict
+from decimal import Decimal
+
+from calls.models import AdSpend, Call
+from kpis.metrics import MISSED_STATUSES, BaseCounts
+from kpis.selectors import GroupBy, KpiFilter
+from ppc_dashboard.tenancy.models import Organization
+
+
+def _repeat_ids(calls: list[Call]) -> set[int]:
+    by_key: dict[tuple, list[Call]] = defaultdict(list)
+    for call in calls:
+        if call.caller_number:
+            by_key[(call.campaign_id, call.caller_number)].append(call)
+    repeats = set()
+    for group in by_key.values():
+        group.sort(key=lambda c: (c.started_at, c.id))
+        for previous, call in itertools.pairwise(group):
+            window = call.campaign.duplicate_window_days if call.campaign else 30
+            if call.started_at - previous.started_at <= dt.timedelta(days=window):
+                repeats.add(call.id)
+    return repeats
+
+
+def reference_counts(
+    organization: Organization, filters: KpiFilter, group_by: GroupBy
+) -> tuple[BaseCounts, dict]:
+    tz = organization.tzinfo
+    every_call = list(Call.objects.filter(organization=organization).select_related("campaign"))
+    repeats = _repeat_ids(every_call)
+
+    def matches(campaign, publisher_id, day) -> bool:
+        return (
+            filters.date_from <= day <= filters.date_to
+            and (filters.campaign_id is None or (campaign and campaign.id == filters.campaign_id))
+            and (filters.publisher_id is None or publisher_id == filters.publisher_id)
+            and (filters.vertical is None or (campaign and campaign.vertical == filters.vertical))
+        )
+
+    totals = BaseCounts()
+    grouped: dict = defaultdict(BaseCounts)
+    for call in every_call:
+        local = call.started_at.astimezone(tz)
+        if not matches(call.campaign, call.publisher_id, local.date()):
+            continue
+        if filters.buyer_id is not None and call.buyer_id != filters.buyer_id:
+            continue
+        answered = call.status == "answered"
+        threshold = call.campaign.qualifying_seconds if call.campaign else 90
+        counts = BaseCounts(
+            calls=1,
+            answered=int(answered),
+            qualified=int(answered and call.duration_seconds >= threshold),
+            conversions=int(call.converted),
+            talk_seconds=call.duration_seconds if answered else 0,
+            revenue=call.revenue,
+            call_cost=call.cost,
+            repeat_calls=int(call.id in repeats),
+            short_calls=int(answered and call.duration_seconds < 20),
+            missed_by_status={s: int(call.status == s) for s in MISSED_STATUSES},
+        )
+        totals += counts
+        key = {
+            GroupBy.NONE: None,
+            GroupBy.CAMPAIGN: call.campaign_id,
+            GroupBy.PUBLISHER: call.publisher_id,
+            GroupBy.BUYER: call.buyer_id,
+            GroupBy.DAY: local.date(),
+            GroupBy.HOUR_OF_WEEK: (local.weekday(), local.hour),
+        }[group_by]
+        grouped[key] += counts
+    for spend in AdSpend.objects.filter(organization=organization).select_related("campaign"):
+        if not matches(spend.campaign, spend.publisher_id, spend.day):
+            continue
+        if filters.buyer_id is not None:
+            continue
+        extra = BaseCounts(ad_spend=Decimal(spend.amount))
+        totals += extra
+        key = {
+            GroupBy.NONE: None,
+            GroupBy.CAMPAIGN: spend.campaign_id,
+            GroupBy.PUBLISHER: spend.publisher_id,
+            GroupBy.BUYER: None,
+            GroupBy.DAY: spend.day,
+            GroupBy.HOUR_OF_WEEK: "no-hour",
+        }[group_by]
+        if key != "no-hour":
+            grouped[key] += extra
+    return totals, dict(grouped)
