@@ -6,7 +6,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from ppc_dashboard.tenancy.models import TenantModel
+from ppc_dashboard.tenancy.models import TenantModel, validate_verdict_overrides
 
 MONEY = {"max_digits": 14, "decimal_places": 4}
 
@@ -43,6 +43,10 @@ class Campaign(TenantModel):
         help_text="Revenue per minute under which the campaign is a cut candidate.",
     )
     duplicate_window_days = models.PositiveIntegerField(default=30)
+    # Overrides of the tenant's verdict thresholds for this campaign (kpis.verdicts keys).
+    verdict_thresholds = models.JSONField(
+        default=dict, blank=True, validators=[validate_verdict_overrides]
+    )
     status = models.CharField(
         max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.ACTIVE
     )

@@ -63,7 +63,9 @@ class BaseCounts:
 
 
 def _percent(numerator: int, denominator: int) -> float | None:
-    return None if denominator == 0 else numerator / denominator * 100
+    # Multiply first: 7 / 50 * 100 is 14.000000000000002 but 700 / 50 is exactly 14.0, and
+    # verdict thresholds compare these values at their boundaries.
+    return None if denominator == 0 else numerator * 100 / denominator
 
 
 def average_duration(talk_seconds: int, answered: int) -> float | None:
@@ -127,6 +129,10 @@ def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float
     Unlike the normal approximation it stays inside [0, 100] and is honest for small samples
     and rates near 0, which is where cut decisions are made.
     """
+    if not 0 <= successes <= trials:
+        raise ValueError(
+            f"wilson_interval needs 0 <= successes <= trials, got {successes}/{trials}"
+        )
     if trials == 0:
         return None
     p = successes / trials
@@ -167,6 +173,7 @@ class Kpis:
 
 
 def kpis_from_counts(counts: BaseCounts) -> Kpis:
+    """Every KPI of one set of base counts (sum the counts first to get a group's KPIs)."""
     return Kpis(
         calls=counts.calls,
         answered=counts.answered,

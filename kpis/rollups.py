@@ -141,8 +141,9 @@ def _recompute(
     organization: Organization,
     days: list[dt.date] | None,
     since: dt.date | None = None,
+    until: dt.date | None = None,
 ) -> None:
-    """Delete and re-insert the rollup rows of `days` (or of every day from `since`, or all)."""
+    """Delete and re-insert the rollup rows of `days`, or of the days in [since, until]."""
     tz = organization.tzinfo
     local_date, local_hour = _local_expressions("%(tz)s")
     params: dict[str, object] = {"org": organization.pk, "tz": organization.timezone}
@@ -157,11 +158,17 @@ def _recompute(
         call_filter += " AND c.started_at >= %(lo)s AND c.started_at < %(hi)s"
         call_filter += f" AND {local_date} IN ({day_list})"
         rollup_filter += f" AND day IN ({day_list})"
-    elif since is not None:
-        params["lo"] = _db_datetime(local_day_bounds(since, tz)[0])
-        params["since"] = since
-        call_filter += f" AND c.started_at >= %(lo)s AND {local_date} >= %(since)s"
-        rollup_filter += " AND day >= %(since)s"
+    else:
+        if since is not None:
+            params["lo"] = _db_datetime(local_day_bounds(since, tz)[0])
+            params["since"] = since
+            call_filter += f" AND c.started_at >= %(lo)s AND {local_date} >= %(since)s"
+            rollup_filter += " AND day >= %(since)s"
+        if until is not None:
+            params["hi"] = _db_datetime(local_day_bounds(until, tz)[1])
+            params["until"] = until
+            call_filter += f" AND c.started_at < %(hi)s AND {local_date} <= %(until)s"
+            rollup_filter += " AND day <= %(until)s"
     source = (
         "FROM calls_call c LEFT JOIN calls_campaign cp ON cp.id = c.campaign_id "
         f"WHERE {call_filter}"
@@ -224,10 +231,16 @@ def rollups_refresh(organization_id: int) -> int:
     return len(dirty)
 
 
-def rollups_rebuild(organization: Organization, since: dt.date | None = None) -> None:
-    """Recompute all rollups of the tenant (from `since`, a local day, when given)."""
+def rollups_rebuild(
+    organization: Organization, since: dt.date | None = None, until: dt.date | None = None
+) -> None:
+    """Recompute the tenant's rollups of local days in [since, until] (open ends: all)."""
     with transaction.atomic():
         _lock_organization(organization.pk)
-        _recompute(organization, days=None, since=since)
+        _recompute(organization, days=None, since=since, until=until)
         dirty = DirtyDay.objects.for_organization(organization)
-        (dirty.filter(day__gte=since) if since else dirty).delete()
+        if since is not None:
+            dirty = dirty.filter(day__gte=since)
+        if until is not None:
+            dirty = dirty.filter(day__lte=until)
+        dirty.delete()

@@ -1,9 +1,39 @@
-from celery import shared_task
+"""Celery tasks: thin wrappers that take ids and call kpis.rollups."""
 
-from .rollups import rollups_refresh, rollups_refresh_started
+import datetime as dt
+
+from celery import shared_task
+from django.utils import timezone
+
+from ppc_dashboard.tenancy.models import Organization
+
+from .models import DirtyDay
+from .rollups import rollups_rebuild, rollups_refresh, rollups_refresh_started
+
+# The beat safety net re-derives this many recent local days of every tenant each night.
+RECENT_DAYS = 3
 
 
 @shared_task(acks_late=True)
 def rollups_refresh_task(organization_id: int) -> int:
     rollups_refresh_started(organization_id)
     return rollups_refresh(organization_id)
+
+
+@shared_task
+def rollups_refresh_pending_task() -> int:
+    """Refresh every tenant with dirty days (catches a refresh that was never enqueued)."""
+    organization_ids = DirtyDay.objects.values_list("organization_id", flat=True).distinct()
+    for organization_id in organization_ids:
+        rollups_refresh_task.delay(organization_id)
+    return len(organization_ids)
+
+
+@shared_task(acks_late=True)
+def rollups_rederive_recent_task() -> int:
+    """Recompute the last few local days of every tenant from scratch."""
+    organizations = list(Organization.objects.all())
+    for organization in organizations:
+        today = timezone.now().astimezone(organization.tzinfo).date()
+        rollups_rebuild(organization, since=today - dt.timedelta(days=RECENT_DAYS - 1))
+    return len(organizations)

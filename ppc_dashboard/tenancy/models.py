@@ -27,6 +27,17 @@ def validate_currency(value: str) -> None:
         raise ValidationError(f"'{value}' is not an ISO 4217 currency code (e.g. USD).")
 
 
+def validate_verdict_overrides(value: object) -> None:
+    from kpis.verdicts import VerdictThresholds
+
+    if not isinstance(value, dict):
+        raise ValidationError("Verdict thresholds must be an object of name -> number.")
+    try:
+        VerdictThresholds.from_overrides(value, None)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
 def new_webhook_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -42,6 +53,10 @@ class Organization(models.Model):
     # the tenant's own Twilio auth token.
     webhook_token = models.CharField(max_length=64, unique=True, default=new_webhook_token)
     twilio_auth_token = models.CharField(max_length=128, blank=True)
+    # Overrides of the KPIS.md verdict defaults for the whole tenant (kpis.verdicts keys).
+    verdict_thresholds = models.JSONField(
+        default=dict, blank=True, validators=[validate_verdict_overrides]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
