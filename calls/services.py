@@ -219,3 +219,18 @@ def calls_delete(*, organization: Organization, external_ids: list[str]) -> int:
         )
         rollups_mark_calls_changed(organization, touched)
     return len(gone)
+
+
+def campaign_settings_changed(
+    campaign, *, qualifying_changed: bool, duplicate_window_changed: bool
+) -> None:
+    """History follows a campaign's new thresholds (KPIS.md: changing them re-computes history)."""
+    from kpis.rollups import rollups_mark_calls_changed, rollups_mark_campaign_history
+
+    from .repeat_calls import repeat_flags_rederive
+
+    if duplicate_window_changed:
+        changed = repeat_flags_rederive(campaign.organization_id)
+        rollups_mark_calls_changed(campaign.organization, changed)
+    if qualifying_changed:
+        rollups_mark_campaign_history(campaign)

@@ -65,6 +65,17 @@ def rollups_mark_calls_changed(organization: Organization, instants: Iterable[dt
     rollups_mark_dirty(organization.pk, local_days_of(instants, organization.tzinfo))
 
 
+def rollups_mark_campaign_history(campaign) -> None:
+    """Mark every day with calls of the campaign dirty (found in the rollups, not the calls)."""
+    days = (
+        CallRollupDaily.objects.for_organization(campaign.organization_id)
+        .filter(campaign_id=campaign.pk)
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    rollups_mark_dirty(campaign.organization_id, list(days))
+
+
 def _debounce_key(organization_id: int) -> str:
     return f"rollups-refresh-scheduled:{organization_id}"
 

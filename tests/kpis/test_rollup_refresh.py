@@ -1,0 +1,205 @@
+"""The recompute of dirty days: idempotent, safe under concurrency, debounced, tenant-tight."""
+
+import datetime as dt
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from calls.ingest import call_ingest_batch
+from calls.services import campaign_settings_changed
+from kpis.models import CallRollupDaily, CallRollupHourly, DirtyDay, DurationBucketDaily
+from kpis.rollups import rollups_mark_dirty, rollups_refresh
+from kpis.selectors import KpiFilter, kpi_counts
+from tests.factories import CampaignFactory, OrganizationFactory
+
+DAY = dt.date(2026, 11, 2)
+WEEK = KpiFilter(dt.date(2026, 10, 30), dt.date(2026, 11, 5))
+
+
+def post_calls(org, campaign, n=10, start=None, **overrides):
+    start = start or dt.datetime(2026, 11, 2, 15, 0, tzinfo=dt.UTC)
+    items = [
+        {
+            "external_id": f"{campaign.name}-{i}",
+            "campaign_id": campaign.id,
+            "started_at": (start + dt.timedelta(minutes=i)).isoformat(),
+            "status": "answered",
+            "duration_seconds": 60 + i * 10,
+            "revenue": "10",
+            "cost": "2.5",
+            "caller_number": f"+1312555{i:04d}",
+            **overrides,
+        }
+        for i in range(n)
+    ]
+    result = call_ingest_batch(organization=org, items=items)
+    assert result.ok, result.errors
+
+
+def rollup_rows(org):
+    return sorted(
+        CallRollupDaily.objects.filter(organization=org).values_list(
+            "day", "campaign_id", "calls", "answered", "qualified", "talk_seconds", "revenue"
+        )
+    )
+
+
+@pytest.fixture
+def campaign(org):
+    return CampaignFactory(organization=org, name="Auto", qualifying_seconds=90)
+
+
+def test_write_marks_its_local_day_dirty_and_refresh_clears_it(org, campaign):
+    post_calls(org, campaign)
+    assert list(DirtyDay.objects.filter(organization=org).values_list("day", flat=True)) == [DAY]
+    assert rollups_refresh(org.pk) == 1
+    assert not DirtyDay.objects.filter(organization=org).exists()
+    counts = kpi_counts(org, WEEK)
+    assert (counts.calls, counts.answered) == (10, 10)
+    # 60..150 s against a 90 s threshold: 90, 100, ... 150 qualify.
+    assert counts.qualified == 7
+    assert counts.revenue == Decimal("100.0000")
+
+
+def test_refresh_twice_gives_the_same_rows(org, campaign):
+    post_calls(org, campaign)
+    rollups_refresh(org.pk)
+    first = rollup_rows(org)
+    rollups_mark_dirty(org.pk, [DAY])
+    rollups_refresh(org.pk)
+    assert rollup_rows(org) == first
+    assert rollups_refresh(org.pk) == 0
+
+
+def test_refresh_of_a_day_without_calls_removes_its_rows(org, campaign):
+    post_calls(org, campaign)
+    rollups_refresh(org.pk)
+    from calls.models import Call
+
+    Call.objects.filter(organization=org).delete()  # behind the services' back
+    rollups_mark_dirty(org.pk, [DAY])
+    rollups_refresh(org.pk)
+    assert not CallRollupDaily.objects.filter(organization=org).exists()
+    assert not CallRollupHourly.objects.filter(organization=org).exists()
+    assert not DurationBucketDaily.objects.filter(organization=org).exists()
+
+
+def test_a_write_during_a_refresh_keeps_its_mark(org, campaign, monkeypatch):
+    post_calls(org, campaign)
+    import kpis.rollups
+
+    original = kpis.rollups._recompute
+
+    def recompute_while_someone_writes(*args, **kwargs):
+        original(*args, **kwargs)
+        rollups_mark_dirty(org.pk, [DAY])  # bumps the version the refresh read
+
+    monkeypatch.setattr(kpis.rollups, "_recompute", recompute_while_someone_writes)
+    rollups_refresh(org.pk)
+    assert DirtyDay.objects.filter(organization=org, day=DAY).exists()
+
+
+def test_a_refresh_that_dies_halfway_leaves_its_marks_for_the_next_run(org, campaign, monkeypatch):
+    post_calls(org, campaign)
+    import kpis.rollups
+
+    def die(*args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(kpis.rollups, "_recompute", die)
+    with pytest.raises(RuntimeError):
+        rollups_refresh(org.pk)
+    monkeypatch.undo()
+    assert DirtyDay.objects.filter(organization=org, day=DAY).exists()
+    rollups_refresh(org.pk)
+    assert kpi_counts(org, WEEK).calls == 10
+
+
+def test_tenants_never_mix(org, other_org, campaign):
+    other_campaign = CampaignFactory(organization=other_org, name="Auto")
+    post_calls(org, campaign, n=3)
+    post_calls(other_org, other_campaign, n=7)
+    rollups_refresh(org.pk)
+    assert kpi_counts(org, WEEK).calls == 3
+    # The other tenant's days are still dirty: nobody refreshed them, nothing leaked.
+    assert kpi_counts(other_org, WEEK).calls == 0
+    rollups_refresh(other_org.pk)
+    assert kpi_counts(other_org, WEEK).calls == 7
+    assert kpi_counts(org, WEEK).calls == 3
+
+
+def test_changing_the_qualifying_threshold_recomputes_history(org, campaign):
+    post_calls(org, campaign)
+    rollups_refresh(org.pk)
+    assert kpi_counts(org, WEEK).qualified == 7
+    campaign.qualifying_seconds = 120
+    campaign.save()
+    campaign_settings_changed(campaign, qualifying_changed=True, duplicate_window_changed=False)
+    rollups_refresh(org.pk)
+    assert kpi_counts(org, WEEK).qualified == 4  # 120, 130, 140, 150
+
+
+def test_changing_the_duplicate_window_rederives_repeats(org, campaign):
+    start = dt.datetime(2026, 11, 1, 15, 0, tzinfo=dt.UTC)
+    post_calls(org, campaign, n=1, start=start)  # caller +13125550000
+    call_ingest_batch(
+        organization=org,
+        items=[
+            {
+                "external_id": "three-days-later",
+                "campaign_id": campaign.id,
+                "started_at": (start + dt.timedelta(days=3)).isoformat(),
+                "status": "answered",
+                "caller_number": "+13125550000",
+            }
+        ],
+    )
+    rollups_refresh(org.pk)
+    assert kpi_counts(org, WEEK).repeat_calls == 1
+    campaign.duplicate_window_days = 2
+    campaign.save()
+    campaign_settings_changed(campaign, qualifying_changed=False, duplicate_window_changed=True)
+    rollups_refresh(org.pk)
+    assert kpi_counts(org, WEEK).repeat_calls == 0
+
+
+def test_a_burst_of_writes_schedules_one_refresh(org, campaign, monkeypatch):
+    scheduled = []
+    monkeypatch.setattr(
+        "kpis.tasks.rollups_refresh_task.apply_async",
+        lambda args, countdown: scheduled.append(args),
+    )
+    from kpis.rollups import rollups_schedule_refresh
+
+    for _ in range(50):
+        rollups_schedule_refresh(org.pk)
+    assert scheduled == [(org.pk,)]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs concurrent connections")
+def test_concurrent_refreshes_give_the_same_rows_as_one():
+    org = OrganizationFactory(slug="concurrent")
+    campaign = CampaignFactory(organization=org, name="Auto")
+    post_calls(org, campaign, n=40)
+    errors = []
+
+    def refresh():
+        try:
+            rollups_refresh(org.pk)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refresh) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert kpi_counts(org, WEEK).calls == 40
+    assert CallRollupDaily.objects.filter(organization=org).count() == 1
+    assert not DirtyDay.objects.filter(organization=org).exists()
