@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import datetime as dt
-import io
 import json
+import logging
 import os
 import random
 import signal
@@ -28,6 +28,7 @@ import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+logging.getLogger("httpx").setLevel(logging.WARNING)
 sys.path.insert(0, str(ROOT))
 
 
@@ -138,11 +139,6 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
-import logging
-
-logging.getLogger("httpx").setLevel(logging.WARNING)
-
-
 def post_batches(port: int, raw_key: str, bodies: list[bytes], concurrency: int) -> list[float]:
     latencies: list[float] = []
 
@@ -177,7 +173,8 @@ def copy_rows(url: str, calls: list[dict], organization_id: int) -> float:
     with psycopg.connect(url) as conn:
         conn.execute("DROP TABLE IF EXISTS bench_copy_calls")
         conn.execute(
-            "CREATE TABLE bench_copy_calls (LIKE calls_call INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)"
+            "CREATE TABLE bench_copy_calls "
+            "(LIKE calls_call INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)"
         )
         conn.commit()
         now = dt.datetime.now(tz=dt.UTC)

@@ -128,6 +128,10 @@ def _text(value: object, name: str, errors: FieldErrors, max_length: int) -> str
         errors.setdefault(name, []).append("Must be a string.")
         return ""
     text = str(value).strip()
+    if "\x00" in text:
+        # PostgreSQL cannot store NUL in text; refuse it here rather than fail the batch later.
+        errors.setdefault(name, []).append("Null characters are not allowed.")
+        return ""
     if len(text) > max_length:
         errors.setdefault(name, []).append(f"At most {max_length} characters.")
     return text
@@ -234,6 +238,8 @@ def validate_call_item(
             add("tags", f"At most {MAX_TAGS} tags.")
         elif any(isinstance(v, dict | list) for v in tags.values()):
             add("tags", "Tag values must be strings, numbers or booleans.")
+        elif any("\x00" in str(k) or "\x00" in str(v) for k, v in tags.items()):
+            add("tags", "Null characters are not allowed.")
         else:
             record_values["tags"] = {str(k)[:100]: v for k, v in tags.items()}
 

@@ -156,6 +156,17 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Safety nets behind the write-path refreshes (kpis.tasks).
+CELERY_BEAT_SCHEDULE = {
+    "rollups-refresh-pending": {
+        "task": "kpis.tasks.rollups_refresh_pending_task",
+        "schedule": 60.0,
+    },
+    "rollups-rederive-recent": {
+        "task": "kpis.tasks.rollups_rederive_recent_task",
+        "schedule": 6 * 3600.0,
+    },
+}
 
 # --- Email --------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -185,7 +196,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["ppc_dashboard.tenancy.permissions.IsOrganizationMember"],
     "DEFAULT_THROTTLE_CLASSES": ["ppc_dashboard.tenancy.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": os.environ.get("API_RATE_LIMIT", "1200/min")},
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["ppc_dashboard.tenancy.filters.TenantFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "ppc_dashboard.tenancy.pagination.IdCursorPagination",
     "PAGE_SIZE": 100,
@@ -206,6 +217,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Three models have a `status` field with different choices; name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "CallStatusEnum": "calls.models.CallStatus",
+        "CampaignStatusEnum": "calls.models.CampaignStatus",
+        "ImportStatusEnum": "calls.models.ImportStatus",
+    },
 }
 
 # --- Production hardening (manage.py check --deploy passes with DEBUG off) ----------------

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from ppc_dashboard.tenancy.api import TenantModelSerializer, TenantModelViewSet
 
+from .business_hours import BusinessHoursError, validate_business_hours
 from .models import Buyer, TrackingNumber
 from .phone_numbers import PhoneNumberError, phone_to_e164
 
@@ -29,6 +30,14 @@ class BuyerSerializer(TenantModelSerializer):
 
     def validate_phone_number(self, value: str) -> str:
         return _e164(value) if value else value
+
+    def validate_business_hours(self, value: object) -> object:
+        # The field is declared above for its help text, which drops the model's validators.
+        try:
+            validate_business_hours(value)
+        except BusinessHoursError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        return value
 
 
 class BuyerViewSet(TenantModelViewSet):

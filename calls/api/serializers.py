@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from ppc_dashboard.tenancy.api import TenantModelSerializer
 
+from ..importers import PRESETS
 from ..models import AdSpend, Call, CallImport, CallStatus, Campaign
 
 
@@ -179,5 +180,11 @@ class CallImportSerializer(serializers.ModelSerializer):
 
 class CallImportInputSerializer(serializers.Serializer):
     file = serializers.FileField()
-    format = serializers.CharField()
+    # A choice, so the schema lists the formats (and clients and fuzzers can pick one).
+    format = serializers.ChoiceField(
+        choices=sorted(PRESETS),
+        error_messages={
+            "invalid_choice": f"Unknown format; use one of {', '.join(sorted(PRESETS))}."
+        },
+    )
     create_missing = serializers.BooleanField(default=False)

@@ -5,10 +5,10 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, parsers, status
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from ppc_dashboard.tenancy.api import TenantGenericViewSet, TenantModelViewSet
+from ppc_dashboard.tenancy.pagination import CheckedCursorPagination
 
 from ..filters import CallFilter
 from ..importers import PRESETS
@@ -44,11 +44,9 @@ class AdSpendViewSet(TenantModelViewSet):
     filterset_fields = ["campaign", "publisher", "day"]
 
 
-class CallCursorPagination(CursorPagination):
+class CallCursorPagination(CheckedCursorPagination):
     ordering = ("-started_at", "-id")
     page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
 
 
 CREATE_MISSING_PARAM = OpenApiParameter(
@@ -64,7 +62,8 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
     filterset_class = CallFilter
     pagination_class = CallCursorPagination
     lookup_field = "external_id"
-    lookup_value_regex = r"[^/]+"
+    # No NUL: PostgreSQL text cannot hold it, so such an id can only be missing (404, not 500).
+    lookup_value_regex = r"[^/\x00]+"
 
     def scope_queryset(self, queryset):
         return queryset.select_related("campaign", "publisher", "buyer")
@@ -166,11 +165,6 @@ class CallImportViewSet(
     def create(self, request, *args, **kwargs):
         serializer = CallImportInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if serializer.validated_data["format"] not in PRESETS:
-            return Response(
-                {"format": [f"Unknown format; use one of {', '.join(sorted(PRESETS))}."]},
-                status=400,
-            )
         upload = serializer.validated_data["file"]
         call_import = call_import_start(
             organization=self.organization,

@@ -2,6 +2,8 @@
 
 Subclasses say which model they serve (`queryset = Model.objects.all()`) and may narrow it in
 `scope_queryset`; they may not override `get_queryset`, so no view can forget the tenant filter.
+`tenancy.filters.TenantFilterBackend` (the default filter backend) does the same for the choices
+of filters.
 """
 
 from __future__ import annotations

@@ -191,6 +191,7 @@ def test_viewer_session_cannot_post_calls(viewer_client, names):
 
 def test_rate_limit_answers_429_with_retry_after(api_client, settings, names):
     from rest_framework.settings import api_settings
+
     from ppc_dashboard.tenancy.throttling import ApiKeyRateThrottle
 
     ApiKeyRateThrottle.THROTTLE_RATES = {**api_settings.DEFAULT_THROTTLE_RATES, "api_key": "3/min"}

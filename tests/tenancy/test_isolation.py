@@ -1,0 +1,463 @@
+"""One tenant can neither see nor change another's rows, through any API endpoint or page.
+
+Acme (`org`, `api_client`) owns rows whose names all carry the marker `acme-secret`; Rival
+(`other_org`, `other_api_client`) attacks them with Acme's ids and its own key. The attacks are
+keyed by (router prefix, viewset action), and a test enumerates the router's URL patterns, so
+an endpoint added without an attack here fails the suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import SimpleNamespace
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLResolver, get_resolver
+
+from calls.models import AdSpend, Call, CallImport, Campaign
+from ppc_dashboard.api_urls import router
+from ppc_dashboard.tenancy.models import Role
+from publishers.models import Publisher
+from routing.models import Buyer, TrackingNumber
+from tests.factories import (
+    AdSpendFactory,
+    BuyerFactory,
+    CallFactory,
+    CampaignFactory,
+    OrganizationFactory,
+    PublisherFactory,
+    TrackingNumberFactory,
+)
+
+API = "/api/v1"
+MARKER = "acme-secret"
+TENANT_MODELS = (Campaign, Publisher, Buyer, TrackingNumber, AdSpend, Call, CallImport)
+
+
+def tenant_rows(organization) -> dict[str, list[dict]]:
+    return {
+        model.__name__: list(model.objects.for_organization(organization).order_by("pk").values())
+        for model in TENANT_MODELS
+    }
+
+
+def _tenant_data(organization, label: str) -> SimpleNamespace:
+    campaign = CampaignFactory(organization=organization, name=f"{label} campaign")
+    publisher = PublisherFactory(
+        organization=organization, name=f"{label} publisher", external_id=f"{label}-pub"
+    )
+    buyer = BuyerFactory(organization=organization, name=f"{label} buyer")
+    tracking = TrackingNumberFactory(
+        organization=organization, campaign=campaign, publisher=publisher
+    )
+    ad_spend = AdSpendFactory(organization=organization, campaign=campaign, publisher=publisher)
+    call = CallFactory(
+        organization=organization,
+        external_id=f"{label}-call",
+        campaign=campaign,
+        publisher=publisher,
+        buyer=buyer,
+        tracking_number=tracking,
+        dialed_number=tracking.number,
+        caller_region=f"{label}-region",
+    )
+    call_import = CallImport.objects.create(
+        organization=organization,
+        format="native",
+        file=f"imports/{organization.pk}/{label}.csv",
+        original_name=f"{label}.csv",
+        status="done",
+    )
+    return SimpleNamespace(
+        campaign=campaign,
+        publisher=publisher,
+        buyer=buyer,
+        tracking=tracking,
+        ad_spend=ad_spend,
+        call=call,
+        call_import=call_import,
+    )
+
+
+@pytest.fixture
+def acme(org):
+    return _tenant_data(org, MARKER)
+
+
+@pytest.fixture
+def rival(other_org):
+    return _tenant_data(other_org, "rival")
+
+
+# --- The attacks, one per (router prefix, action) ------------------------------------------
+
+Attack = Callable[..., object]
+ATTACKS: dict[tuple[str, str], Attack] = {}
+
+
+def attack(prefix: str, action: str) -> Callable[[Attack], Attack]:
+    def register(func: Attack) -> Attack:
+        ATTACKS[(prefix, action)] = func
+        return func
+
+    return register
+
+
+def _detail(prefix: str, pk: object) -> str:
+    return f"{API}/{prefix}/{pk}/"
+
+
+def _assert_list_shows_only_own_rows(response, own_pk) -> None:
+    assert response.status_code == 200
+    ids = [row["id"] for row in response.json()["results"]]
+    assert ids == [own_pk]
+
+
+for _prefix, _attr in [
+    ("campaigns", "campaign"),
+    ("publishers", "publisher"),
+    ("buyers", "buyer"),
+    ("tracking-numbers", "tracking"),
+    ("ad-spend", "ad_spend"),
+    ("imports", "call_import"),
+    ("calls", "call"),
+]:
+
+    def _list(client, acme, rival, prefix=_prefix, attr=_attr):
+        response = client.get(f"{API}/{prefix}/")
+        _assert_list_shows_only_own_rows(response, getattr(rival, attr).pk)
+        return response
+
+    def _retrieve(client, acme, rival, prefix=_prefix, attr=_attr):
+        key = acme.call.external_id if prefix == "calls" else getattr(acme, attr).pk
+        response = client.get(_detail(prefix, key))
+        assert response.status_code == 404
+        return response
+
+    attack(_prefix, "list")(_list)
+    attack(_prefix, "retrieve")(_retrieve)
+
+
+UPDATES: dict[str, Callable[[SimpleNamespace], dict]] = {
+    "campaigns": lambda rival: {"name": "hijacked", "qualifying_seconds": 1},
+    "publishers": lambda rival: {"name": "hijacked", "external_id": "hijacked"},
+    "buyers": lambda rival: {"name": "hijacked", "phone_number": "+12125550199"},
+    "tracking-numbers": lambda rival: {"number": "+18885550199", "campaign": rival.campaign.pk},
+    "ad-spend": lambda rival: {"campaign": rival.campaign.pk, "day": "2026-11-09", "amount": "1"},
+}
+ATTRS = {
+    "campaigns": "campaign",
+    "publishers": "publisher",
+    "buyers": "buyer",
+    "tracking-numbers": "tracking",
+    "ad-spend": "ad_spend",
+}
+
+for _prefix, _attr in ATTRS.items():
+
+    def _update(client, acme, rival, prefix=_prefix, attr=_attr):
+        response = client.put(
+            _detail(prefix, getattr(acme, attr).pk), UPDATES[prefix](rival), format="json"
+        )
+        assert response.status_code == 404
+        return response
+
+    def _partial_update(client, acme, rival, prefix=_prefix, attr=_attr):
+        response = client.patch(
+            _detail(prefix, getattr(acme, attr).pk), UPDATES[prefix](rival), format="json"
+        )
+        assert response.status_code == 404
+        return response
+
+    def _destroy(client, acme, rival, prefix=_prefix, attr=_attr):
+        response = client.delete(_detail(prefix, getattr(acme, attr).pk))
+        assert response.status_code == 404
+        return response
+
+    attack(_prefix, "update")(_update)
+    attack(_prefix, "partial_update")(_partial_update)
+    attack(_prefix, "destroy")(_destroy)
+
+
+def _create_with_same_name_is_separate(client, prefix: str, name: str, model) -> object:
+    # Names are unique per tenant: Acme's name neither blocks Rival nor is revealed to it.
+    response = client.post(f"{API}/{prefix}/", {"name": name}, format="json")
+    assert response.status_code == 201, response.json()
+    created = model.objects.get(pk=response.json()["id"])
+    assert created.organization.slug == "rival"
+    return SimpleNamespace(status_code=201, content=b"")
+
+
+@attack("campaigns", "create")
+def _create_campaign(client, acme, rival):
+    return _create_with_same_name_is_separate(client, "campaigns", acme.campaign.name, Campaign)
+
+
+@attack("publishers", "create")
+def _create_publisher(client, acme, rival):
+    return _create_with_same_name_is_separate(client, "publishers", acme.publisher.name, Publisher)
+
+
+@attack("buyers", "create")
+def _create_buyer(client, acme, rival):
+    return _create_with_same_name_is_separate(client, "buyers", acme.buyer.name, Buyer)
+
+
+@attack("tracking-numbers", "create")
+def _create_tracking_number_for_foreign_campaign(client, acme, rival):
+    response = client.post(
+        f"{API}/tracking-numbers/",
+        {"number": "+18885550177", "campaign": acme.campaign.pk, "publisher": acme.publisher.pk},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "campaign": [f'Invalid pk "{acme.campaign.pk}" - object does not exist.'],
+        "publisher": [f'Invalid pk "{acme.publisher.pk}" - object does not exist.'],
+    }
+    return response
+
+
+@attack("ad-spend", "create")
+def _create_ad_spend_for_foreign_campaign(client, acme, rival):
+    response = client.post(
+        f"{API}/ad-spend/",
+        {
+            "campaign": acme.campaign.pk,
+            "publisher": acme.publisher.pk,
+            "day": "2026-11-09",
+            "amount": "5",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"campaign", "publisher"}
+    return response
+
+
+@attack("calls", "create")
+def _create_call_naming_foreign_rows(client, acme, rival):
+    base = {"started_at": "2026-11-02T15:00:00Z", "status": "answered"}
+    batch = [
+        {**base, "external_id": "r1", "campaign_id": acme.campaign.pk},
+        {
+            **base,
+            "external_id": "r2",
+            "campaign_id": rival.campaign.pk,
+            "publisher_id": acme.publisher.pk,
+            "buyer_id": acme.buyer.pk,
+        },
+        {**base, "external_id": "r3", "tracking_number": acme.tracking.number},
+    ]
+    response = client.post(f"{API}/calls/", batch, format="json")
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert errors["0"] == {"campaign_id": [f"No campaign with id {acme.campaign.pk}."]}
+    assert set(errors["1"]) == {"publisher_id", "buyer_id"}
+    assert set(errors["2"]) == {"campaign"}
+    return response
+
+
+@attack("calls", "conversion")
+def _record_conversion_of_foreign_call(client, acme, rival):
+    response = client.post(
+        f"{API}/calls/{acme.call.external_id}/conversion/",
+        {"converted": True, "revenue": "999"},
+        format="json",
+    )
+    assert response.status_code == 404
+    return response
+
+
+@attack("imports", "create")
+def _import_rows_naming_foreign_campaign(client, acme, rival):
+    csv = (
+        "external_id,started_at,status,campaign_id\n"
+        f"r-import-1,2026-11-02T15:00:00Z,answered,{acme.campaign.pk}\n"
+    )
+    upload = SimpleUploadedFile("rows.csv", csv.encode(), content_type="text/csv")
+    response = client.post(
+        f"{API}/imports/", {"file": upload, "format": "native"}, format="multipart"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["rows_imported"] == 0
+    assert not Call.objects.filter(external_id="r-import-1").exists()
+    return response
+
+
+# --- The tests -----------------------------------------------------------------------------
+
+
+def _api_url_patterns(patterns):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _api_url_patterns(pattern.url_patterns)
+        else:
+            yield pattern
+
+
+def registered_api_actions() -> set[tuple[str, str]]:
+    """(router prefix, action) of every URL under /api/v1/, read from the URL patterns."""
+    prefixes = {viewset: prefix for prefix, viewset, _ in router.registry}
+    actions = set()
+    for pattern in _api_url_patterns(get_resolver("ppc_dashboard.api_urls").url_patterns):
+        view_class = getattr(pattern.callback, "cls", None)
+        if view_class is not None and view_class.__name__ == "APIRootView":  # links only
+            continue
+        assert view_class in prefixes, f"{pattern.pattern} is not a router viewset"
+        actions.update((prefixes[view_class], a) for a in pattern.callback.actions.values())
+    return actions
+
+
+def test_every_api_endpoint_has_an_isolation_test():
+    assert registered_api_actions() == set(ATTACKS)
+
+
+@pytest.mark.parametrize("endpoint", sorted(ATTACKS), ids=lambda e: f"{e[0]}:{e[1]}")
+def test_other_tenant_key_neither_sees_nor_changes_a_tenants_rows(
+    endpoint, org, other_api_client, acme, rival
+):
+    before = tenant_rows(org)
+    response = ATTACKS[endpoint](other_api_client, acme, rival)
+    assert MARKER not in response.content.decode().lower()
+    assert tenant_rows(org) == before
+
+
+@pytest.mark.parametrize(
+    "prefix, attr, param",
+    [
+        ("calls", "campaign", "campaign"),
+        ("calls", "publisher", "publisher"),
+        ("calls", "buyer", "buyer"),
+        ("tracking-numbers", "campaign", "campaign"),
+        ("tracking-numbers", "publisher", "publisher"),
+        ("ad-spend", "campaign", "campaign"),
+        ("ad-spend", "publisher", "publisher"),
+    ],
+)
+def test_list_filter_by_another_tenants_id_answers_like_a_missing_id(
+    prefix, attr, param, other_api_client, acme, rival
+):
+    foreign_id = getattr(acme, attr).pk
+    missing_id = foreign_id + 10_000
+    foreign = other_api_client.get(f"{API}/{prefix}/?{param}={foreign_id}")
+    missing = other_api_client.get(f"{API}/{prefix}/?{param}={missing_id}")
+    assert foreign.status_code == missing.status_code
+    assert foreign.content.replace(str(foreign_id).encode(), b"ID") == missing.content.replace(
+        str(missing_id).encode(), b"ID"
+    )
+    assert MARKER not in foreign.content.decode()
+
+
+@pytest.mark.parametrize(
+    "prefix, attr, body",
+    [
+        ("tracking-numbers", "tracking", lambda acme: {"campaign": acme.campaign.pk}),
+        ("tracking-numbers", "tracking", lambda acme: {"publisher": acme.publisher.pk}),
+        ("ad-spend", "ad_spend", lambda acme: {"campaign": acme.campaign.pk}),
+        ("ad-spend", "ad_spend", lambda acme: {"publisher": acme.publisher.pk}),
+    ],
+)
+def test_own_row_cannot_be_pointed_at_another_tenants_row(
+    prefix, attr, body, org, other_org, other_api_client, acme, rival
+):
+    before = tenant_rows(org), tenant_rows(other_org)
+    response = other_api_client.patch(
+        _detail(prefix, getattr(rival, attr).pk), body(acme), format="json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == set(body(acme))
+    assert (tenant_rows(org), tenant_rows(other_org)) == before
+
+
+def test_session_member_reads_only_their_organizations_rows(make_member_client, other_org, acme):
+    client = make_member_client(other_org, Role.VIEWER)
+    response = client.get(f"{API}/calls/")
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+    assert client.get(_detail("campaigns", acme.campaign.pk)).status_code == 404
+
+
+# --- Pages ---------------------------------------------------------------------------------
+
+
+def test_call_page_of_another_tenant_is_404(make_member_client, other_org, acme):
+    client = make_member_client(other_org, Role.OWNER)
+    assert client.get(f"/calls/{acme.call.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/", "/calls/"])
+def test_call_list_page_shows_only_own_calls(url, make_member_client, other_org, acme, rival):
+    client = make_member_client(other_org, Role.VIEWER)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert rival.call.caller_region in response.content.decode()
+    assert MARKER not in response.content.decode()
+
+
+@pytest.fixture
+def two_org_client(make_member_client, org, other_org, acme, rival):
+    from tests.factories import MembershipFactory
+
+    client = make_member_client(org, Role.VIEWER)
+    MembershipFactory(organization=other_org, user=client.user, role=Role.VIEWER)
+    return client
+
+
+def _calls_page(client) -> str:
+    response = client.get("/calls/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_member_of_two_organizations_sees_only_the_current_ones_calls(two_org_client, acme):
+    page = _calls_page(two_org_client)
+    assert MARKER in page  # Acme Calls sorts before Rival Media: the default organization
+    assert "rival-region" not in page
+    assert two_org_client.get(f"/calls/{acme.call.pk}/").status_code == 200
+
+
+def test_switcher_moves_the_session_to_the_other_organization(
+    two_org_client, other_org, acme, rival
+):
+    response = two_org_client.post(
+        "/switch/", {"organization": other_org.pk, "next": "/calls/?status=answered"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/calls/?status=answered"
+    page = _calls_page(two_org_client)
+    assert rival.call.caller_region in page
+    assert MARKER not in page
+    assert two_org_client.get(f"/calls/{acme.call.pk}/").status_code == 404
+    assert two_org_client.get(f"/calls/{rival.call.pk}/").status_code == 200
+    api_calls = two_org_client.get(f"{API}/calls/").json()["results"]
+    assert [c["external_id"] for c in api_calls] == [rival.call.external_id]
+
+
+def test_switcher_is_shown_to_a_member_of_two_organizations(two_org_client, org, other_org):
+    page = _calls_page(two_org_client)
+    assert 'action="/switch/"' in page
+    assert f'value="{other_org.pk}"' in page
+
+
+def test_switch_into_an_organization_without_membership_is_refused(two_org_client):
+    outsider = OrganizationFactory(name="Outsider")
+    CallFactory(organization=outsider, caller_region="outsider-region")
+    response = two_org_client.post("/switch/", {"organization": outsider.pk, "next": "/calls/"})
+    assert response.status_code == 302
+    page = _calls_page(two_org_client)
+    assert "not a member of that organization" in page
+    assert MARKER in page  # still in Acme
+    assert "outsider-region" not in page
+
+
+def test_switch_does_not_redirect_off_site(two_org_client, other_org):
+    response = two_org_client.post(
+        "/switch/", {"organization": other_org.pk, "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/"
+
+
+def test_switch_needs_a_post(two_org_client, other_org):
+    assert two_org_client.get(f"/switch/?organization={other_org.pk}").status_code == 405
