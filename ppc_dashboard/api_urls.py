@@ -2,6 +2,12 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from calls.api.views import AdSpendViewSet, CallImportViewSet, CallViewSet, CampaignViewSet
+from kpis.api import (
+    KpiViewSet,
+    ReallocationViewSet,
+    ThresholdSuggestionsViewSet,
+    VerdictsViewSet,
+)
 from publishers.api import PublisherViewSet
 from routing.api import BuyerViewSet, TrackingNumberViewSet
 
@@ -22,5 +28,11 @@ router.register("buyers", BuyerViewSet, basename="buyer")
 router.register("tracking-numbers", TrackingNumberViewSet, basename="trackingnumber")
 router.register("ad-spend", AdSpendViewSet, basename="adspend")
 router.register("imports", CallImportViewSet, basename="callimport")
+router.register("kpis", KpiViewSet, basename="kpis")
+router.register("verdicts", VerdictsViewSet, basename="verdicts")
+router.register(
+    "qualifying-thresholds", ThresholdSuggestionsViewSet, basename="qualifying-thresholds"
+)
+router.register("reallocation", ReallocationViewSet, basename="reallocation")
 
 urlpatterns = [path("", include(router.urls))]

@@ -22,6 +22,7 @@ class CampaignSerializer(TenantModelSerializer):
             "payout",
             "rpm_floor",
             "duplicate_window_days",
+            "verdict_thresholds",
             "status",
             "created_at",
         ]

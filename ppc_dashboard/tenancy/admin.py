@@ -8,6 +8,14 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "timezone", "currency", "created_at"]
     search_fields = ["name", "slug"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "timezone" in form.changed_data:
+            from kpis.rollups import rollups_rebuild
+
+            # Rollup days are local days: a new zone moves every call to another day/hour.
+            rollups_rebuild(obj)
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):

@@ -47,6 +47,14 @@ class TenantScopedMixin:
         serializer.save(organization=self.organization)
 
 
+class TenantViewSet(viewsets.ViewSet):
+    """For endpoints that read through selectors rather than one model's queryset."""
+
+    @property
+    def organization(self) -> Organization:
+        return request_tenant(self.request).organization
+
+
 class TenantModelViewSet(TenantScopedMixin, viewsets.ModelViewSet):
     pass
 

@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver
 
 from calls.models import AdSpend, Call, CallImport, Campaign
+from kpis.rollups import rollups_rebuild
 from ppc_dashboard.api_urls import router
 from ppc_dashboard.tenancy.models import Role
 from publishers.models import Publisher
@@ -284,6 +285,33 @@ def _import_rows_naming_foreign_campaign(client, acme, rival):
     assert response.json()["rows_imported"] == 0
     assert not Call.objects.filter(external_id="r-import-1").exists()
     return response
+
+
+def _kpi_read(prefix: str):
+    def read(client, acme, rival):
+        for organization in (acme.call.organization, rival.call.organization):
+            rollups_rebuild(organization)
+        window = {"date_from": "2026-10-01", "date_to": "2026-11-30"}
+        own = client.get(f"{API}/{prefix}/", window)
+        assert own.status_code == 200, own.json()
+        if prefix == "kpis":
+            assert own.json()["totals"]["calls"] == 1  # the rival's own call, not Acme's
+        foreign = client.get(
+            f"{API}/{prefix}/",
+            {**window, "campaign": acme.campaign.pk, "publisher": acme.publisher.pk},
+        )
+        assert foreign.status_code == 200
+        if prefix == "kpis":
+            assert foreign.json()["totals"]["calls"] == 0
+        grouped = client.get(f"{API}/{prefix}/", {**window, "group_by": "campaign"})
+        assert MARKER not in grouped.content.decode().lower()
+        return foreign
+
+    return read
+
+
+for _prefix in ("kpis", "verdicts", "qualifying-thresholds", "reallocation"):
+    attack(_prefix, "list")(_kpi_read(_prefix))
 
 
 # --- The tests -----------------------------------------------------------------------------

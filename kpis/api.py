@@ -1,0 +1,348 @@
+"""KPI API: /api/v1/kpis/ by filter and grouping, verdicts, threshold finder, reallocation."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from calls.models import Vertical
+from ppc_dashboard.tenancy.api import TenantViewSet
+
+from .decisions import reallocation_report, threshold_suggestions, verdicts_report
+from .metrics import Kpis
+from .selectors import GroupBy, KpiFilter, KpiQueryError, KpiRow, kpis_report
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 731
+
+
+class KpiQuerySerializer(serializers.Serializer):
+    date_from = serializers.DateField(
+        required=False, help_text="First local day (default: 29 days before date_to)."
+    )
+    date_to = serializers.DateField(
+        required=False, help_text="Last local day, inclusive (default: today)."
+    )
+    campaign = serializers.IntegerField(required=False, min_value=1)
+    publisher = serializers.IntegerField(required=False, min_value=1)
+    buyer = serializers.IntegerField(required=False, min_value=1)
+    vertical = serializers.ChoiceField(choices=Vertical.choices, required=False)
+    group_by = serializers.ChoiceField(
+        choices=[g.value for g in GroupBy], required=False, default=GroupBy.NONE.value
+    )
+
+    def to_filter(self, organization) -> KpiFilter:
+        data = self.validated_data
+        today = timezone.now().astimezone(organization.tzinfo).date()
+        date_to = data.get("date_to") or today
+        date_from = data.get("date_from") or date_to - dt.timedelta(days=DEFAULT_DAYS - 1)
+        if date_from > date_to:
+            raise serializers.ValidationError({"date_from": ["Must not be after date_to."]})
+        if (date_to - date_from).days >= MAX_DAYS:
+            raise serializers.ValidationError({"date_from": [f"At most {MAX_DAYS} days."]})
+        return KpiFilter(
+            date_from=date_from,
+            date_to=date_to,
+            campaign_id=data.get("campaign"),
+            publisher_id=data.get("publisher"),
+            buyer_id=data.get("buyer"),
+            vertical=data.get("vertical"),
+        )
+
+
+class KpisSerializer(serializers.Serializer):
+    """The KPIs of KPIS.md (documentation of the response shape)."""
+
+    calls = serializers.IntegerField()
+    answered = serializers.IntegerField()
+    missed = serializers.IntegerField(help_text="calls - answered")
+    qualified = serializers.IntegerField()
+    conversions = serializers.IntegerField()
+    talk_seconds = serializers.IntegerField()
+    revenue = serializers.DecimalField(max_digits=20, decimal_places=4)
+    spend = serializers.DecimalField(
+        max_digits=20, decimal_places=4, help_text="Per-call cost plus ad spend"
+    )
+    average_duration = serializers.FloatField(allow_null=True, help_text="seconds")
+    qualified_rate = serializers.FloatField(allow_null=True, help_text="% of answered")
+    conversion_rate = serializers.FloatField(allow_null=True, help_text="% of calls")
+    conversion_rate_ci = serializers.ListField(
+        child=serializers.FloatField(), allow_null=True, help_text="95% Wilson interval, %"
+    )
+    cost_per_call = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+    cpa = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+    missed_rate = serializers.FloatField(allow_null=True, help_text="% of calls")
+    missed_rate_ci = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    rpm = serializers.DecimalField(
+        max_digits=20, decimal_places=4, allow_null=True, help_text="revenue per talk minute"
+    )
+    profit = serializers.DecimalField(max_digits=20, decimal_places=4)
+    roi = serializers.FloatField(allow_null=True, help_text="%")
+    repeat_rate = serializers.FloatField(allow_null=True, help_text="% of calls")
+    short_call_rate = serializers.FloatField(allow_null=True, help_text="% of answered")
+
+
+class KpiRowSerializer(KpisSerializer):
+    key = serializers.JSONField(help_text="id, date, {weekday, hour} or null")
+    label = serializers.CharField()
+
+
+class PreviousPeriodSerializer(KpisSerializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+
+
+class KpiReportSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    timezone = serializers.CharField()
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    group_by = serializers.CharField()
+    totals = KpisSerializer()
+    previous = PreviousPeriodSerializer()
+    rows = KpiRowSerializer(many=True)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value.quantize(Decimal("0.0001")))
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def kpis_as_dict(kpis: Kpis) -> dict[str, Any]:
+    """KPIs for JSON: money as 4-place decimal strings, rates as floats, nulls as null."""
+    return {f.name: _plain(getattr(kpis, f.name)) for f in dataclasses.fields(kpis)}
+
+
+def _row_as_dict(row: KpiRow) -> dict[str, Any]:
+    key = row.key
+    if isinstance(key, dt.date):
+        key = key.isoformat()
+    elif isinstance(key, tuple):
+        key = {"weekday": key[0], "hour": key[1]}
+    return {"key": key, "label": row.label, **kpis_as_dict(row.kpis)}
+
+
+class KpiViewSet(TenantViewSet):
+    """KPIs of KPIS.md from the rollups: totals, previous period and grouped rows."""
+
+    @extend_schema(
+        parameters=[KpiQuerySerializer],
+        responses={200: KpiReportSerializer},
+        description=(
+            "KPIs for the organization over local days [date_from, date_to], optionally "
+            "filtered by campaign, publisher, buyer or vertical and grouped by campaign, "
+            "publisher, buyer, day or hour_of_week (local weekday 0=Monday and hour). Money is "
+            "a decimal string in the organization's currency; rates are percentages; a KPI "
+            "with an empty denominator is null. `previous` covers the same number of days "
+            "just before."
+        ),
+    )
+    def list(self, request):
+        query = KpiQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        organization = self.organization
+        filters = query.to_filter(organization)
+        group_by = GroupBy(query.validated_data["group_by"])
+        try:
+            report = kpis_report(organization, filters, group_by)
+        except KpiQueryError as exc:
+            raise serializers.ValidationError({"group_by": [str(exc)]}) from exc
+        previous_filters = filters.previous_period()
+        previous = kpis_report(organization, previous_filters)
+        return Response(
+            {
+                "currency": organization.currency,
+                "timezone": organization.timezone,
+                "date_from": filters.date_from,
+                "date_to": filters.date_to,
+                "group_by": group_by.value,
+                "totals": kpis_as_dict(report.totals.kpis),
+                "previous": {
+                    "date_from": previous_filters.date_from,
+                    "date_to": previous_filters.date_to,
+                    **kpis_as_dict(previous.totals.kpis),
+                },
+                "rows": [_row_as_dict(row) for row in report.rows],
+            }
+        )
+
+
+def _verdict_as_dict(entity) -> dict[str, Any]:
+    return {
+        "id": entity.id,
+        "name": entity.name,
+        **({"campaign_id": entity.campaign_id} if entity.campaign_id is not None else {}),
+        "verdict": entity.verdict.label,
+        "reasons": entity.verdict.reasons,
+        "velocity_spikes": [
+            {
+                "hour": s.hour.isoformat(),
+                "calls": s.calls,
+                "trailing_mean": round(s.trailing_mean, 2),
+            }
+            for s in entity.spikes
+        ],
+        "kpis": kpis_as_dict(entity.kpis),
+    }
+
+
+class VerdictSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    campaign_id = serializers.IntegerField(required=False)
+    verdict = serializers.ChoiceField(choices=["scale", "watch", "fix", "cut"])
+    reasons = serializers.ListField(child=serializers.CharField())
+    velocity_spikes = serializers.ListField(child=serializers.DictField())
+    kpis = KpisSerializer()
+
+
+class VerdictsResponseSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    campaigns = VerdictSerializer(many=True)
+    publishers = VerdictSerializer(many=True, help_text="Across campaigns")
+    publishers_by_campaign = VerdictSerializer(many=True, help_text="Within each campaign")
+
+
+class VerdictsViewSet(TenantViewSet):
+    """Scale / watch / fix / cut per campaign and per publisher, with reasons."""
+
+    @extend_schema(
+        parameters=[KpiQuerySerializer],
+        responses={200: VerdictsResponseSerializer},
+        description=(
+            "Verdicts of KPIS.md for campaigns, publishers overall and publishers within each "
+            "campaign, over the filter's local days. Each verdict carries its reasons as "
+            "sentences with the numbers behind them. group_by is ignored."
+        ),
+    )
+    def list(self, request):
+        query = KpiQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = query.to_filter(self.organization)
+        report = verdicts_report(self.organization, filters)
+        return Response(
+            {
+                "date_from": filters.date_from,
+                "date_to": filters.date_to,
+                "campaigns": [_verdict_as_dict(v) for v in report.campaigns],
+                "publishers": [_verdict_as_dict(v) for v in report.publishers],
+                "publishers_by_campaign": [
+                    _verdict_as_dict(v)
+                    for verdicts in report.publishers_by_campaign.values()
+                    for v in verdicts
+                ],
+            }
+        )
+
+
+class ThresholdSuggestionsViewSet(TenantViewSet):
+    """The qualifying-threshold finder: conversion by talk-time bucket per campaign."""
+
+    @extend_schema(
+        parameters=[KpiQuerySerializer],
+        responses={200: dict},
+        description=(
+            "Per campaign: answered calls and conversions per duration bucket (0-30, 30-60, "
+            "60-90, 90-120, 120-180, 180-300, 300+ s), and the smallest duration at which "
+            "longer calls convert at least 3x better than shorter ones (null when the data "
+            "does not say)."
+        ),
+    )
+    def list(self, request):
+        query = KpiQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = query.to_filter(self.organization)
+        return Response(
+            {
+                "date_from": filters.date_from,
+                "date_to": filters.date_to,
+                "campaigns": [
+                    {
+                        "campaign_id": s.campaign_id,
+                        "campaign_name": s.campaign_name,
+                        "qualifying_seconds": s.qualifying_seconds,
+                        "suggested_seconds": s.suggested_seconds,
+                        "buckets": [
+                            {
+                                "label": b.label,
+                                "low_seconds": b.low_seconds,
+                                "answered": b.answered,
+                                "conversions": b.conversions,
+                                "conversion_rate": _plain(b.conversion_rate),
+                            }
+                            for b in s.buckets
+                        ],
+                    }
+                    for s in threshold_suggestions(self.organization, filters)
+                ],
+            }
+        )
+
+
+def _performance(p) -> dict[str, Any]:
+    return {
+        "publisher_id": p.publisher_id,
+        "name": p.name,
+        "verdict": p.verdict.label,
+        "conversion_rate": _plain(p.kpis.conversion_rate),
+        "rpm": _plain(p.kpis.rpm),
+        "spend": _plain(p.kpis.spend),
+        "calls": p.kpis.calls,
+    }
+
+
+class ReallocationViewSet(TenantViewSet):
+    """Budget reallocation: best vs worst publisher per campaign and the spend a cut frees."""
+
+    @extend_schema(
+        parameters=[KpiQuerySerializer],
+        responses={200: dict},
+        description=(
+            "Per campaign: the spread between the best and the worst publisher by conversion "
+            "rate and by RPM (publishers with at least 30 calls), the publishers whose verdict "
+            "is cut, and the spend cutting them would free."
+        ),
+    )
+    def list(self, request):
+        query = KpiQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = query.to_filter(self.organization)
+        campaigns = []
+        for item in reallocation_report(self.organization, filters):
+            r = item.reallocation
+            campaigns.append(
+                {
+                    "campaign_id": item.campaign_id,
+                    "campaign_name": item.campaign_name,
+                    "conversion_spread": r.conversion
+                    and {
+                        "best": _performance(r.conversion.best),
+                        "worst": _performance(r.conversion.worst),
+                        "points": round(r.conversion.points, 4),
+                    },
+                    "rpm_spread": r.rpm
+                    and {
+                        "best": _performance(r.rpm.best),
+                        "worst": _performance(r.rpm.worst),
+                        "amount": _plain(r.rpm.amount),
+                    },
+                    "cut": [_performance(p) for p in r.cut],
+                    "freed_spend": _plain(r.freed_spend),
+                }
+            )
+        return Response(
+            {"date_from": filters.date_from, "date_to": filters.date_to, "campaigns": campaigns}
+        )
