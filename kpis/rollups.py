@@ -23,7 +23,7 @@ from .metrics import DURATION_BUCKET_EDGES, SHORT_CALL_SECONDS
 from .models import CallRollupDaily, CallRollupHourly, DirtyDay, DurationBucketDaily
 
 DEFAULT_QUALIFYING_SECONDS = 90
-REFRESH_DEBOUNCE_SECONDS = 2
+REFRESH_DEBOUNCE_SECONDS = 1
 
 
 def local_day_bounds(day: dt.date, tz: zoneinfo.ZoneInfo) -> tuple[dt.datetime, dt.datetime]:

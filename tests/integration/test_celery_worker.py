@@ -42,9 +42,8 @@ def redis_broker():
 
 
 def _forget_connections() -> None:
-    # The app caches its broker connection pools; drop them so the new broker URL is used.
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    # The app caches its pools; forget (not close: kombu shares them by URL) so that the next
+    # send builds pools for the broker URL now configured.
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
