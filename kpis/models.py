@@ -147,3 +147,23 @@ class DirtyDay(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["organization", "day"], name="dirtyday_org_day_uniq")
         ]
+
+
+class ReportSubscription(TenantModel):
+    """A member who gets the weekly report by email (Monday 08:00 in the tenant's zone)."""
+
+    user = models.ForeignKey(
+        "auth.User", on_delete=models.CASCADE, related_name="report_subscriptions"
+    )
+    # Saved filters of the report (the page filter query string, e.g. "campaign=3").
+    filters = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The Monday (local) of the last weekly report sent, so a week is never sent twice.
+    last_sent_week = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user"], name="reportsubscription_org_user_uniq"
+            )
+        ]
