@@ -1,17 +1,31 @@
 from django.views.generic import DetailView, ListView
 
 from ppc_dashboard.tenancy.pages import TenantPageMixin
+from publishers.models import Publisher
+from routing.models import Buyer
 
 from .filters import CallFilter
 from .models import Call, CallStatus, Campaign
 
 
 class CallListView(TenantPageMixin, ListView):
-    """The call log, newest first, with the same filters as the API."""
+    """The call log, newest first, with the same filters as the API.
+
+    `?partial=1` answers only the table rows of the same filters and page: the page's script
+    swaps them in every few seconds, so a live campaign can be watched.
+    """
 
     template_name = "calls/call_list.html"
+    partial_template_name = "calls/_call_rows.html"
     paginate_by = 50
     context_object_name = "calls"
+
+    @property
+    def is_partial(self) -> bool:
+        return self.request.GET.get("partial") == "1"
+
+    def get_template_names(self):
+        return [self.partial_template_name if self.is_partial else self.template_name]
 
     def get_queryset(self):
         self.request.tenant_tz = self.organization.tzinfo
@@ -25,12 +39,17 @@ class CallListView(TenantPageMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        if self.is_partial:
+            return context
         context["filter"] = self.filterset
         context["campaigns"] = self.tenant_queryset(Campaign).only("id", "name")
+        context["publishers"] = self.tenant_queryset(Publisher).only("id", "name")
+        context["buyers"] = self.tenant_queryset(Buyer).only("id", "name")
         context["statuses"] = CallStatus.choices
         context["has_any_call"] = self.tenant_queryset(Call).exists()
         query = self.request.GET.copy()
         query.pop("page", None)
+        query.pop("partial", None)
         context["query_without_page"] = query.urlencode()
         return context
 
