@@ -172,6 +172,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kpis.tasks.rollups_rederive_recent_task",
         "schedule": 6 * 3600.0,
     },
+    # Hourly, so every tenant's local Monday 08:00 is hit whatever its UTC offset.
+    "weekly-reports-send": {
+        "task": "kpis.tasks.weekly_reports_send_task",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Email --------------------------------------------------------------------------------

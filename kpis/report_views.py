@@ -1,0 +1,101 @@
+"""The weekly report as a print-friendly page, a CSV and an XLSX download, for the filters in
+the query string (default: the last full local week). Members of the tenant only."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views import View
+from django.views.generic import TemplateView
+
+from calls.models import Vertical
+from ppc_dashboard.tenancy.pages import TenantPageMixin
+
+from .page_data import filter_choices, verdict_groups
+from .page_filters import RANGE_PRESETS, PageFilters
+from .reports import (
+    XLSX_CONTENT_TYPE,
+    WeeklyReport,
+    report_csv,
+    report_filename,
+    report_filters_from_query,
+    report_summary_lines,
+    report_tables,
+    report_xlsx,
+    weekly_report_data,
+)
+
+
+class WeeklyReportMixin(TenantPageMixin):
+    """Ids of another tenant (or of nothing) are kept in the filter, not dropped: the
+    selectors then answer no rows, where falling back to "all" would report other numbers
+    than the ones asked for."""
+
+    def page_filters(self) -> PageFilters:
+        today = timezone.now().astimezone(self.organization.tzinfo).date()
+        return report_filters_from_query(self.request.GET, self.organization, today=today)
+
+    def weekly_report(self, page_filters: PageFilters) -> WeeklyReport:
+        return weekly_report_data(self.organization, page_filters.kpi_filter)
+
+
+class WeeklyReportPageView(WeeklyReportMixin, TemplateView):
+    template_name = "kpis/report_print.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page_filters = self.page_filters()
+        report = self.weekly_report(page_filters)
+        context.update(
+            page_filters=page_filters,
+            report=report,
+            summary=report_summary_lines(report),
+            tables=report_tables(report),
+            verdict_groups=verdict_groups(report.verdicts.campaigns, report.verdicts.publishers),
+            # The shared filter bar (templates/partials/filter_bar.html) and the nav links.
+            filters=page_filters,
+            choices=filter_choices(self.organization),
+            range_presets=RANGE_PRESETS,
+            verticals=Vertical.choices,
+            show_campaign_filter=True,
+            nav_query=page_filters.query_string(),
+        )
+        return context
+
+
+class _WeeklyReportDownloadView(WeeklyReportMixin, View):
+    extension = ""
+    content_type = ""
+
+    def render(self, report: WeeklyReport) -> str | bytes:
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        page_filters = self.page_filters()
+        if page_filters.errors:
+            # A file for other filters than asked would be read as the asked ones: refuse.
+            problems = "\n".join(f"{name}: {error}" for name, error in page_filters.errors.items())
+            return HttpResponse(problems, status=400, content_type="text/plain; charset=utf-8")
+        report = self.weekly_report(page_filters)
+        response = HttpResponse(self.render(report), content_type=self.content_type)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=report_filename(report, self.extension)
+        )
+        return response
+
+
+class WeeklyReportCsvView(_WeeklyReportDownloadView):
+    extension = "csv"
+    content_type = "text/csv; charset=utf-8"
+
+    def render(self, report: WeeklyReport) -> str:
+        return report_csv(report)
+
+
+class WeeklyReportXlsxView(_WeeklyReportDownloadView):
+    extension = "xlsx"
+    content_type = XLSX_CONTENT_TYPE
+
+    def render(self, report: WeeklyReport) -> bytes:
+        return report_xlsx(report)
