@@ -35,4 +35,6 @@ router.register(
 )
 router.register("reallocation", ReallocationViewSet, basename="reallocation")
 
+# Namespaced, so API names ("api:call-list") never shadow the pages' ("call-list").
+app_name = "api"
 urlpatterns = [path("", include(router.urls))]

@@ -1,0 +1,463 @@
+"""Page assembly for the analysis pages: selector reads -> tiles, tables and rendered charts.
+
+Reads KPIs only through kpis.selectors and kpis.decisions (rollups, never the calls table);
+kpis.charts turns the plain series built here into figures. One function per page, so the
+views stay a parse-read-render sequence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+from calls.models import Campaign
+from ppc_dashboard.tenancy.models import Organization
+from publishers.models import Publisher
+from routing.models import Buyer
+
+from . import charts
+from .api import kpis_as_dict
+from .decisions import (
+    CampaignReallocation,
+    EntityVerdict,
+    reallocation_report,
+    threshold_suggestions,
+    verdicts_report,
+)
+from .metrics import DURATION_BUCKET_EDGES, Kpis, duration_bucket_label
+from .page_filters import PageFilters
+from .selectors import GroupBy, KpiFilter, KpiQueryError, KpiReport, kpis_report
+from .verdicts import Verdict
+
+# --- KPI tiles ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    key: str  # a Kpis field
+    label: str
+    kind: str  # a kpi_format kind
+    better: str | None  # "up", "down", or None when a change is neither good nor bad
+
+
+TILES = (
+    TileSpec("calls", "Calls", "count", "up"),
+    TileSpec("answered", "Answered", "count", "up"),
+    TileSpec("missed_rate", "Missed-call rate", "percent", "down"),
+    TileSpec("average_duration", "Avg duration", "seconds", "up"),
+    TileSpec("conversion_rate", "Conversion rate", "percent", "up"),
+    TileSpec("cost_per_call", "Cost per call", "money", "down"),
+    TileSpec("cpa", "CPA", "money", "down"),
+    TileSpec("rpm", "RPM", "money", "up"),
+    TileSpec("revenue", "Revenue", "money", "up"),
+    # More spend is neither good nor bad by itself: it is scaling or waste, which the
+    # CPA, RPM and profit tiles tell apart.
+    TileSpec("spend", "Spend", "money", None),
+    TileSpec("profit", "Profit", "money", "up"),
+)
+CAMPAIGN_TILES = (
+    "calls",
+    "missed_rate",
+    "average_duration",
+    "conversion_rate",
+    "cpa",
+    "rpm",
+    "spend",
+    "profit",
+)
+
+
+@dataclass(frozen=True)
+class Tile:
+    key: str
+    label: str
+    kind: str
+    value: Any
+    api_value: Any  # the value as the KPI API writes it (data-value, for browser checks)
+    previous: Any
+    change_pct: float | None  # relative change vs the previous period, %
+    direction: str | None  # "up", "down", "flat"; None when either side is null
+    tone: str  # "good", "bad", "neutral"
+
+    @property
+    def change_magnitude(self) -> float | None:
+        # The arrow carries the sign.
+        return None if self.change_pct is None else abs(self.change_pct)
+
+
+def kpi_change(current: Any, previous: Any) -> float | None:
+    """Relative change in % (against |previous|, so a loss shrinking reads as up)."""
+    if current is None or previous is None or previous == 0:
+        return None
+    return float((current - previous) * 100 / abs(previous))
+
+
+def _tile(spec: TileSpec, current: Kpis, previous: Kpis) -> Tile:
+    value, before = getattr(current, spec.key), getattr(previous, spec.key)
+    direction = None
+    if value is not None and before is not None:
+        direction = "up" if value > before else "down" if value < before else "flat"
+    if spec.better is None or direction in (None, "flat"):
+        tone = "neutral"
+    else:
+        tone = "good" if direction == spec.better else "bad"
+    return Tile(
+        key=spec.key,
+        label=spec.label,
+        kind=spec.kind,
+        value=value,
+        api_value=kpis_as_dict(current)[spec.key],
+        previous=before,
+        change_pct=kpi_change(value, before),
+        direction=direction,
+        tone=tone,
+    )
+
+
+def kpi_tiles(current: Kpis, previous: Kpis, keys: Iterable[str] | None = None) -> list[Tile]:
+    wanted = set(keys) if keys is not None else None
+    return [
+        _tile(spec, current, previous) for spec in TILES if wanted is None or spec.key in wanted
+    ]
+
+
+# --- Series ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DailySeries:
+    days: list[str]
+    calls: list[int]
+    conversions: list[int]
+    revenue: list[float]
+    rpm: list[float | None]
+
+
+def _as_float(value: Decimal | float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def daily_series(report: KpiReport) -> DailySeries:
+    """Every local day of the filter, days without calls as 0 (and no RPM)."""
+    rows = {row.key: row.kpis for row in report.rows}
+    days = [
+        report.filters.date_from + dt.timedelta(days=offset)
+        for offset in range(report.filters.days)
+    ]
+    by_day = [rows.get(day) for day in days]
+    return DailySeries(
+        days=[day.isoformat() for day in days],
+        calls=[k.calls if k else 0 for k in by_day],
+        conversions=[k.conversions if k else 0 for k in by_day],
+        revenue=[float(k.revenue) if k else 0.0 for k in by_day],
+        rpm=[_as_float(k.rpm) if k else None for k in by_day],
+    )
+
+
+def _daily_trend_chart(series: DailySeries, currency: str) -> str:
+    figure = charts.daily_trend_figure(
+        days=series.days,
+        calls=series.calls,
+        conversions=series.conversions,
+        revenue=series.revenue,
+        currency=currency,
+    )
+    return charts.figure_html(figure, "chart-daily-trend")
+
+
+# --- Verdicts ----------------------------------------------------------------------------
+
+VERDICT_LABELS = ("scale", "fix", "cut", "watch")
+VERDICT_TITLES = {
+    "scale": "Scale",
+    "fix": "Fix (routing)",
+    "cut": "Cut",
+    "watch": "Watch",
+}
+
+
+@dataclass(frozen=True)
+class VerdictGroup:
+    label: str
+    title: str
+    campaigns: list[EntityVerdict]
+    publishers: list[EntityVerdict]
+
+    @property
+    def count(self) -> int:
+        return len(self.campaigns) + len(self.publishers)
+
+
+def _by_calls(entities: Iterable[EntityVerdict]) -> list[EntityVerdict]:
+    return sorted(entities, key=lambda e: (-e.kpis.calls, e.name))
+
+
+def verdict_groups(
+    campaigns: Sequence[EntityVerdict], publishers: Sequence[EntityVerdict]
+) -> list[VerdictGroup]:
+    """Scale, fix, cut, watch: who is in each, the busiest first."""
+    return [
+        VerdictGroup(
+            label=label,
+            title=VERDICT_TITLES[label],
+            campaigns=_by_calls(c for c in campaigns if c.verdict.label == label),
+            publishers=_by_calls(p for p in publishers if p.verdict.label == label),
+        )
+        for label in VERDICT_LABELS
+    ]
+
+
+# --- Overview ----------------------------------------------------------------------------
+
+
+@dataclass
+class OverviewPage:
+    totals: Kpis
+    previous_filter: KpiFilter
+    tiles: list[Tile]
+    verdict_groups: list[VerdictGroup]
+    charts: dict[str, str]
+
+
+def overview_page(organization: Organization, kpi_filter: KpiFilter) -> OverviewPage:
+    report = kpis_report(organization, kpi_filter, GroupBy.DAY)
+    previous_filter = kpi_filter.previous_period()
+    previous = kpis_report(organization, previous_filter).totals.kpis
+    verdicts = verdicts_report(organization, kpi_filter)
+    return OverviewPage(
+        totals=report.totals.kpis,
+        previous_filter=previous_filter,
+        tiles=kpi_tiles(report.totals.kpis, previous),
+        verdict_groups=verdict_groups(verdicts.campaigns, verdicts.publishers),
+        charts={"daily_trend": _daily_trend_chart(daily_series(report), organization.currency)},
+    )
+
+
+# --- Campaigns ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignListRow:
+    campaign: Campaign
+    kpis: Kpis | None  # None: no calls in the filter
+    verdict: Verdict | None
+
+
+def campaign_list_page(
+    organization: Organization, kpi_filter: KpiFilter, campaigns: Iterable[Campaign]
+) -> list[CampaignListRow]:
+    """Every campaign the filter allows, busiest first, with its KPIs and verdict."""
+    judged = {v.id: v for v in verdicts_report(organization, kpi_filter).campaigns}
+    rows = [
+        CampaignListRow(
+            campaign=campaign,
+            kpis=judged[campaign.id].kpis if campaign.id in judged else None,
+            verdict=judged[campaign.id].verdict if campaign.id in judged else None,
+        )
+        for campaign in campaigns
+        if kpi_filter.campaign_id in (None, campaign.id)
+        and kpi_filter.vertical in (None, campaign.vertical)
+    ]
+    return sorted(rows, key=lambda row: (-(row.kpis.calls if row.kpis else 0), row.campaign.name))
+
+
+@dataclass(frozen=True)
+class HourOfWeekGrid:
+    """[weekday 0=Monday][local hour] cells."""
+
+    missed: list[list[int]]
+    calls: list[list[int]]
+    missed_rates: list[list[float | None]]
+
+
+def hour_of_week_grid(report: KpiReport) -> HourOfWeekGrid:
+    cells = {row.key: row.kpis for row in report.rows}
+    grid = [[cells.get((day, hour)) for hour in range(24)] for day in range(7)]
+    return HourOfWeekGrid(
+        missed=[[k.missed if k else 0 for k in row] for row in grid],
+        calls=[[k.calls if k else 0 for k in row] for row in grid],
+        missed_rates=[[k.missed_rate if k else None for k in row] for row in grid],
+    )
+
+
+@dataclass
+class CampaignPage:
+    campaign: Campaign
+    verdict: EntityVerdict | None
+    tiles: list[Tile]
+    leaderboard: list[EntityVerdict]
+    qualifying_seconds: int
+    suggested_seconds: int | None
+    heatmap_error: str
+    charts: dict[str, str] = field(default_factory=dict)
+
+
+def _duration_chart(
+    organization: Organization, kpi_filter: KpiFilter, campaign: Campaign
+) -> tuple[str, int | None]:
+    suggestion = next(
+        (
+            s
+            for s in threshold_suggestions(organization, kpi_filter)
+            if s.campaign_id == campaign.id
+        ),
+        None,
+    )
+    edges = list(DURATION_BUCKET_EDGES)
+    buckets = suggestion.buckets if suggestion else []
+    figure = charts.duration_conversion_figure(
+        labels=[duration_bucket_label(i) for i in range(len(edges))],
+        edges=edges,
+        conversion_rates=[b.conversion_rate for b in buckets] or [None] * len(edges),
+        answered=[b.answered for b in buckets] or [0] * len(edges),
+        qualifying_seconds=campaign.qualifying_seconds,
+        suggested_seconds=suggestion.suggested_seconds if suggestion else None,
+    )
+    return (
+        charts.figure_html(figure, "chart-duration-buckets"),
+        suggestion.suggested_seconds if suggestion else None,
+    )
+
+
+def _heatmap_chart(organization: Organization, kpi_filter: KpiFilter) -> tuple[str, str]:
+    try:
+        report = kpis_report(organization, kpi_filter, GroupBy.HOUR_OF_WEEK)
+    except KpiQueryError:
+        # Hourly rollups carry no buyer: say so rather than draw the unfiltered heatmap.
+        return "", "The hour-of-week heatmap cannot be filtered by buyer; clear the buyer filter."
+    grid = hour_of_week_grid(report)
+    figure = charts.missed_heatmap_figure(
+        missed=grid.missed, calls=grid.calls, missed_rates=grid.missed_rates
+    )
+    return charts.figure_html(figure, "chart-missed-heatmap"), ""
+
+
+def campaign_page(
+    organization: Organization, campaign: Campaign, kpi_filter: KpiFilter
+) -> CampaignPage:
+    """One campaign over the filter (the campaign in the path wins over ?campaign=)."""
+    kpi_filter = replace(kpi_filter, campaign_id=campaign.id)
+    report = kpis_report(organization, kpi_filter, GroupBy.DAY)
+    previous = kpis_report(organization, kpi_filter.previous_period()).totals.kpis
+    verdicts = verdicts_report(organization, kpi_filter)
+    duration_html, suggested = _duration_chart(organization, kpi_filter, campaign)
+    heatmap_html, heatmap_error = _heatmap_chart(organization, kpi_filter)
+    series = daily_series(report)
+    rpm_figure = charts.rpm_trend_figure(
+        days=series.days,
+        rpm=series.rpm,
+        rpm_floor=_as_float(campaign.rpm_floor),
+        currency=organization.currency,
+    )
+    return CampaignPage(
+        campaign=campaign,
+        verdict=next((v for v in verdicts.campaigns if v.id == campaign.id), None),
+        tiles=kpi_tiles(report.totals.kpis, previous, CAMPAIGN_TILES),
+        leaderboard=_by_calls(verdicts.publishers_by_campaign.get(campaign.id, [])),
+        qualifying_seconds=campaign.qualifying_seconds,
+        suggested_seconds=suggested,
+        heatmap_error=heatmap_error,
+        charts={
+            "duration_buckets": duration_html,
+            "missed_heatmap": heatmap_html,
+            "rpm_trend": charts.figure_html(rpm_figure, "chart-rpm-trend"),
+        },
+    )
+
+
+# --- Publishers --------------------------------------------------------------------------
+
+
+@dataclass
+class PublishersPage:
+    totals: Kpis
+    publishers: list[EntityVerdict]  # best conversion first
+    reallocations: list[CampaignReallocation]
+    freed_spend: Decimal
+    charts: dict[str, str]
+
+
+def _publisher_charts(publishers: Sequence[EntityVerdict], totals: Kpis) -> dict[str, str]:
+    rated = [p for p in publishers if p.kpis.conversion_rate_ci is not None]
+    intervals = charts.conversion_intervals_figure(
+        names=[p.name for p in rated],
+        rates=[p.kpis.conversion_rate or 0.0 for p in rated],
+        lows=[p.kpis.conversion_rate_ci[0] for p in rated if p.kpis.conversion_rate_ci],
+        highs=[p.kpis.conversion_rate_ci[1] for p in rated if p.kpis.conversion_rate_ci],
+        calls=[p.kpis.calls for p in rated],
+        verdicts=[p.verdict.label for p in rated],
+    )
+    # A publisher without answered calls has no duration: it cannot be placed.
+    placed = [p for p in rated if p.kpis.average_duration is not None]
+    quadrant = charts.quadrant_figure(
+        names=[p.name for p in placed],
+        durations=[p.kpis.average_duration or 0.0 for p in placed],
+        rates=[p.kpis.conversion_rate or 0.0 for p in placed],
+        calls=[p.kpis.calls for p in placed],
+        verdicts=[p.verdict.label for p in placed],
+        duration_split=totals.average_duration,
+        rate_split=totals.conversion_rate,
+    )
+    return {
+        "conversion_intervals": charts.figure_html(intervals, "chart-conversion-intervals"),
+        "quadrant": charts.figure_html(quadrant, "chart-quadrant"),
+    }
+
+
+def publishers_page(organization: Organization, kpi_filter: KpiFilter) -> PublishersPage:
+    totals = kpis_report(organization, kpi_filter).totals.kpis
+    verdicts = verdicts_report(organization, kpi_filter)
+    publishers = sorted(
+        verdicts.publishers,
+        key=lambda p: (p.kpis.conversion_rate is None, -(p.kpis.conversion_rate or 0), p.name),
+    )
+    reallocations = reallocation_report(organization, kpi_filter, verdicts)
+    return PublishersPage(
+        totals=totals,
+        publishers=publishers,
+        reallocations=reallocations,
+        freed_spend=sum((r.reallocation.freed_spend for r in reallocations), Decimal("0")),
+        charts=_publisher_charts(publishers, totals),
+    )
+
+
+# --- Filter bar --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    campaigns: list[tuple[int, str]]
+    publishers: list[tuple[int, str]]
+    buyers: list[tuple[int, str]]
+
+
+def filter_choices(organization: Organization) -> FilterChoices:
+    def names(model) -> list[tuple[int, str]]:
+        return list(
+            model.objects.for_organization(organization).order_by("name").values_list("id", "name")
+        )
+
+    return FilterChoices(
+        campaigns=names(Campaign), publishers=names(Publisher), buyers=names(Buyer)
+    )
+
+
+def page_filters_checked(page_filters: PageFilters, choices: FilterChoices) -> PageFilters:
+    """Ids the tenant does not have are errors and fall back to "all", like other bad values.
+
+    (The selectors would only answer zeros for them; saying so is kinder than a page of "-".)
+    """
+    kpi_filter, errors = page_filters.kpi_filter, dict(page_filters.errors)
+    for name, field_name, known in (
+        ("campaign", "campaign_id", choices.campaigns),
+        ("publisher", "publisher_id", choices.publishers),
+        ("buyer", "buyer_id", choices.buyers),
+    ):
+        value = getattr(kpi_filter, field_name)
+        if value is not None and value not in {id_ for id_, _ in known}:
+            errors[name] = f"There is no {name} #{value}."
+            kpi_filter = replace(kpi_filter, **{field_name: None})
+    return replace(page_filters, kpi_filter=kpi_filter, errors=errors)

@@ -1,0 +1,96 @@
+"""The analysis pages: overview, campaigns, publishers. Parse the shared filters, read the
+KPIs through kpis.page_data (selectors only), render."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from django.views.generic import TemplateView
+
+from calls.models import Call, Campaign, Vertical
+from ppc_dashboard.tenancy.pages import TenantPageMixin
+
+from .page_data import (
+    campaign_list_page,
+    campaign_page,
+    filter_choices,
+    overview_page,
+    page_filters_checked,
+    publishers_page,
+)
+from .page_filters import RANGE_PRESETS, PageFilters, page_filters_from_query
+from .selectors import KpiFilter
+
+
+class KpiPageMixin(TenantPageMixin):
+    """Filter bar, filters from the URL, and the empty state of a tenant without calls."""
+
+    show_campaign_filter = True
+
+    def page_context(self, kpi_filter: KpiFilter) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @cached_property
+    def filter_choices(self):
+        return filter_choices(self.organization)
+
+    @cached_property
+    def page_filters(self) -> PageFilters:
+        parsed = page_filters_from_query(self.request.GET, self.organization)
+        return page_filters_checked(parsed, self.filter_choices)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filters = self.page_filters
+        has_any_call = self.tenant_queryset(Call).exists()
+        context.update(
+            filters=filters,
+            choices=self.filter_choices,
+            range_presets=RANGE_PRESETS,
+            verticals=Vertical.choices,
+            show_campaign_filter=self.show_campaign_filter,
+            nav_query=filters.query_string(),
+            has_any_call=has_any_call,
+        )
+        if has_any_call:
+            context.update(self.page_context(filters.kpi_filter))
+        return context
+
+
+class OverviewView(KpiPageMixin, TemplateView):
+    template_name = "kpis/overview.html"
+
+    def page_context(self, kpi_filter):
+        return {"page": overview_page(self.organization, kpi_filter)}
+
+
+class CampaignListView(KpiPageMixin, TemplateView):
+    template_name = "kpis/campaign_list.html"
+
+    def page_context(self, kpi_filter):
+        campaigns = self.tenant_queryset(Campaign).order_by("name")
+        return {"rows": campaign_list_page(self.organization, kpi_filter, campaigns)}
+
+
+class CampaignDetailView(KpiPageMixin, TemplateView):
+    template_name = "kpis/campaign_detail.html"
+    show_campaign_filter = False  # the campaign is the one in the path
+
+    def get(self, request, *args, **kwargs):
+        self.campaign = get_object_or_404(self.tenant_queryset(Campaign), pk=kwargs["pk"])
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(campaign=self.campaign, **kwargs)
+
+    def page_context(self, kpi_filter):
+        return {"page": campaign_page(self.organization, self.campaign, kpi_filter)}
+
+
+class PublisherListView(KpiPageMixin, TemplateView):
+    template_name = "kpis/publisher_list.html"
+
+    def page_context(self, kpi_filter):
+        return {"page": publishers_page(self.organization, kpi_filter)}
