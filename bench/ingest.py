@@ -98,9 +98,12 @@ def make_calls(n: int, campaigns: list[str], publishers: list[str], seed: int) -
     return calls
 
 
-def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
+def start_server(url: str, port: int, workers: int, redis_url: str) -> subprocess.Popen:
+    # The production shape: with REDIS_URL a request only enqueues the (debounced) rollup
+    # refresh; without it the embedded default would recompute rollups inside the request.
     env = {
         **os.environ,
+        "REDIS_URL": redis_url,
         "DATABASE_URL": url,
         "DEBUG": "false",
         "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
@@ -109,7 +112,6 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
         "API_RATE_LIMIT": "1000000/min",
         "LOG_LEVEL": "WARNING",
     }
-    env.pop("REDIS_URL", None)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -219,6 +221,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+        help="broker and cache of the server under test (flushed first)",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get(
             "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ppc_bench"
@@ -242,7 +249,10 @@ def main() -> None:
         f"{args.concurrency} client threads, {args.workers} gunicorn workers"
     )
 
-    server = start_server(args.database_url, args.port, args.workers)
+    import redis
+
+    redis.Redis.from_url(args.redis_url).flushdb()
+    server = start_server(args.database_url, args.port, args.workers, args.redis_url)
     try:
         t0 = time.perf_counter()
         latencies = post_batches(args.port, raw_key, bodies, args.concurrency)
