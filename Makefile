@@ -28,12 +28,8 @@ run: migrate
 	@$(BIN)/python manage.py seed_demo --seed 42 --if-empty
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# Two runs: the suite, then the integration tests (real Redis broker + Celery worker process)
-# in a fresh interpreter; exit 5 ("nothing selected") is fine for the second when a path
-# argument leaves no integration test in scope.
 test: install
-	$(BIN)/python -m pytest -m "not integration" $(PYTEST_ARGS)
-	$(BIN)/python -m pytest -m integration $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

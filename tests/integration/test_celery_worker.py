@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -33,10 +34,15 @@ def redis_broker():
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    saved = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
-    celery_app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
+    # A queue of this run's own, so no other consumer of the broker can take its tasks.
+    queue = f"integration-{uuid.uuid4().hex[:12]}"
+    saved = {
+        key: celery_app.conf[key]
+        for key in ("broker_url", "task_always_eager", "task_default_queue")
+    }
+    celery_app.conf.update(broker_url=REDIS_URL, task_always_eager=False, task_default_queue=queue)
     _forget_connections()
-    yield REDIS_URL
+    yield REDIS_URL, queue
     celery_app.conf.update(**saved)
     _forget_connections()
 
@@ -57,7 +63,7 @@ def celery_worker_process(redis_broker, live_server):
             f"postgres://{database['USER'] or 'postgres'}@{database['HOST'] or '127.0.0.1'}:"
             f"{database['PORT'] or 5432}/{database['NAME']}"
         ),
-        "REDIS_URL": redis_broker,
+        "REDIS_URL": redis_broker[0],
         "DEBUG": "true",
     }
     worker = subprocess.Popen(
@@ -73,21 +79,25 @@ def celery_worker_process(redis_broker, live_server):
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            "--queues",
+            redis_broker[1],
         ],
         cwd=ROOT,
         env=env,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if celery_app.control.ping(timeout=0.5):
-            break
-        assert worker.poll() is None, "the Celery worker exited"
-    else:
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if celery_app.control.ping(timeout=0.5):
+                break
+            assert worker.poll() is None, "the Celery worker exited"
+        else:
+            pytest.fail("the Celery worker did not answer a ping within 60 s")
+        yield worker
+    finally:
+        # Always: a worker left behind would consume the next run's tasks.
         worker.terminate()
-        pytest.fail("the Celery worker did not answer a ping within 60 s")
-    yield worker
-    worker.terminate()
-    worker.wait(timeout=20)
+        worker.wait(timeout=20)
 
 
 def test_posted_calls_show_in_kpis_within_five_seconds(live_server, celery_worker_process):
