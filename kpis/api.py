@@ -134,7 +134,16 @@ def _row_as_dict(row: KpiRow) -> dict[str, Any]:
     return {"key": key, "label": row.label, **kpis_as_dict(row.kpis)}
 
 
-class KpiViewSet(TenantViewSet):
+class KpiQueryViewSet(TenantViewSet):
+    """Base of the KPI endpoints: the filter query string, validated once, as a KpiFilter."""
+
+    def kpi_query(self, request) -> tuple[dict[str, Any], KpiFilter]:
+        query = KpiQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data, query.to_filter(self.organization)
+
+
+class KpiViewSet(KpiQueryViewSet):
     """KPIs of KPIS.md from the rollups: totals, previous period and grouped rows."""
 
     @extend_schema(
@@ -150,11 +159,9 @@ class KpiViewSet(TenantViewSet):
         ),
     )
     def list(self, request):
-        query = KpiQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        data, filters = self.kpi_query(request)
         organization = self.organization
-        filters = query.to_filter(organization)
-        group_by = GroupBy(query.validated_data["group_by"])
+        group_by = GroupBy(data["group_by"])
         try:
             report = kpis_report(organization, filters, group_by)
         except KpiQueryError as exc:
@@ -216,7 +223,7 @@ class VerdictsResponseSerializer(serializers.Serializer):
     publishers_by_campaign = VerdictSerializer(many=True, help_text="Within each campaign")
 
 
-class VerdictsViewSet(TenantViewSet):
+class VerdictsViewSet(KpiQueryViewSet):
     """Scale / watch / fix / cut per campaign and per publisher, with reasons."""
 
     @extend_schema(
@@ -229,9 +236,7 @@ class VerdictsViewSet(TenantViewSet):
         ),
     )
     def list(self, request):
-        query = KpiQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        filters = query.to_filter(self.organization)
+        _, filters = self.kpi_query(request)
         report = verdicts_report(self.organization, filters)
         return Response(
             {
@@ -248,7 +253,7 @@ class VerdictsViewSet(TenantViewSet):
         )
 
 
-class ThresholdSuggestionsViewSet(TenantViewSet):
+class ThresholdSuggestionsViewSet(KpiQueryViewSet):
     """The qualifying-threshold finder: conversion by talk-time bucket per campaign."""
 
     @extend_schema(
@@ -262,9 +267,7 @@ class ThresholdSuggestionsViewSet(TenantViewSet):
         ),
     )
     def list(self, request):
-        query = KpiQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        filters = query.to_filter(self.organization)
+        _, filters = self.kpi_query(request)
         return Response(
             {
                 "date_from": filters.date_from,
@@ -304,7 +307,7 @@ def _performance(p) -> dict[str, Any]:
     }
 
 
-class ReallocationViewSet(TenantViewSet):
+class ReallocationViewSet(KpiQueryViewSet):
     """Budget reallocation: best vs worst publisher per campaign and the spend a cut frees."""
 
     @extend_schema(
@@ -317,9 +320,7 @@ class ReallocationViewSet(TenantViewSet):
         ),
     )
     def list(self, request):
-        query = KpiQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        filters = query.to_filter(self.organization)
+        _, filters = self.kpi_query(request)
         campaigns = []
         for item in reallocation_report(self.organization, filters):
             r = item.reallocation
