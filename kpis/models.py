@@ -6,7 +6,7 @@ Days and hours are in the organization's time zone, so date filters align with r
 
 from django.db import models
 
-from ppc_dashboard.tenancy.models import TenantModel
+from ppc_dashboard.tenancy.models import Organization, TenantModel
 
 MONEY = {"max_digits": 18, "decimal_places": 4}
 
@@ -49,9 +49,22 @@ COUNT_FIELDS = [
 ]
 
 
-class CallRollupDaily(TenantModel, CallCounts):
-    """Counts per local day x campaign x publisher x buyer: date-range views read this."""
+class RollupModel(TenantModel):
+    """Key fields shared by the rollups: the organization, a local day and the campaign.
 
+    Rollup rows are rewritten in bulk on every recompute, so they carry no foreign-key
+    constraints (a per-row check on every insert) and no per-column indexes: reads filter on
+    (organization, day), which one index serves. Deleting a campaign or a tenant still
+    removes its rows through Django's cascade.
+    """
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     day = models.DateField()
     campaign = models.ForeignKey(
         "calls.Campaign",
@@ -59,71 +72,76 @@ class CallRollupDaily(TenantModel, CallCounts):
         on_delete=models.CASCADE,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
+
+    class Meta:
+        abstract = True
+
+
+class PublisherRollupModel(RollupModel):
     publisher = models.ForeignKey(
         "publishers.Publisher",
         null=True,
         on_delete=models.CASCADE,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
+
+    class Meta:
+        abstract = True
+
+
+class CallRollupDaily(PublisherRollupModel, CallCounts):
+    """Counts per local day x campaign x publisher x buyer: the finest daily grain.
+
+    The coarser daily rollups below are sums of these rows, kept beside them so that a view
+    reads as few rows as its filter and grouping allow (kpis.selectors picks the grain).
+    """
+
     buyer = models.ForeignKey(
         "routing.Buyer",
         null=True,
         on_delete=models.CASCADE,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
 
     class Meta:
         indexes = [models.Index(fields=["organization", "day"], name="rollupdaily_org_day")]
 
 
-class CallRollupHourly(TenantModel, CallCounts):
+class CallRollupDailyCampaignPublisher(PublisherRollupModel, CallCounts):
+    """Counts per local day x campaign x publisher (no buyer): a third of the daily rows."""
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"], name="rollupdailycp_org_day")]
+
+
+class CallRollupDailyCampaign(RollupModel, CallCounts):
+    """Counts per local day x campaign: totals, trends and campaign views read these."""
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"], name="rollupdailyc_org_day")]
+
+
+class CallRollupHourly(PublisherRollupModel, CallCounts):
     """Counts per local day and hour x campaign x publisher (no buyer: a coarser grain).
 
     For "today", intraday and hour-of-day x weekday views, and publisher velocity.
     """
 
-    day = models.DateField()
     hour = models.PositiveSmallIntegerField()  # 0-23, local
-    campaign = models.ForeignKey(
-        "calls.Campaign",
-        null=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-    )
-    publisher = models.ForeignKey(
-        "publishers.Publisher",
-        null=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-    )
 
     class Meta:
         indexes = [models.Index(fields=["organization", "day"], name="rolluphourly_org_day")]
 
 
-class DurationBucketDaily(TenantModel):
+class DurationBucketDaily(PublisherRollupModel):
     """Answered calls and their conversions per talk-time bucket (KPIS.md buckets)."""
 
-    day = models.DateField()
-    campaign = models.ForeignKey(
-        "calls.Campaign",
-        null=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-    )
-    publisher = models.ForeignKey(
-        "publishers.Publisher",
-        null=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-    )
     bucket = models.PositiveSmallIntegerField()  # index into kpis.metrics.DURATION_BUCKETS
     answered = models.PositiveIntegerField(default=0)
     conversions = models.PositiveIntegerField(default=0)

@@ -162,6 +162,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Database connections a full rollup rebuild uses at once (PostgreSQL; about one per core).
+ROLLUP_REBUILD_WORKERS = int(os.environ.get("ROLLUP_REBUILD_WORKERS", "2"))
+
 # Safety nets behind the write-path refreshes (kpis.tasks).
 CELERY_BEAT_SCHEDULE = {
     "rollups-refresh-pending": {

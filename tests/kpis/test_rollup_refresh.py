@@ -8,9 +8,14 @@ import pytest
 from django.db import connection
 
 from calls.ingest import call_ingest_batch
+from calls.models import Call
 from calls.services import campaign_settings_changed
 from kpis.models import CallRollupDaily, CallRollupHourly, DirtyDay, DurationBucketDaily
-from kpis.rollups import rollups_mark_dirty, rollups_refresh
+from kpis.rollups import (
+    rollups_mark_dirty,
+    rollups_rebuild_full,
+    rollups_refresh,
+)
 from kpis.selectors import KpiFilter, kpi_counts
 from tests.factories import CampaignFactory, OrganizationFactory
 
@@ -203,3 +208,112 @@ def test_concurrent_refreshes_give_the_same_rows_as_one():
     assert kpi_counts(org, WEEK).calls == 40
     assert CallRollupDaily.objects.filter(organization=org).count() == 1
     assert not DirtyDay.objects.filter(organization=org).exists()
+
+
+def spread_calls(org, campaign, days=10):
+    """Two calls a day from one caller: the second of each day is a repeat."""
+    items = [
+        {
+            "external_id": f"spread-{day}-{i}",
+            "campaign_id": campaign.id,
+            "started_at": dt.datetime(2026, 10, 20 + day, 15, i, tzinfo=dt.UTC).isoformat(),
+            "status": "answered",
+            "duration_seconds": 100,
+            "caller_number": "+13125550000",
+        }
+        for day in range(days)
+        for i in range(2)
+    ]
+    assert call_ingest_batch(organization=org, items=items).ok
+    Call.objects.filter(organization=org).update(is_repeat=False)  # behind ingest's back
+
+
+def test_full_rebuild_rederives_flags_and_recomputes_every_day(org, campaign):
+    spread_calls(org, campaign)
+    CallRollupDaily.objects.filter(organization=org).delete()
+    assert rollups_rebuild_full(org, workers=1) == 20
+    assert not DirtyDay.objects.filter(organization=org).exists()
+    counts = kpi_counts(org, KpiFilter(dt.date(2026, 10, 1), dt.date(2026, 11, 30)))
+    # Each call after the first one is within the 30-day window of the one before it.
+    assert (counts.calls, counts.repeat_calls) == (20, 19)
+    assert CallRollupDaily.objects.filter(organization=org).count() == 10
+
+
+def test_a_full_rebuild_killed_halfway_leaves_the_rest_to_the_refresh(org, campaign, monkeypatch):
+    spread_calls(org, campaign)
+    rollups_refresh(org.pk)
+    CallRollupDaily.objects.filter(organization=org).delete()  # rows to repair
+    import kpis.rollups
+
+    original, chunks = kpis.rollups._recompute, []
+
+    def die_on_the_third_chunk(*args, **kwargs):
+        chunks.append(kwargs)
+        if len(chunks) == 3:
+            raise RuntimeError("worker killed")
+        original(*args, **kwargs)
+
+    monkeypatch.setattr(kpis.rollups, "_recompute", die_on_the_third_chunk)
+    with pytest.raises(RuntimeError):
+        rollups_rebuild_full(org, workers=1)
+    monkeypatch.undo()
+    # The two chunks that committed cleared their marks; every other day is still marked.
+    marked = set(DirtyDay.objects.filter(organization=org).values_list("day", flat=True))
+    done = {row.day for row in CallRollupDaily.objects.filter(organization=org)}
+    assert marked and done
+    assert marked | done == {dt.date(2026, 10, 20 + n) for n in range(10)}
+    assert not marked & done
+    rollups_refresh(org.pk)
+    counts = kpi_counts(org, KpiFilter(dt.date(2026, 10, 1), dt.date(2026, 11, 30)))
+    assert (counts.calls, counts.repeat_calls) == (20, 19)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs concurrent connections")
+def test_full_rebuild_on_parallel_connections_gives_the_rows_of_one_transaction():
+    org = OrganizationFactory(slug="parallel")
+    campaign = CampaignFactory(organization=org, name="Auto")
+    spread_calls(org, campaign, days=12)
+    rollups_refresh(org.pk)
+    expected = rollup_rows(org)
+    CallRollupDaily.objects.filter(organization=org).update(calls=999)  # wrong rows to replace
+    other = OrganizationFactory(slug="parallel-other")
+    post_calls(other, CampaignFactory(organization=other, name="Auto"), n=3)
+    assert rollups_rebuild_full(org, workers=2) == 24
+    assert rollup_rows(org) == expected
+    counts = kpi_counts(org, KpiFilter(dt.date(2026, 10, 1), dt.date(2026, 11, 30)))
+    assert counts.repeat_calls == 23
+    assert not DirtyDay.objects.filter(organization=org).exists()
+    # The other tenant's rows are not the rebuild's business.
+    assert kpi_counts(other, WEEK).calls == 3
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs concurrent connections")
+def test_a_refresh_leaves_its_days_to_a_running_full_rebuild():
+    org = OrganizationFactory(slug="rebuilding")
+    campaign = CampaignFactory(organization=org, name="Auto")
+    locked, release = threading.Event(), threading.Event()
+
+    def rebuild_in_progress():  # holds the lock a full rebuild holds, on its own connection
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(7302, %s)", [org.pk])
+                locked.set()
+                release.wait(10)
+                cursor.execute("SELECT pg_advisory_unlock(7302, %s)", [org.pk])
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=rebuild_in_progress)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        post_calls(org, campaign, n=3)  # its refresh runs eagerly, and leaves the day
+        assert rollups_refresh(org.pk) == 0
+        assert DirtyDay.objects.filter(organization=org).exists()
+    finally:
+        release.set()
+        thread.join()
+    assert rollups_refresh(org.pk) == 1
+    assert kpi_counts(org, WEEK).calls == 3

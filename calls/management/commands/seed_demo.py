@@ -26,8 +26,7 @@ from calls.demo_data import (
     demo_tracking_numbers,
 )
 from calls.models import AdSpend, Call, CallSource, Campaign
-from calls.repeat_calls import repeat_flags_rederive
-from kpis.rollups import rollups_rebuild
+from kpis.rollups import rollups_rebuild_full
 from ppc_dashboard.tenancy.models import ApiKey, Membership, Organization, Role, TenantModel
 from ppc_dashboard.tenancy.services import (
     api_key_create,
@@ -238,6 +237,5 @@ def _demo_data_create(
         )
     )
     # bulk_create bypasses the ingest path, so derive what it would have derived.
-    repeat_flags_rederive(organization.pk)
-    rollups_rebuild(organization)
+    rollups_rebuild_full(organization)
     return len(call_rows)

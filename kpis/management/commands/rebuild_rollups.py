@@ -3,17 +3,13 @@
 import datetime as dt
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Max, Min, Sum
 from tqdm import tqdm
 
 from calls.models import Call
-from calls.repeat_calls import repeat_flags_rederive
-from kpis.models import CallRollupDaily
-from kpis.rollups import local_day_bounds, rollups_rebuild
+from kpis.rollups import local_day_bounds, rollups_rebuild_full
 from ppc_dashboard.tenancy.models import Organization
-
-CHUNK_DAYS = 31  # one set-based recompute per chunk; the progress bar moves per chunk
 
 
 class Command(BaseCommand):
@@ -26,52 +22,37 @@ class Command(BaseCommand):
             type=dt.date.fromisoformat,
             help="First local day to rebuild, YYYY-MM-DD (default: all history)",
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=settings.ROLLUP_REBUILD_WORKERS,
+            help="Database connections used at once (PostgreSQL; default %(default)s)",
+        )
 
-    def handle(self, *args, org=None, since=None, **options):
+    def handle(self, *args, org=None, since=None, workers=1, **options):
         organizations = Organization.objects.order_by("slug")
         if org:
             organizations = organizations.filter(slug=org)
             if not organizations.exists():
                 raise CommandError(f"No organization with slug '{org}'.")
+        if workers < 1:
+            raise CommandError("--workers must be at least 1.")
         began = time.monotonic()
         total = 0
         for organization in organizations:
-            total += self._rebuild(organization, since)
+            calls = Call.objects.for_organization(organization)
+            if since:
+                calls = calls.filter(
+                    started_at__gte=local_day_bounds(since, organization.tzinfo)[0]
+                )
+            with tqdm(
+                total=calls.count(), desc=organization.slug, unit="call", unit_scale=True
+            ) as bar:
+                total += rollups_rebuild_full(
+                    organization, since, workers=workers, progress=bar.update
+                )
         elapsed = time.monotonic() - began
         rate = total / elapsed if elapsed else 0
         self.stdout.write(
             f"Rebuilt rollups of {total:,} calls in {elapsed:.1f} s ({rate:,.0f} calls/s)."
         )
-
-    def _rebuild(self, organization: Organization, since: dt.date | None) -> int:
-        tz = organization.tzinfo
-        since_instant = local_day_bounds(since, tz)[0] if since else None
-        calls = Call.objects.for_organization(organization)
-        if since_instant:
-            calls = calls.filter(started_at__gte=since_instant)
-        span = calls.aggregate(first=Min("started_at"), last=Max("started_at"))
-        repeat_flags_rederive(organization.pk, since=since_instant)
-        if span["first"] is None:
-            rollups_rebuild(organization, since=since)
-            return 0
-        first_day = span["first"].astimezone(tz).date()
-        last_day = span["last"].astimezone(tz).date()
-        done = 0
-        with tqdm(total=calls.count(), desc=organization.slug, unit="call", unit_scale=True) as bar:
-            day = since or first_day
-            # Days before the first call (from --since) and after the last one are cleared too.
-            rollups_rebuild(organization, since=since, until=first_day - dt.timedelta(days=1))
-            while day <= last_day:
-                until = min(day + dt.timedelta(days=CHUNK_DAYS - 1), last_day)
-                rollups_rebuild(organization, since=day, until=until)
-                chunk = (
-                    CallRollupDaily.objects.for_organization(organization)
-                    .filter(day__gte=day, day__lte=until)
-                    .aggregate(calls=Sum("calls"))["calls"]
-                    or 0
-                )
-                bar.update(chunk)
-                done += chunk
-                day = until + dt.timedelta(days=1)
-            rollups_rebuild(organization, since=last_day + dt.timedelta(days=1))
-        return done
