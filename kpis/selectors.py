@@ -10,12 +10,13 @@ the "none" buyer row when grouping by buyer, and only in the totals for hour-of-
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db import connection, models
 
 from calls.models import AdSpend, Campaign
 from ppc_dashboard.tenancy.models import Organization
@@ -23,7 +24,13 @@ from publishers.models import Publisher
 from routing.models import Buyer
 
 from .metrics import MISSED_STATUSES, BaseCounts, Kpis, kpis_from_counts
-from .models import COUNT_FIELDS, CallRollupDaily, CallRollupHourly
+from .models import (
+    COUNT_FIELDS,
+    CallRollupDaily,
+    CallRollupDailyCampaign,
+    CallRollupDailyCampaignPublisher,
+    CallRollupHourly,
+)
 
 
 class GroupBy(StrEnum):
@@ -86,12 +93,12 @@ def _money(value: Any) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.0001"))
 
 
-def _counts_from_sums(sums: dict[str, Any], ad_spend: Decimal = Decimal("0")) -> BaseCounts:
-    def number(name: str) -> int:
-        return int(sums.get(name) or 0)
+def _counts_from_sums(sums: Sequence[Any]) -> BaseCounts:
+    """BaseCounts from SUMs of the rollup COUNT_FIELDS, in that order."""
+    named = dict(zip(COUNT_FIELDS, sums, strict=True))
 
-    def money(name: str) -> Decimal:
-        return _money(sums.get(name))
+    def number(name: str) -> int:
+        return int(named[name] or 0)
 
     return BaseCounts(
         calls=number("calls"),
@@ -99,93 +106,131 @@ def _counts_from_sums(sums: dict[str, Any], ad_spend: Decimal = Decimal("0")) ->
         qualified=number("qualified"),
         conversions=number("conversions"),
         talk_seconds=number("talk_seconds"),
-        revenue=money("revenue"),
-        call_cost=money("cost"),
-        ad_spend=ad_spend,
+        revenue=_money(named["revenue"]),
+        call_cost=_money(named["cost"]),
         repeat_calls=number("repeat_calls"),
         short_calls=number("short_calls"),
+        # The missed statuses are rollup columns of the same names.
         missed_by_status={status: number(status) for status in MISSED_STATUSES},
     )
 
 
-def _scoped(queryset: QuerySet, organization: Organization, filters: KpiFilter) -> QuerySet:
-    queryset = queryset.filter(
-        organization=organization, day__gte=filters.date_from, day__lte=filters.date_to
-    )
-    if filters.campaign_id is not None:
-        queryset = queryset.filter(campaign_id=filters.campaign_id)
-    if filters.publisher_id is not None:
-        queryset = queryset.filter(publisher_id=filters.publisher_id)
-    if filters.vertical:
-        campaigns = Campaign.objects.for_organization(organization).filter(
-            vertical=filters.vertical
-        )
-        queryset = queryset.filter(campaign_id__in=campaigns.values("id"))
-    return queryset
-
-
-def _rollup_rows(organization: Organization, filters: KpiFilter, group_by: GroupBy) -> QuerySet:
+def _rollup_model(filters: KpiFilter, group_by: GroupBy) -> type[models.Model]:
+    """The coarsest rollup that holds every dimension the filter and grouping name."""
     if group_by is GroupBy.HOUR_OF_WEEK:
         if filters.buyer_id is not None:
             raise KpiQueryError("hour_of_week cannot be filtered by buyer (hourly rollups)")
-        queryset = _scoped(CallRollupHourly.objects.all(), organization, filters)
-    else:
-        queryset = _scoped(CallRollupDaily.objects.all(), organization, filters)
-        if filters.buyer_id is not None:
-            queryset = queryset.filter(buyer_id=filters.buyer_id)
-    return queryset
+        return CallRollupHourly
+    if group_by is GroupBy.BUYER or filters.buyer_id is not None:
+        return CallRollupDaily
+    if group_by is GroupBy.PUBLISHER or filters.publisher_id is not None:
+        return CallRollupDailyCampaignPublisher
+    return CallRollupDailyCampaign
 
 
 _GROUP_FIELDS = {
+    GroupBy.NONE: (),
     GroupBy.CAMPAIGN: ("campaign_id",),
     GroupBy.PUBLISHER: ("publisher_id",),
     GroupBy.BUYER: ("buyer_id",),
     GroupBy.DAY: ("day",),
     GroupBy.HOUR_OF_WEEK: ("day", "hour"),
 }
-_SUMS = {name: Sum(name) for name in COUNT_FIELDS}
 
 
-def _ad_spend(organization: Organization, filters: KpiFilter) -> QuerySet:
-    queryset = _scoped(AdSpend.objects.all(), organization, filters)
-    if filters.buyer_id is not None:
-        queryset = queryset.none()  # ad spend is not attributed to buyers
-    return queryset
+def _where(organization: Organization, filters: KpiFilter) -> tuple[str, list[Any]]:
+    """The tenant, its local days and the filter, for any table with these key columns."""
+    where = "organization_id = %s AND day >= %s AND day <= %s"
+    params: list[Any] = [organization.pk, filters.date_from, filters.date_to]
+    for column, value in (
+        ("campaign_id", filters.campaign_id),
+        ("publisher_id", filters.publisher_id),
+        ("buyer_id", filters.buyer_id),
+    ):
+        if value is not None:
+            where += f" AND {column} = %s"
+            params.append(value)
+    if filters.vertical:
+        where += (
+            f" AND campaign_id IN (SELECT id FROM {Campaign._meta.db_table} "
+            "WHERE organization_id = %s AND vertical = %s)"
+        )
+        params += [organization.pk, filters.vertical]
+    return where, params
 
 
-def kpi_counts(organization: Organization, filters: KpiFilter) -> BaseCounts:
-    """Base counts over the whole filter (one row of sums)."""
-    sums = _rollup_rows(organization, filters, GroupBy.NONE).aggregate(**_SUMS)
-    ad_spend = _ad_spend(organization, filters).aggregate(total=Sum("amount"))["total"]
-    return _counts_from_sums(sums, _money(ad_spend))
+def _sums_sql(
+    organization: Organization, filters: KpiFilter, group_by: GroupBy
+) -> tuple[str, list[Any]]:
+    """One statement: the rollup sums per group, then the ad spend per group.
+
+    Each row is (source, *group keys, *COUNT_FIELDS sums, ad spend). Ad spend has no buyer
+    and no hour: grouped by buyer it is the "none" buyer's; by hour of week, the totals' only.
+    """
+    keys = _GROUP_FIELDS[group_by]
+    where, params = _where(organization, filters)
+    table = _rollup_model(filters, group_by)._meta.db_table
+    key_columns = "".join(f"{key}, " for key in keys)
+    sums = ", ".join(f"SUM({name})" for name in COUNT_FIELDS)
+    group = f" GROUP BY {', '.join(keys)}" if keys else ""
+    sql = f"SELECT 1, {key_columns}{sums}, NULL FROM {table} WHERE {where}{group}"
+    if filters.buyer_id is None:  # ad spend is not attributed to buyers
+        ad_keys = [key if key in ("campaign_id", "publisher_id", "day") else None for key in keys]
+        if group_by is GroupBy.HOUR_OF_WEEK:
+            ad_keys = [None, None]
+        ad_where, ad_params = _where(organization, filters)
+        ad_group = [key for key in ad_keys if key]
+        ad_key_columns = "".join(f"{key or 'NULL'}, " for key in ad_keys)
+        zeros = ", ".join("0" for _ in COUNT_FIELDS)
+        sql += (
+            f" UNION ALL SELECT 2, {ad_key_columns}{zeros}, "
+            f"SUM(amount) FROM {AdSpend._meta.db_table} WHERE {ad_where}"
+            + (f" GROUP BY {', '.join(ad_group)}" if ad_group else "")
+        )
+        params += ad_params
+    return sql, params
+
+
+def _as_date(value: Any) -> Any:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value  # SQLite: text
 
 
 def _grouped_counts(
     organization: Organization, filters: KpiFilter, group_by: GroupBy
-) -> dict[Any, BaseCounts]:
-    fields = _GROUP_FIELDS[group_by]
+) -> tuple[dict[Any, BaseCounts], BaseCounts]:
+    """Counts per row key, and the totals over all rows (plus ad spend that has no row)."""
+    sql, params = _sums_sql(organization, filters, group_by)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        result = cursor.fetchall()
+    width = len(_GROUP_FIELDS[group_by])
     grouped: dict[Any, BaseCounts] = {}
-    for sums in _rollup_rows(organization, filters, group_by).values(*fields).annotate(**_SUMS):
-        key = _row_key(group_by, sums)
-        grouped[key] = grouped.get(key, BaseCounts()) + _counts_from_sums(sums)
-    if group_by is not GroupBy.HOUR_OF_WEEK:
-        ad_field = {GroupBy.BUYER: None}.get(group_by, fields[0])
-        spend_rows = (
-            _ad_spend(organization, filters)
-            .values(*([ad_field] if ad_field else []))
-            .annotate(total=Sum("amount"))
-        )
-        for spend in spend_rows:
-            key = spend.get(ad_field) if ad_field else None
-            extra = BaseCounts(ad_spend=_money(spend["total"]))
-            grouped[key] = grouped.get(key, BaseCounts()) + extra
-    return grouped
+    outside_rows = BaseCounts()
+    for row in result:
+        source, keys = row[0], row[1 : 1 + width]
+        if source == 1:
+            counts = _counts_from_sums(row[1 + width : -1])
+        else:
+            if row[-1] is None:
+                continue  # no ad spend at all: SUM over no rows
+            counts = BaseCounts(ad_spend=_money(row[-1]))
+        if group_by is GroupBy.HOUR_OF_WEEK:
+            if source == 2:
+                outside_rows += counts
+                continue
+            key: Any = (_as_date(keys[0]).weekday(), keys[1])
+        elif group_by is GroupBy.NONE:
+            key = None
+        else:
+            key = _as_date(keys[0]) if group_by is GroupBy.DAY else keys[0]
+        grouped[key] = grouped[key] + counts if key in grouped else counts
+    totals = sum(grouped.values(), outside_rows)
+    return grouped, totals
 
 
-def _row_key(group_by: GroupBy, sums: dict[str, Any]) -> Any:
-    if group_by is GroupBy.HOUR_OF_WEEK:
-        return (sums["day"].weekday(), sums["hour"])
-    return sums[_GROUP_FIELDS[group_by][0]]
+def kpi_counts(organization: Organization, filters: KpiFilter) -> BaseCounts:
+    """Base counts over the whole filter (one row of sums)."""
+    return _grouped_counts(organization, filters, GroupBy.NONE)[1]
 
 
 def _labels(organization: Organization, group_by: GroupBy, keys: list[Any]) -> dict[Any, str]:
@@ -214,13 +259,10 @@ def _row(key: Any, label: str, counts: BaseCounts) -> KpiRow:
 def kpis_report(
     organization: Organization, filters: KpiFilter, group_by: GroupBy = GroupBy.NONE
 ) -> KpiReport:
-    totals_counts = kpi_counts(organization, filters)
-    report = KpiReport(
-        filters=filters, group_by=group_by, totals=_row(None, "Total", totals_counts)
-    )
+    grouped, totals = _grouped_counts(organization, filters, group_by)
+    report = KpiReport(filters=filters, group_by=group_by, totals=_row(None, "Total", totals))
     if group_by is GroupBy.NONE:
         return report
-    grouped = _grouped_counts(organization, filters, group_by)
     keys = sorted(grouped, key=lambda k: (k is None, k))
     labels = _labels(organization, group_by, keys)
     report.rows = [_row(key, labels[key], grouped[key]) for key in keys]
