@@ -135,17 +135,21 @@ def _recompute_session(organization: Organization) -> Iterator[None]:
         return
     with connection.cursor() as cursor:
         # JIT compiles for longer than these scans take; 256 MB keeps the hash aggregates
-        # of a month of a large tenant in memory; local dates and hours in the tenant's zone.
+        # of a month of a large tenant in memory, and the planner, which underestimates the
+        # groups of a day range, would sort the calls instead of hashing them (2x slower).
+        # Local dates and hours in the tenant's zone.
         cursor.execute(
             "SELECT set_config('jit', 'off', true), set_config('work_mem', '256MB', true), "
-            "set_config('TimeZone', %s, true)",
+            "set_config('enable_sort', 'off', true), set_config('TimeZone', %s, true)",
             [organization.timezone],
         )
     yield
     with connection.cursor() as cursor:
-        # Back to the zone Django set, for whatever else runs in this transaction.
+        # Back to the zone Django set and to sorting, for whatever else runs in this
+        # transaction.
         cursor.execute(
-            "SELECT set_config('TimeZone', %s, true)", [connection.timezone_name or "UTC"]
+            "SELECT set_config('TimeZone', %s, true), set_config('enable_sort', 'on', true)",
+            [connection.timezone_name or "UTC"],
         )
 
 
@@ -216,12 +220,13 @@ def _recompute(
         if since is not None:
             params["lo"] = _db_datetime(local_day_bounds(since, tz)[0])
             params["since"] = since
-            call_filter += f" AND c.started_at >= %(lo)s AND {local_date} >= %(since)s"
+            # The UTC instant where the local day starts: exact, and no conversion per call.
+            call_filter += " AND c.started_at >= %(lo)s"
             rollup_filter += " AND day >= %(since)s"
         if until is not None:
             params["hi"] = _db_datetime(local_day_bounds(until, tz)[1])
             params["until"] = until
-            call_filter += f" AND c.started_at < %(hi)s AND {local_date} <= %(until)s"
+            call_filter += " AND c.started_at < %(hi)s"
             rollup_filter += " AND day <= %(until)s"
     source = (
         "FROM calls_call c LEFT JOIN calls_campaign cp ON cp.id = c.campaign_id "
