@@ -88,9 +88,14 @@ class KpiReport:
     rows: list[KpiRow] = field(default_factory=list)
 
 
+MONEY_PLACES = Decimal("0.0001")
+
+
 def _money(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value.quantize(MONEY_PLACES)  # PostgreSQL: exact already; 4 places as stored
     # SQLite sums money as floats; rounding to the stored 4 places gives back exact Decimals.
-    return Decimal(str(value or 0)).quantize(Decimal("0.0001"))
+    return Decimal(str(value or 0)).quantize(MONEY_PLACES)
 
 
 def _counts_from_sums(sums: Sequence[Any]) -> BaseCounts:
@@ -128,6 +133,11 @@ def _rollup_model(filters: KpiFilter, group_by: GroupBy) -> type[models.Model]:
     return CallRollupDailyCampaign
 
 
+_ENTITY_MODELS: dict[GroupBy, type[models.Model]] = {
+    GroupBy.CAMPAIGN: Campaign,
+    GroupBy.PUBLISHER: Publisher,
+    GroupBy.BUYER: Buyer,
+}
 _GROUP_FIELDS = {
     GroupBy.NONE: (),
     GroupBy.CAMPAIGN: ("campaign_id",),
@@ -188,6 +198,14 @@ def _sums_sql(
             + (f" GROUP BY {', '.join(ad_group)}" if ad_group else "")
         )
         params += ad_params
+    if group_by in _ENTITY_MODELS:
+        # The names come along in the same round trip.
+        entities = _ENTITY_MODELS[group_by]._meta.db_table
+        sql = (
+            f"SELECT g.*, e.name FROM ({sql}) g LEFT JOIN {entities} e "
+            f"ON e.id = g.{keys[0]} AND e.organization_id = %s"
+        )
+        params.append(organization.pk)
     return sql, params
 
 
@@ -195,25 +213,31 @@ def _as_date(value: Any) -> Any:
     return dt.date.fromisoformat(value) if isinstance(value, str) else value  # SQLite: text
 
 
-def _grouped_counts(
-    organization: Organization, filters: KpiFilter, group_by: GroupBy
-) -> tuple[dict[Any, BaseCounts], BaseCounts]:
-    """Counts per row key, and the totals over all rows (plus ad spend that has no row)."""
+@dataclass
+class _Groups:
+    counts: dict[Any, BaseCounts]  # per row key
+    totals: BaseCounts  # over all rows, plus ad spend that belongs to no row
+    names: dict[Any, str]  # of campaigns, publishers or buyers, by id
+
+
+def _grouped_counts(organization: Organization, filters: KpiFilter, group_by: GroupBy) -> _Groups:
     sql, params = _sums_sql(organization, filters, group_by)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         result = cursor.fetchall()
     width = len(_GROUP_FIELDS[group_by])
+    sums_end = 1 + width + len(COUNT_FIELDS)
     grouped: dict[Any, BaseCounts] = {}
+    names: dict[Any, str] = {}
     outside_rows = BaseCounts()
     for row in result:
         source, keys = row[0], row[1 : 1 + width]
         if source == 1:
-            counts = _counts_from_sums(row[1 + width : -1])
+            counts = _counts_from_sums(row[1 + width : sums_end])
         else:
-            if row[-1] is None:
+            if row[sums_end] is None:
                 continue  # no ad spend at all: SUM over no rows
-            counts = BaseCounts(ad_spend=_money(row[-1]))
+            counts = BaseCounts(ad_spend=_money(row[sums_end]))
         if group_by is GroupBy.HOUR_OF_WEEK:
             if source == 2:
                 outside_rows += counts
@@ -223,26 +247,19 @@ def _grouped_counts(
             key = None
         else:
             key = _as_date(keys[0]) if group_by is GroupBy.DAY else keys[0]
+            if group_by in _ENTITY_MODELS and row[-1] is not None:
+                names[key] = row[-1]
         grouped[key] = grouped[key] + counts if key in grouped else counts
-    totals = sum(grouped.values(), outside_rows)
-    return grouped, totals
+    return _Groups(counts=grouped, totals=sum(grouped.values(), outside_rows), names=names)
 
 
 def kpi_counts(organization: Organization, filters: KpiFilter) -> BaseCounts:
     """Base counts over the whole filter (one row of sums)."""
-    return _grouped_counts(organization, filters, GroupBy.NONE)[1]
+    return _grouped_counts(organization, filters, GroupBy.NONE).totals
 
 
-def _labels(organization: Organization, group_by: GroupBy, keys: list[Any]) -> dict[Any, str]:
-    models = {GroupBy.CAMPAIGN: Campaign, GroupBy.PUBLISHER: Publisher, GroupBy.BUYER: Buyer}
-    if group_by in models:
-        ids = [k for k in keys if k is not None]
-        names = dict(
-            models[group_by]
-            .objects.for_organization(organization)
-            .filter(id__in=ids)
-            .values_list("id", "name")
-        )
+def _labels(group_by: GroupBy, keys: list[Any], names: dict[Any, str]) -> dict[Any, str]:
+    if group_by in _ENTITY_MODELS:
         return {k: names.get(k, f"#{k}") if k is not None else f"No {group_by}" for k in keys}
     if group_by is GroupBy.DAY:
         return {k: k.isoformat() for k in keys}
@@ -259,11 +276,12 @@ def _row(key: Any, label: str, counts: BaseCounts) -> KpiRow:
 def kpis_report(
     organization: Organization, filters: KpiFilter, group_by: GroupBy = GroupBy.NONE
 ) -> KpiReport:
-    grouped, totals = _grouped_counts(organization, filters, group_by)
-    report = KpiReport(filters=filters, group_by=group_by, totals=_row(None, "Total", totals))
+    groups = _grouped_counts(organization, filters, group_by)
+    totals = _row(None, "Total", groups.totals)
+    report = KpiReport(filters=filters, group_by=group_by, totals=totals)
     if group_by is GroupBy.NONE:
         return report
-    keys = sorted(grouped, key=lambda k: (k is None, k))
-    labels = _labels(organization, group_by, keys)
-    report.rows = [_row(key, labels[key], grouped[key]) for key in keys]
+    keys = sorted(groups.counts, key=lambda k: (k is None, k))
+    labels = _labels(group_by, keys, groups.names)
+    report.rows = [_row(key, labels[key], groups.counts[key]) for key in keys]
     return report
