@@ -8,7 +8,12 @@ from django.utils import timezone
 from ppc_dashboard.tenancy.models import Organization
 
 from .models import DirtyDay
-from .rollups import rollups_rebuild, rollups_refresh, rollups_refresh_started
+from .rollups import (
+    rollups_rebuild,
+    rollups_rebuild_full,
+    rollups_refresh,
+    rollups_refresh_started,
+)
 
 # The beat safety net re-derives this many recent local days of every tenant each night.
 RECENT_DAYS = 3
@@ -18,6 +23,12 @@ RECENT_DAYS = 3
 def rollups_refresh_task(organization_id: int) -> int:
     rollups_refresh_started(organization_id)
     return rollups_refresh(organization_id)
+
+
+@shared_task(acks_late=True)
+def rollups_rebuild_full_task(organization_id: int) -> int:
+    """Re-derive every rollup of a tenant (after its time zone changed, say)."""
+    return rollups_rebuild_full(Organization.objects.get(pk=organization_id))
 
 
 @shared_task

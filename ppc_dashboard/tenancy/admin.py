@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import transaction
 
 from .models import ApiKey, Membership, Organization
 
@@ -11,10 +12,11 @@ class OrganizationAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "timezone" in form.changed_data:
-            from kpis.rollups import rollups_rebuild
+            from kpis.tasks import rollups_rebuild_full_task
 
             # Rollup days are local days: a new zone moves every call to another day/hour.
-            rollups_rebuild(obj)
+            # A worker rebuilds them (minutes for a large tenant), once the new zone is saved.
+            transaction.on_commit(lambda: rollups_rebuild_full_task.delay(obj.pk))
 
 
 @admin.register(Membership)
