@@ -4,15 +4,25 @@ No ORM and no models here: callers (kpis.page_data) read the selectors and pass 
 labels and numbers, with None where a KPI has an empty denominator (drawn as a gap, shown as
 "-" in hovers). `figure_html` renders a figure for a template; the page loads plotly.js once
 from our static files.
+
+Figures are plain dicts already in the form plotly.py's validation gives (named colorscales
+spelt out, `marker_color` as `marker.color`, the spans of add_hline / add_vline as their
+shapes), and are rendered without validating again: a go.Figure costs 2-5 ms a figure in
+validation alone, a page draws up to four. Tests hold every builder to
+`go.Figure(figure).to_dict() == figure`, so plotly would neither refuse nor change them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.colors import sequential
 
 from .templatetags.kpi_format import format_kpi
+
+Figure = dict[str, Any]
 
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 VERDICT_COLORS = {"scale": "#1e8449", "watch": "#8a94a6", "fix": "#d68910", "cut": "#c0392b"}
@@ -24,17 +34,20 @@ MUTED = "#5b6577"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
 GRID = "#eef0f4"
-# A small template of our own: the built-in "plotly_white" is deep-copied and validated into
-# every figure, which costs ~50 ms a figure; this one costs ~1 ms.
-TEMPLATE = go.layout.Template(
-    layout={
+AXIS_LINES = {"gridcolor": GRID, "linecolor": "#dfe3ea", "zerolinecolor": "#dfe3ea"}
+# A small template of our own: the built-in "plotly_white" is large and would be written
+# into every figure.
+TEMPLATE = {
+    "layout": {
         "paper_bgcolor": "#fff",
         "plot_bgcolor": "#fff",
         "colorway": [ACCENT, SECOND, THIRD, "#8e44ad", "#c0392b", MUTED],
-        "xaxis": {"gridcolor": GRID, "linecolor": "#dfe3ea", "zerolinecolor": "#dfe3ea"},
-        "yaxis": {"gridcolor": GRID, "linecolor": "#dfe3ea", "zerolinecolor": "#dfe3ea"},
+        "xaxis": AXIS_LINES,
+        "yaxis": AXIS_LINES,
     }
-)
+}
+# "Reds" as validation spells it out: evenly spaced stops.
+REDS = [[index / (len(sequential.Reds) - 1), color] for index, color in enumerate(sequential.Reds)]
 
 
 def _layout(**overrides) -> dict:
@@ -50,9 +63,44 @@ def _layout(**overrides) -> dict:
     return layout
 
 
-def figure_html(fig: go.Figure, div_id: str) -> str:
+def _horizontal_line(y: float, line: dict) -> dict:
+    """What go.Figure.add_hline draws: across the plot at data height `y`."""
+    return {
+        "type": "line",
+        "line": line,
+        "x0": 0,
+        "x1": 1,
+        "xref": "x domain",
+        "y0": y,
+        "y1": y,
+        "yref": "y",
+    }
+
+
+def _vertical_line(x: float, line: dict) -> dict:
+    """What go.Figure.add_vline draws: up the plot at data position `x`."""
+    return {
+        "type": "line",
+        "line": line,
+        "x0": x,
+        "x1": x,
+        "xref": "x",
+        "y0": 0,
+        "y1": 1,
+        "yref": "y domain",
+    }
+
+
+def figure_html(figure: Figure, div_id: str) -> str:
     """The figure as a <div> and its script, for a page that loads plotly.js itself."""
-    return fig.to_html(full_html=False, include_plotlyjs=False, config=PLOT_CONFIG, div_id=div_id)
+    return pio.to_html(
+        figure,
+        config=PLOT_CONFIG,
+        include_plotlyjs=False,
+        full_html=False,
+        div_id=div_id,
+        validate=False,
+    )
 
 
 def daily_trend_figure(
@@ -62,25 +110,39 @@ def daily_trend_figure(
     conversions: Sequence[int],
     revenue: Sequence[float],
     currency: str,
-) -> go.Figure:
+) -> Figure:
     """Calls (bars) and conversions per local day, revenue on a second axis."""
-    revenue_text = [format_kpi(value, "money", currency) for value in revenue]
-    fig = go.Figure(
-        [
-            go.Bar(x=days, y=calls, name="Calls", marker_color="#b6cdf5"),
-            go.Scatter(x=days, y=conversions, name="Conversions", mode="lines", line_color=ACCENT),
-            go.Scatter(
-                x=days,
-                y=revenue,
-                name="Revenue",
-                mode="lines",
-                line={"color": SECOND, "dash": "dot"},
-                yaxis="y2",
-                text=revenue_text,
-                hovertemplate="%{text}<extra>Revenue</extra>",
-            ),
+    days = list(days)
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": days,
+                "y": list(calls),
+                "name": "Calls",
+                "marker": {"color": "#b6cdf5"},
+            },
+            {
+                "type": "scatter",
+                "x": days,
+                "y": list(conversions),
+                "name": "Conversions",
+                "mode": "lines",
+                "line": {"color": ACCENT},
+            },
+            {
+                "type": "scatter",
+                "x": days,
+                "y": list(revenue),
+                "name": "Revenue",
+                "mode": "lines",
+                "line": {"color": SECOND, "dash": "dot"},
+                "yaxis": "y2",
+                "text": [format_kpi(value, "money", currency) for value in revenue],
+                "hovertemplate": "%{text}<extra>Revenue</extra>",
+            },
         ],
-        layout=_layout(
+        "layout": _layout(
             hovermode="x unified",
             xaxis={"type": "date"},
             yaxis={"title": {"text": "Calls, conversions"}, "rangemode": "tozero"},
@@ -93,8 +155,7 @@ def daily_trend_figure(
             },
             margin={"l": 56, "r": 64, "t": 16, "b": 40},
         ),
-    )
-    return fig
+    }
 
 
 def bucket_position(seconds: float, edges: Sequence[int]) -> float:
@@ -119,51 +180,67 @@ def duration_conversion_figure(
     answered: Sequence[int],
     qualifying_seconds: int,
     suggested_seconds: int | None,
-) -> go.Figure:
+) -> Figure:
     """Conversion rate per talk-time bucket, with the current and suggested thresholds."""
     hover = [
         f"{format_kpi(rate, 'percent')} of {format_kpi(count, 'count')} answered"
         for rate, count in zip(conversion_rates, answered, strict=True)
     ]
-    fig = go.Figure(
-        go.Bar(
-            x=list(labels),
-            y=conversion_rates,
-            marker_color=ACCENT,
-            text=[
-                format_kpi(rate, "percent") if rate is not None else "" for rate in conversion_rates
-            ],
-            textposition="outside",
-            cliponaxis=False,
-            customdata=hover,
-            hovertemplate="%{x} s: %{customdata}<extra></extra>",
-            showlegend=False,
-        ),
-        layout=_layout(
-            yaxis={"title": {"text": "Conversion rate (%)"}, "rangemode": "tozero"},
-            xaxis={"title": {"text": "Talk time (s)"}, "type": "category", "tickangle": 0},
-            margin={"l": 56, "r": 24, "t": 40, "b": 48},
-        ),
-    )
     markers = [(qualifying_seconds, f"current {qualifying_seconds} s", MUTED, "dot")]
     if suggested_seconds is not None:
         markers.append((suggested_seconds, f"suggested {suggested_seconds} s", THIRD, "dash"))
+    shapes, annotations = [], []
     for index, (seconds, text, color, dash) in enumerate(markers):
         x = bucket_position(seconds, edges)
-        fig.add_shape(
-            type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", line={"color": color, "dash": dash}
+        shapes.append(
+            {
+                "type": "line",
+                "x0": x,
+                "x1": x,
+                "y0": 0,
+                "y1": 1,
+                "yref": "paper",
+                "line": {"color": color, "dash": dash},
+            }
         )
-        fig.add_annotation(
-            x=x,
-            y=1.0 + 0.09 * index,
-            yref="paper",
-            text=text,
-            showarrow=False,
-            xanchor="left",
-            font={"color": color},
-            yanchor="bottom",
+        annotations.append(
+            {
+                "x": x,
+                "y": 1.0 + 0.09 * index,
+                "yref": "paper",
+                "text": text,
+                "showarrow": False,
+                "xanchor": "left",
+                "font": {"color": color},
+                "yanchor": "bottom",
+            }
         )
-    return fig
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": list(labels),
+                "y": list(conversion_rates),
+                "marker": {"color": ACCENT},
+                "text": [
+                    format_kpi(rate, "percent") if rate is not None else ""
+                    for rate in conversion_rates
+                ],
+                "textposition": "outside",
+                "cliponaxis": False,
+                "customdata": hover,
+                "hovertemplate": "%{x} s: %{customdata}<extra></extra>",
+                "showlegend": False,
+            }
+        ],
+        "layout": _layout(
+            yaxis={"title": {"text": "Conversion rate (%)"}, "rangemode": "tozero"},
+            xaxis={"title": {"text": "Talk time (s)"}, "type": "category", "tickangle": 0},
+            margin={"l": 56, "r": 24, "t": 40, "b": 48},
+            shapes=shapes,
+            annotations=annotations,
+        ),
+    }
 
 
 def missed_heatmap_figure(
@@ -171,7 +248,7 @@ def missed_heatmap_figure(
     missed: Sequence[Sequence[int]],
     calls: Sequence[Sequence[int]],
     missed_rates: Sequence[Sequence[float | None]],
-) -> go.Figure:
+) -> Figure:
     """Missed calls per local weekday (rows, Monday first) and hour of day (columns)."""
     customdata = [
         [
@@ -180,27 +257,30 @@ def missed_heatmap_figure(
         ]
         for day in range(7)
     ]
-    return go.Figure(
-        go.Heatmap(
-            z=missed,
-            x=[f"{hour:02d}" for hour in range(24)],
-            y=list(WEEKDAYS),
-            customdata=customdata,
-            colorscale="Reds",
-            colorbar={"title": {"text": "Missed"}, "thickness": 12},
-            hovertemplate=(
-                "%{y} %{x}:00<br>%{z} missed of %{customdata[0]} calls "
-                "(%{customdata[1]})<extra></extra>"
-            ),
-            xgap=1,
-            ygap=1,
-        ),
-        layout=_layout(
+    return {
+        "data": [
+            {
+                "type": "heatmap",
+                "z": [list(row) for row in missed],
+                "x": [f"{hour:02d}" for hour in range(24)],
+                "y": list(WEEKDAYS),
+                "customdata": customdata,
+                "colorscale": REDS,
+                "colorbar": {"title": {"text": "Missed"}, "thickness": 12},
+                "hovertemplate": (
+                    "%{y} %{x}:00<br>%{z} missed of %{customdata[0]} calls "
+                    "(%{customdata[1]})<extra></extra>"
+                ),
+                "xgap": 1,
+                "ygap": 1,
+            }
+        ],
+        "layout": _layout(
             height=300,
             xaxis={"title": {"text": "Hour of day"}, "type": "category", "dtick": 2},
             yaxis={"autorange": "reversed", "type": "category"},
         ),
-    )
+    }
 
 
 def rpm_trend_figure(
@@ -209,34 +289,46 @@ def rpm_trend_figure(
     rpm: Sequence[float | None],
     rpm_floor: float | None,
     currency: str,
-) -> go.Figure:
+) -> Figure:
     """Revenue per talk minute per local day (gaps on days without talk time) and the floor."""
-    fig = go.Figure(
-        go.Scatter(
-            x=days,
-            y=rpm,
-            mode="lines+markers",
-            name="RPM",
-            line_color=ACCENT,
-            connectgaps=False,
-            text=[format_kpi(value, "money", currency) for value in rpm],
-            hovertemplate="%{x}: %{text} per minute<extra></extra>",
-        ),
-        layout=_layout(
-            showlegend=False,
-            xaxis={"type": "date"},
-            yaxis={"title": {"text": f"RPM ({currency} / min)"}, "rangemode": "tozero"},
-        ),
+    layout = _layout(
+        showlegend=False,
+        xaxis={"type": "date"},
+        yaxis={"title": {"text": f"RPM ({currency} / min)"}, "rangemode": "tozero"},
     )
     if rpm_floor is not None:
-        fig.add_hline(
-            y=rpm_floor,
-            line={"color": "#c0392b", "dash": "dash"},
-            annotation_text=f"floor {format_kpi(rpm_floor, 'money', currency)}",
-            annotation_position="top left",
-            annotation_font_color="#c0392b",
-        )
-    return fig
+        floor_color = "#c0392b"
+        layout["shapes"] = [_horizontal_line(rpm_floor, {"color": floor_color, "dash": "dash"})]
+        # add_hline's annotation_position="top left": at the line's left end, above it.
+        layout["annotations"] = [
+            {
+                "text": f"floor {format_kpi(rpm_floor, 'money', currency)}",
+                "font": {"color": floor_color},
+                "showarrow": False,
+                "x": 0,
+                "xanchor": "left",
+                "xref": "x domain",
+                "y": rpm_floor,
+                "yanchor": "bottom",
+                "yref": "y",
+            }
+        ]
+    return {
+        "data": [
+            {
+                "type": "scatter",
+                "x": list(days),
+                "y": list(rpm),
+                "mode": "lines+markers",
+                "name": "RPM",
+                "line": {"color": ACCENT},
+                "connectgaps": False,
+                "text": [format_kpi(value, "money", currency) for value in rpm],
+                "hovertemplate": "%{x}: %{text} per minute<extra></extra>",
+            }
+        ],
+        "layout": layout,
+    }
 
 
 def conversion_intervals_figure(
@@ -247,7 +339,7 @@ def conversion_intervals_figure(
     highs: Sequence[float],
     calls: Sequence[int],
     verdicts: Sequence[str],
-) -> go.Figure:
+) -> Figure:
     """Conversion rate per publisher (bars, best on top) with its 95% Wilson interval."""
     traces = []
     for verdict in VERDICT_ORDER:
@@ -255,12 +347,13 @@ def conversion_intervals_figure(
         if not rows:
             continue
         traces.append(
-            go.Bar(
-                orientation="h",
-                name=verdict,
-                y=[names[i] for i in rows],
-                x=[rates[i] for i in rows],
-                error_x={
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": verdict,
+                "y": [names[i] for i in rows],
+                "x": [rates[i] for i in rows],
+                "error_x": {
                     "type": "data",
                     "symmetric": False,
                     "array": [highs[i] - rates[i] for i in rows],
@@ -268,25 +361,25 @@ def conversion_intervals_figure(
                     "color": "#1d2430",
                     "thickness": 1.2,
                 },
-                marker_color=VERDICT_COLORS[verdict],
-                customdata=[
+                "marker": {"color": VERDICT_COLORS[verdict]},
+                "customdata": [
                     [
                         format_kpi((lows[i], highs[i]), "interval"),
                         format_kpi(calls[i], "count"),
                     ]
                     for i in rows
                 ],
-                hovertemplate=(
+                "hovertemplate": (
                     "%{y}: %{x:.1f}% (95% CI %{customdata[0]}) over %{customdata[1]} calls"
                     f"<extra>{verdict}</extra>"
                 ),
-            )
+            }
         )
     # Best on top: a horizontal category axis draws its first category at the bottom.
     order = sorted(range(len(names)), key=lambda i: rates[i])
-    return go.Figure(
-        traces,
-        layout=_layout(
+    return {
+        "data": traces,
+        "layout": _layout(
             height=max(240, 26 * len(names) + 90),
             barmode="overlay",
             xaxis={"title": {"text": "Conversion rate (%), 95% interval"}, "rangemode": "tozero"},
@@ -297,7 +390,7 @@ def conversion_intervals_figure(
                 "automargin": True,
             },
         ),
-    )
+    }
 
 
 def quadrant_figure(
@@ -309,7 +402,7 @@ def quadrant_figure(
     verdicts: Sequence[str],
     duration_split: float | None,
     rate_split: float | None,
-) -> go.Figure:
+) -> Figure:
     """Average duration (x) vs conversion rate (y), bubble area = calls, color = verdict.
 
     The quadrant lines are the tenant's overall average duration and conversion rate over
@@ -322,14 +415,15 @@ def quadrant_figure(
         if not rows:
             continue
         traces.append(
-            go.Scatter(
-                mode="markers",
-                name=verdict,
-                x=[durations[i] for i in rows],
-                y=[rates[i] for i in rows],
-                text=[names[i] for i in rows],
-                customdata=[format_kpi(calls[i], "count") for i in rows],
-                marker={
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": verdict,
+                "x": [durations[i] for i in rows],
+                "y": [rates[i] for i in rows],
+                "text": [names[i] for i in rows],
+                "customdata": [format_kpi(calls[i], "count") for i in rows],
+                "marker": {
                     "size": [calls[i] for i in rows],
                     "sizemode": "area",
                     "sizeref": 2.0 * largest / (44**2),
@@ -338,39 +432,43 @@ def quadrant_figure(
                     "opacity": 0.75,
                     "line": {"color": "#fff", "width": 1},
                 },
-                hovertemplate=(
+                "hovertemplate": (
                     "%{text}<br>avg %{x:.0f} s, conversion %{y:.1f}%<br>%{customdata} calls"
                     f"<extra>{verdict}</extra>"
                 ),
-            )
+            }
         )
-    fig = go.Figure(
-        traces,
-        layout=_layout(
-            height=380,
-            xaxis={"title": {"text": "Average call duration (s)"}, "rangemode": "tozero"},
-            yaxis={"title": {"text": "Conversion rate (%)"}, "rangemode": "tozero"},
-        ),
-    )
+    split_line = {"color": MUTED, "dash": "dot", "width": 1}
+    shapes = []
     if duration_split is not None:
-        fig.add_vline(x=duration_split, line={"color": MUTED, "dash": "dot", "width": 1})
+        shapes.append(_vertical_line(duration_split, split_line))
     if rate_split is not None:
-        fig.add_hline(y=rate_split, line={"color": MUTED, "dash": "dot", "width": 1})
-    for x, y, text in (
-        (1, 1, "long calls, converting"),
-        (0, 1, "short calls, converting"),
-        (1, 0, "long calls, not converting"),
-        (0, 0, "short calls, not converting"),
-    ):
-        fig.add_annotation(
-            x=x,
-            y=y,
-            xref="paper",
-            yref="paper",
-            xanchor="right" if x else "left",
-            yanchor="top" if y else "bottom",
-            text=text,
-            showarrow=False,
-            font={"color": MUTED, "size": 11},
+        shapes.append(_horizontal_line(rate_split, split_line))
+    annotations = [
+        {
+            "x": x,
+            "y": y,
+            "xref": "paper",
+            "yref": "paper",
+            "xanchor": "right" if x else "left",
+            "yanchor": "top" if y else "bottom",
+            "text": text,
+            "showarrow": False,
+            "font": {"color": MUTED, "size": 11},
+        }
+        for x, y, text in (
+            (1, 1, "long calls, converting"),
+            (0, 1, "short calls, converting"),
+            (1, 0, "long calls, not converting"),
+            (0, 0, "short calls, not converting"),
         )
-    return fig
+    ]
+    layout = _layout(
+        height=380,
+        xaxis={"title": {"text": "Average call duration (s)"}, "rangemode": "tozero"},
+        yaxis={"title": {"text": "Conversion rate (%)"}, "rangemode": "tozero"},
+        annotations=annotations,
+    )
+    if shapes:
+        layout["shapes"] = shapes
+    return {"data": traces, "layout": layout}

@@ -250,7 +250,8 @@ def campaign_list_page(
     organization: Organization, kpi_filter: KpiFilter, campaigns: Iterable[Campaign]
 ) -> list[CampaignListRow]:
     """Every campaign the filter allows, busiest first, with its KPIs and verdict."""
-    judged = {v.id: v for v in verdicts_report(organization, kpi_filter).campaigns}
+    verdicts = verdicts_report(organization, kpi_filter, overall_publishers=False)
+    judged = {v.id: v for v in verdicts.campaigns}
     rows = [
         CampaignListRow(
             campaign=campaign,
@@ -342,7 +343,7 @@ def campaign_page(
     kpi_filter = replace(kpi_filter, campaign_id=campaign.id)
     report = kpis_report(organization, kpi_filter, GroupBy.DAY)
     previous = kpis_report(organization, kpi_filter.previous_period()).totals.kpis
-    verdicts = verdicts_report(organization, kpi_filter)
+    verdicts = verdicts_report(organization, kpi_filter, overall_publishers=False)
     duration_html, suggested = _duration_chart(organization, kpi_filter, campaign)
     heatmap_html, heatmap_error = _heatmap_chart(organization, kpi_filter)
     series = daily_series(report)

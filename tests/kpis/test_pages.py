@@ -10,6 +10,7 @@ import pytest
 from django.urls import resolve, reverse
 
 from calls.views import CallListView
+from kpis import decisions
 from kpis.api import kpis_as_dict
 from kpis.charts import bucket_position
 from kpis.decisions import reallocation_report
@@ -224,6 +225,23 @@ def test_campaign_page_shows_the_leaderboard_and_charts(member_client, org, traf
     shown = tiles(html)
     assert shown == expected_tiles(org, campaign_filter, keys=shown)
     assert "current 90 s" in html  # the qualifying threshold in force, marked on the chart
+
+
+@pytest.mark.parametrize("url", ["/campaigns/", "campaign"])
+def test_campaign_pages_skip_the_publisher_spike_pass(
+    url, member_client, org, traffic, monkeypatch
+):
+    """They show campaigns and each campaign's own publishers, never the overall publisher
+    verdicts the velocity spikes are for (the costliest read of the overview)."""
+    (judged,) = decisions.verdicts_report(org, WEEK_FILTER).campaigns
+
+    def no_spikes(*args):
+        raise AssertionError("the spike pass ran")
+
+    monkeypatch.setattr(decisions, "_spikes_by_publisher", no_spikes)
+    if url == "campaign":
+        url = f"/campaigns/{traffic['campaign'].pk}/"
+    assert f'class="badge {judged.verdict.label}"' in page(member_client, url, **WEEK)
 
 
 def test_campaign_page_of_another_tenant_is_404(member_client, other_org, traffic):

@@ -1,0 +1,104 @@
+"""The chart builders' figures are plain dicts that plotly's validation would leave as they
+are, so the pages can skip validating them; and they draw in the div the page names."""
+
+import json
+import re
+
+import plotly.graph_objects as go
+import pytest
+
+from kpis import charts
+from kpis.metrics import DURATION_BUCKET_EDGES, duration_bucket_label
+
+DAYS = ["2026-11-01", "2026-11-02", "2026-11-03"]
+EDGES = list(DURATION_BUCKET_EDGES)
+NAMES = ["Star", "Middling", "Weak", "Quiet"]
+VERDICTS = ["scale", "watch", "cut", "cut"]
+
+FIGURES = {
+    "daily trend": lambda: charts.daily_trend_figure(
+        days=DAYS,
+        calls=[3, 0, 12],
+        conversions=[1, 0, 4],
+        revenue=[40.0, 0.0, 162.5],
+        currency="EUR",
+    ),
+    "daily trend, no days": lambda: charts.daily_trend_figure(
+        days=[], calls=[], conversions=[], revenue=[], currency="USD"
+    ),
+    "duration buckets": lambda: charts.duration_conversion_figure(
+        labels=[duration_bucket_label(i) for i in range(len(EDGES))],
+        edges=EDGES,
+        conversion_rates=[None, 0.0, 2.5, 8.0, 12.25, 20.0, 31.0],
+        answered=[0, 12, 40, 33, 20, 9, 4],
+        qualifying_seconds=90,
+        suggested_seconds=120,
+    ),
+    "duration buckets, nothing suggested": lambda: charts.duration_conversion_figure(
+        labels=[duration_bucket_label(i) for i in range(len(EDGES))],
+        edges=EDGES,
+        conversion_rates=[None] * len(EDGES),
+        answered=[0] * len(EDGES),
+        qualifying_seconds=45,
+        suggested_seconds=None,
+    ),
+    "missed heatmap": lambda: charts.missed_heatmap_figure(
+        missed=[[(day * hour) % 5 for hour in range(24)] for day in range(7)],
+        calls=[[(day + hour) % 9 for hour in range(24)] for day in range(7)],
+        missed_rates=[[None if hour % 4 else 12.5 for hour in range(24)] for day in range(7)],
+    ),
+    "rpm trend with a floor": lambda: charts.rpm_trend_figure(
+        days=DAYS, rpm=[1.25, None, 2.0], rpm_floor=1.5, currency="USD"
+    ),
+    "rpm trend without a floor": lambda: charts.rpm_trend_figure(
+        days=DAYS, rpm=[None, None, 0.75], rpm_floor=None, currency="USD"
+    ),
+    "conversion intervals": lambda: charts.conversion_intervals_figure(
+        names=NAMES,
+        rates=[22.0, 9.5, 2.0, 0.0],
+        lows=[18.0, 6.0, 0.5, 0.0],
+        highs=[26.5, 13.0, 5.0, 20.0],
+        calls=[400, 120, 300, 12],
+        verdicts=VERDICTS,
+    ),
+    "quadrant": lambda: charts.quadrant_figure(
+        names=NAMES,
+        durations=[210.0, 140.0, 35.5, 60.0],
+        rates=[22.0, 9.5, 2.0, 0.0],
+        calls=[400, 120, 300, 12],
+        verdicts=VERDICTS,
+        duration_split=150.0,
+        rate_split=10.0,
+    ),
+    "quadrant without splits": lambda: charts.quadrant_figure(
+        names=[],
+        durations=[],
+        rates=[],
+        calls=[],
+        verdicts=[],
+        duration_split=None,
+        rate_split=None,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_figures_are_already_in_the_form_plotly_validation_gives(name):
+    figure = FIGURES[name]()
+    # Plotly refuses an unknown or misspelt property here, and would rewrite any shorthand.
+    assert go.Figure(figure).to_dict() == figure
+
+
+def test_a_figure_is_drawn_in_the_div_the_page_names():
+    html = charts.figure_html(FIGURES["rpm trend with a floor"](), "chart-rpm-trend")
+    assert '<div id="chart-rpm-trend" class="plotly-graph-div"' in html
+    assert re.search(r'Plotly\.newPlot\(\s*"chart-rpm-trend",', html)
+    assert "<script src=" not in html  # the page loads plotly.js itself
+    assert json.dumps(charts.PLOT_CONFIG["displaylogo"]) in html
+
+
+def test_the_rpm_floor_is_a_line_labelled_with_its_amount():
+    layout = FIGURES["rpm trend with a floor"]()["layout"]
+    (line,) = layout["shapes"]
+    assert (line["y0"], line["y1"], line["xref"]) == (1.5, 1.5, "x domain")
+    assert layout["annotations"][0]["text"] == "floor $1.50"
