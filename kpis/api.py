@@ -90,7 +90,9 @@ class KpisSerializer(serializers.Serializer):
 
 
 class KpiRowSerializer(KpisSerializer):
-    key = serializers.JSONField(help_text="id, date, {weekday, hour} or null")
+    key = serializers.JSONField(
+        help_text="id, date, {weekday, hour}, {campaign, publisher} or null"
+    )
     label = serializers.CharField()
 
 
@@ -125,11 +127,13 @@ def kpis_as_dict(kpis: Kpis) -> dict[str, Any]:
     return {f.name: _plain(getattr(kpis, f.name)) for f in dataclasses.fields(kpis)}
 
 
-def _row_as_dict(row: KpiRow) -> dict[str, Any]:
+def _row_as_dict(row: KpiRow, group_by: GroupBy) -> dict[str, Any]:
     key = row.key
     if isinstance(key, dt.date):
         key = key.isoformat()
-    elif isinstance(key, tuple):
+    elif group_by is GroupBy.CAMPAIGN_PUBLISHER:
+        key = {"campaign": key[0], "publisher": key[1]}
+    elif group_by is GroupBy.HOUR_OF_WEEK:
         key = {"weekday": key[0], "hour": key[1]}
     return {"key": key, "label": row.label, **kpis_as_dict(row.kpis)}
 
@@ -152,7 +156,8 @@ class KpiViewSet(KpiQueryViewSet):
         description=(
             "KPIs for the organization over local days [date_from, date_to], optionally "
             "filtered by campaign, publisher, buyer or vertical and grouped by campaign, "
-            "publisher, buyer, day or hour_of_week (local weekday 0=Monday and hour). Money is "
+            "publisher, buyer, day, hour_of_week (local weekday 0=Monday and hour) or "
+            "campaign_publisher (each publisher within each campaign). Money is "
             "a decimal string in the organization's currency; rates are percentages; a KPI "
             "with an empty denominator is null. `previous` covers the same number of days "
             "just before."
@@ -181,7 +186,7 @@ class KpiViewSet(KpiQueryViewSet):
                     "date_to": previous_filters.date_to,
                     **kpis_as_dict(previous.totals.kpis),
                 },
-                "rows": [_row_as_dict(row) for row in report.rows],
+                "rows": [_row_as_dict(row, group_by) for row in report.rows],
             }
         )
 

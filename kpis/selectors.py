@@ -40,6 +40,7 @@ class GroupBy(StrEnum):
     BUYER = "buyer"
     DAY = "day"
     HOUR_OF_WEEK = "hour_of_week"
+    CAMPAIGN_PUBLISHER = "campaign_publisher"  # each publisher within each campaign
 
 
 class KpiQueryError(ValueError):
@@ -128,15 +129,16 @@ def _rollup_model(filters: KpiFilter, group_by: GroupBy) -> type[models.Model]:
         return CallRollupHourly
     if group_by is GroupBy.BUYER or filters.buyer_id is not None:
         return CallRollupDaily
-    if group_by is GroupBy.PUBLISHER or filters.publisher_id is not None:
+    if group_by in (GroupBy.PUBLISHER, GroupBy.CAMPAIGN_PUBLISHER) or filters.publisher_id:
         return CallRollupDailyCampaignPublisher
     return CallRollupDailyCampaign
 
 
-_ENTITY_MODELS: dict[GroupBy, type[models.Model]] = {
-    GroupBy.CAMPAIGN: Campaign,
-    GroupBy.PUBLISHER: Publisher,
-    GroupBy.BUYER: Buyer,
+# Key columns naming a campaign, publisher or buyer: rows come with their names.
+_ENTITY_KEYS: dict[str, type[models.Model]] = {
+    "campaign_id": Campaign,
+    "publisher_id": Publisher,
+    "buyer_id": Buyer,
 }
 _GROUP_FIELDS = {
     GroupBy.NONE: (),
@@ -145,6 +147,7 @@ _GROUP_FIELDS = {
     GroupBy.BUYER: ("buyer_id",),
     GroupBy.DAY: ("day",),
     GroupBy.HOUR_OF_WEEK: ("day", "hour"),
+    GroupBy.CAMPAIGN_PUBLISHER: ("campaign_id", "publisher_id"),
 }
 
 
@@ -198,14 +201,17 @@ def _sums_sql(
             + (f" GROUP BY {', '.join(ad_group)}" if ad_group else "")
         )
         params += ad_params
-    if group_by in _ENTITY_MODELS:
-        # The names come along in the same round trip.
-        entities = _ENTITY_MODELS[group_by]._meta.db_table
-        sql = (
-            f"SELECT g.*, e.name FROM ({sql}) g LEFT JOIN {entities} e "
-            f"ON e.id = g.{keys[0]} AND e.organization_id = %s"
+    named = [key for key in keys if key in _ENTITY_KEYS]
+    if named:
+        # The names come along in the same round trip, one column per named key.
+        names = ", ".join(f"e{i}.name" for i in range(len(named)))
+        joins = " ".join(
+            f"LEFT JOIN {_ENTITY_KEYS[key]._meta.db_table} e{i} "
+            f"ON e{i}.id = g.{key} AND e{i}.organization_id = %s"
+            for i, key in enumerate(named)
         )
-        params.append(organization.pk)
+        sql = f"SELECT g.*, {names} FROM ({sql}) g {joins}"
+        params += [organization.pk] * len(named)
     return sql, params
 
 
@@ -217,7 +223,7 @@ def _as_date(value: Any) -> Any:
 class _Groups:
     counts: dict[Any, BaseCounts]  # per row key
     totals: BaseCounts  # over all rows, plus ad spend that belongs to no row
-    names: dict[Any, str]  # of campaigns, publishers or buyers, by id
+    names: dict[tuple[str, int], str]  # ("campaign_id", 7) -> "Auto insurance"
 
 
 def _grouped_counts(organization: Organization, filters: KpiFilter, group_by: GroupBy) -> _Groups:
@@ -225,10 +231,12 @@ def _grouped_counts(organization: Organization, filters: KpiFilter, group_by: Gr
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         result = cursor.fetchall()
-    width = len(_GROUP_FIELDS[group_by])
+    key_columns = _GROUP_FIELDS[group_by]
+    width = len(key_columns)
     sums_end = 1 + width + len(COUNT_FIELDS)
+    named = [(i, column) for i, column in enumerate(key_columns) if column in _ENTITY_KEYS]
     grouped: dict[Any, BaseCounts] = {}
-    names: dict[Any, str] = {}
+    names: dict[tuple[str, int], str] = {}
     outside_rows = BaseCounts()
     for row in result:
         source, keys = row[0], row[1 : 1 + width]
@@ -238,6 +246,9 @@ def _grouped_counts(organization: Organization, filters: KpiFilter, group_by: Gr
             if row[sums_end] is None:
                 continue  # no ad spend at all: SUM over no rows
             counts = BaseCounts(ad_spend=_money(row[sums_end]))
+        for name_index, (key_index, column) in enumerate(named):
+            if keys[key_index] is not None and row[sums_end + 1 + name_index] is not None:
+                names[column, keys[key_index]] = row[sums_end + 1 + name_index]
         if group_by is GroupBy.HOUR_OF_WEEK:
             if source == 2:
                 outside_rows += counts
@@ -245,10 +256,10 @@ def _grouped_counts(organization: Organization, filters: KpiFilter, group_by: Gr
             key: Any = (_as_date(keys[0]).weekday(), keys[1])
         elif group_by is GroupBy.NONE:
             key = None
+        elif group_by is GroupBy.CAMPAIGN_PUBLISHER:
+            key = (keys[0], keys[1])
         else:
             key = _as_date(keys[0]) if group_by is GroupBy.DAY else keys[0]
-            if group_by in _ENTITY_MODELS and row[-1] is not None:
-                names[key] = row[-1]
         grouped[key] = grouped[key] + counts if key in grouped else counts
     return _Groups(counts=grouped, totals=sum(grouped.values(), outside_rows), names=names)
 
@@ -258,15 +269,37 @@ def kpi_counts(organization: Organization, filters: KpiFilter) -> BaseCounts:
     return _grouped_counts(organization, filters, GroupBy.NONE).totals
 
 
-def _labels(group_by: GroupBy, keys: list[Any], names: dict[Any, str]) -> dict[Any, str]:
-    if group_by in _ENTITY_MODELS:
-        return {k: names.get(k, f"#{k}") if k is not None else f"No {group_by}" for k in keys}
+def _labels(
+    group_by: GroupBy, keys: list[Any], names: dict[tuple[str, int], str]
+) -> dict[Any, str]:
+    def name(column: str, entity_id: int | None) -> str:
+        if entity_id is None:
+            return f"No {column.removesuffix('_id')}"
+        return names.get((column, entity_id), f"#{entity_id}")
+
+    if group_by is GroupBy.CAMPAIGN_PUBLISHER:
+        return {k: f"{name('campaign_id', k[0])} / {name('publisher_id', k[1])}" for k in keys}
+    if _GROUP_FIELDS[group_by] and _GROUP_FIELDS[group_by][0] in _ENTITY_KEYS:
+        return {k: name(_GROUP_FIELDS[group_by][0], k) for k in keys}
     if group_by is GroupBy.DAY:
         return {k: k.isoformat() for k in keys}
     if group_by is GroupBy.HOUR_OF_WEEK:
         days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
         return {k: f"{days[k[0]]} {k[1]:02d}:00" for k in keys}
     return {k: "All" for k in keys}
+
+
+def _sort_key(key: Any) -> tuple:
+    """Ids, days and hours ascending; "none" (no publisher, say) after the rest."""
+    parts = key if isinstance(key, tuple) else (key,)
+    return tuple((part is None, part if part is not None else 0) for part in parts)
+
+
+def kpi_counts_grouped(
+    organization: Organization, filters: KpiFilter, group_by: GroupBy
+) -> dict[Any, BaseCounts]:
+    """Base counts per row key, without KPIs or labels (for callers that sum them further)."""
+    return _grouped_counts(organization, filters, group_by).counts
 
 
 def _row(key: Any, label: str, counts: BaseCounts) -> KpiRow:
@@ -281,7 +314,7 @@ def kpis_report(
     report = KpiReport(filters=filters, group_by=group_by, totals=totals)
     if group_by is GroupBy.NONE:
         return report
-    keys = sorted(groups.counts, key=lambda k: (k is None, k))
+    keys = sorted(groups.counts, key=_sort_key)
     labels = _labels(group_by, keys, groups.names)
     report.rows = [_row(key, labels[key], groups.counts[key]) for key in keys]
     return report

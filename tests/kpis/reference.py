@@ -73,6 +73,7 @@ def reference_counts(
             GroupBy.BUYER: call.buyer_id,
             GroupBy.DAY: local.date(),
             GroupBy.HOUR_OF_WEEK: (local.weekday(), local.hour),
+            GroupBy.CAMPAIGN_PUBLISHER: (call.campaign_id, call.publisher_id),
         }[group_by]
         grouped[key] += counts
     for spend in AdSpend.objects.filter(organization=organization).select_related("campaign"):
@@ -89,6 +90,7 @@ def reference_counts(
             GroupBy.BUYER: None,
             GroupBy.DAY: spend.day,
             GroupBy.HOUR_OF_WEEK: "no-hour",
+            GroupBy.CAMPAIGN_PUBLISHER: (spend.campaign_id, spend.publisher_id),
         }[group_by]
         if key != "no-hour":
             grouped[key] += extra

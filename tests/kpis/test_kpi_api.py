@@ -5,6 +5,8 @@ import datetime as dt
 
 import pytest
 
+from calls.models import Campaign
+from publishers.models import Publisher
 from tests.factories import CampaignFactory, PublisherFactory
 
 DAY = "2026-11-02"
@@ -72,6 +74,16 @@ def test_group_by_publisher_rows_are_ratios_of_their_own_sums(posted):
     assert rows["Star"]["calls"] == rows["Weak"]["calls"] == 30
     assert rows["Weak"]["conversions"] == 0
     assert rows["Star"]["conversion_rate"] == round(10 / 30 * 100, 4)
+
+
+def test_group_by_campaign_publisher_keys_each_pair_and_names_both(posted, org):
+    rows = kpis(posted, group_by="campaign_publisher")["rows"]
+    auto = Campaign.objects.get(organization=org, name="Auto")
+    star, weak = (Publisher.objects.get(organization=org, name=name) for name in ("Star", "Weak"))
+    assert [(row["key"], row["label"], row["calls"]) for row in rows] == [
+        ({"campaign": auto.id, "publisher": star.id}, "Auto / Star", 30),
+        ({"campaign": auto.id, "publisher": weak.id}, "Auto / Weak", 30),
+    ]
 
 
 def test_previous_period_is_the_same_length_just_before(posted):
