@@ -139,6 +139,34 @@ class CallRollupHourly(PublisherRollupModel, CallCounts):
         indexes = [models.Index(fields=["organization", "day"], name="rolluphourly_org_day")]
 
 
+class CallRollupHourlyCampaign(RollupModel, CallCounts):
+    """Counts per local day and hour x campaign: the hourly rows summed over publishers.
+
+    Hour-of-week views that do not filter by publisher (a campaign's missed-call heatmap)
+    read these, about a fifth of the hourly rows.
+    """
+
+    hour = models.PositiveSmallIntegerField()  # 0-23, local
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"], name="rolluphourlyc_org_day")]
+
+
+class VelocitySpike(PublisherRollupModel):
+    """An hour in which a publisher sent a velocity spike (KPIS.md; kpis.verdicts has the
+    rule): found by kpis.spikes whenever the hourly rollups of the hour or of the week
+    before it are recomputed. `campaign` null: the publisher's calls to every campaign.
+    """
+
+    hour = models.PositiveSmallIntegerField()  # 0-23, local
+    calls = models.PositiveIntegerField()
+    # The publisher's calls in the same hour of the 7 days before (its trailing total).
+    trailing_calls = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"], name="velocityspike_org_day")]
+
+
 class DurationBucketDaily(PublisherRollupModel):
     """Answered calls and their conversions per talk-time bucket (KPIS.md buckets)."""
 

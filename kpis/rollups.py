@@ -32,9 +32,12 @@ from .models import (
     CallRollupDailyCampaign,
     CallRollupDailyCampaignPublisher,
     CallRollupHourly,
+    CallRollupHourlyCampaign,
     DirtyDay,
     DurationBucketDaily,
 )
+from .spikes import days_judged_after, spikes_rejudge
+from .verdicts import SPIKE_HISTORY_DAYS
 
 DEFAULT_QUALIFYING_SECONDS = 90
 REFRESH_DEBOUNCE_SECONDS = 1
@@ -246,25 +249,34 @@ def _recompute(
     buckets = DurationBucketDaily._meta.db_table
     by_campaign_publisher = CallRollupDailyCampaignPublisher._meta.db_table
     by_campaign = CallRollupDailyCampaign._meta.db_table
+    hourly_by_campaign = CallRollupHourlyCampaign._meta.db_table
     statements = [
         *(
             f"DELETE FROM {table} WHERE {rollup_filter}"
-            for table in (daily, by_campaign_publisher, by_campaign, hourly, buckets)
+            for table in (
+                daily,
+                by_campaign_publisher,
+                by_campaign,
+                hourly,
+                hourly_by_campaign,
+                buckets,
+            )
         ),
         f"INSERT INTO {daily} (organization_id, day, campaign_id, publisher_id, buyer_id, "
         f"{COUNT_COLUMNS}) SELECT %(org)s, {local_date}, c.campaign_id, c.publisher_id, "
         f"c.buyer_id, {_counts_sql()} {source} "
         f"GROUP BY {local_date}, c.campaign_id, c.publisher_id, c.buyer_id",
-        # The coarser daily grains are sums of the finest one's rows, not another scan.
-        _coarser_daily_sql(
+        # The coarser grains are sums of the finer ones' rows, not another scan of the calls.
+        _coarser_rollup_sql(
             daily, by_campaign_publisher, ["campaign_id", "publisher_id"], rollup_filter
         ),
-        _coarser_daily_sql(by_campaign_publisher, by_campaign, ["campaign_id"], rollup_filter),
+        _coarser_rollup_sql(by_campaign_publisher, by_campaign, ["campaign_id"], rollup_filter),
         f"INSERT INTO {hourly} (organization_id, day, hour, campaign_id, publisher_id, "
         f"{COUNT_COLUMNS}) SELECT %(org)s, {hour_day}, {hour_of_day}, g.campaign_id, "
         f"g.publisher_id, {COUNT_COLUMNS} FROM (SELECT {hour_keys}, c.campaign_id, "
         f"c.publisher_id, {_counts_sql(aliased=True)} {source} "
         f"GROUP BY {hour_keys_group}, c.campaign_id, c.publisher_id) g",
+        _coarser_rollup_sql(hourly, hourly_by_campaign, ["hour", "campaign_id"], rollup_filter),
         f"INSERT INTO {buckets} (organization_id, day, campaign_id, publisher_id, bucket, "
         f"answered, conversions) SELECT %(org)s, {local_date}, c.campaign_id, c.publisher_id, "
         f"{_bucket_case()}, COUNT(*), SUM(CASE WHEN c.converted THEN 1 ELSE 0 END) {source} "
@@ -276,7 +288,7 @@ def _recompute(
             cursor.execute(statement, params)
 
 
-def _coarser_daily_sql(source: str, target: str, keys: list[str], rollup_filter: str) -> str:
+def _coarser_rollup_sql(source: str, target: str, keys: list[str], rollup_filter: str) -> str:
     columns = ", ".join(["organization_id", "day", *keys])
     sums = ", ".join(f"SUM({name})" for name in COUNT_COLUMNS.split(", "))
     return (
@@ -336,7 +348,9 @@ def rollups_refresh(organization_id: int) -> int:
         )
         if not dirty:
             return 0
-        _recompute(organization, sorted(day for day, _ in dirty))
+        days = sorted(day for day, _ in dirty)
+        _recompute(organization, days)
+        spikes_rejudge(organization, days=days_judged_after(days))
         _clear_marks(organization_id, dirty)
     return len(dirty)
 
@@ -355,6 +369,13 @@ def _rebuild_range(
             marks, rows = marks.filter(day__lte=until), rows.filter(day__lte=until)
         marked = list(marks.values_list("day", "version"))
         _recompute(organization, days=None, since=since, until=until)
+        if shared:
+            # A recompute beside others judges its own days only: the week before its first
+            # day may be another's, not committed yet. The full rebuild judges those last.
+            spikes_rejudge(organization, since=since, until=until)
+        else:
+            after = until + dt.timedelta(days=SPIKE_HISTORY_DAYS) if until else None
+            spikes_rejudge(organization, since=since, until=after)
         _clear_marks(organization.pk, marked)
         return rows.aggregate(calls=Sum("calls"))["calls"] or 0
 
@@ -410,6 +431,10 @@ def _day_span(organization: Organization, since: dt.date | None) -> tuple[dt.dat
     return min(firsts), max(lasts)
 
 
+def _days_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
 def _local_day(instant: dt.datetime, tz: zoneinfo.ZoneInfo) -> dt.date:
     return instant.astimezone(tz).date()
 
@@ -449,11 +474,7 @@ def rollups_rebuild_full(
         return rollups_rebuild(organization, since=since)
     first, last = span
     with _full_rebuild_lock(organization.pk):
-        rollups_mark_dirty(
-            organization.pk,
-            (first + dt.timedelta(days=n) for n in range((last - first).days + 1)),
-            schedule=False,
-        )
+        rollups_mark_dirty(organization.pk, _days_between(first, last), schedule=False)
         since_instant = local_day_bounds(since, organization.tzinfo)[0] if since else None
         parallel = workers > 1 and connection.vendor == "postgresql"
         shards = workers if parallel else 1
@@ -473,11 +494,21 @@ def rollups_rebuild_full(
                 progress(calls)
             return calls
 
-        total = sum(
-            _run_in_parallel(
-                [partial(chunk, a, b) for a, b in _day_chunks(first, last, workers)], workers
+        chunks = _day_chunks(first, last, workers)
+        total = sum(_run_in_parallel([partial(chunk, a, b) for a, b in chunks], workers))
+        with transaction.atomic():
+            _lock_organization(organization.pk)
+            # The first week of each chunk, judged now that the week before it is rebuilt.
+            spikes_rejudge(
+                organization,
+                days=[
+                    day
+                    for start, end in chunks[1:]
+                    for day in _days_between(
+                        start, min(end, start + dt.timedelta(days=SPIKE_HISTORY_DAYS - 1))
+                    )
+                ],
             )
-        )
     if DirtyDay.objects.for_organization(organization).exists():
         rollups_schedule_refresh(organization.pk)  # writes that came in meanwhile
     return total

@@ -372,27 +372,6 @@ def is_velocity_spike(
     return calls >= min_calls and calls * SPIKE_HISTORY_DAYS > multiplier * trailing_calls
 
 
-def velocity_spikes_daily(calls_by_day: Sequence[int]) -> list[tuple[int, int]]:
-    """velocity_spikes for one publisher and one hour of the day, over consecutive days.
-
-    `calls_by_day[i]` is the publisher's calls in that hour on day i (0 when none). The first
-    7 days are history only (their trailing week is not in the data). Returns (i, trailing
-    total of the 7 days before) for each spiking day, in day order. The same rule as
-    velocity_spikes on the same calls, without a datetime per hour: the pages judge a month
-    of every publisher's hours with it.
-    """
-    spikes: list[tuple[int, int]] = []
-    if max(calls_by_day[SPIKE_HISTORY_DAYS:], default=0) < SPIKE_MIN_CALLS:
-        return spikes  # most hours of most publishers: no day is busy enough to look at
-    trailing = sum(calls_by_day[:SPIKE_HISTORY_DAYS])
-    for index in range(SPIKE_HISTORY_DAYS, len(calls_by_day)):
-        calls = calls_by_day[index]
-        if is_velocity_spike(calls, trailing):
-            spikes.append((index, trailing))
-        trailing += calls - calls_by_day[index - SPIKE_HISTORY_DAYS]
-    return spikes
-
-
 def qualifying_threshold_suggestion(
     buckets: Sequence[tuple[int, int]],
     *,

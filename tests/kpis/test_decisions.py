@@ -20,6 +20,7 @@ from kpis.decisions import (
 from kpis.models import CallRollupHourly
 from kpis.rollups import rollups_rebuild
 from kpis.selectors import GroupBy, KpiFilter, kpis_report
+from kpis.spikes import spikes_rejudge
 from kpis.verdicts import VerdictThresholds, velocity_spikes, verdict_for
 from tests.factories import (
     AdSpendFactory,
@@ -304,6 +305,8 @@ def test_spikes_read_as_daily_series_are_the_pure_rules(db, seed):
     _hourly_rows(org, campaigns, publishers, rng, days)
     other = OrganizationFactory()
     _hourly_rows(other, [CampaignFactory(organization=other)], [None], rng, days)
+    spikes_rejudge(org)
+    spikes_rejudge(other)
 
     found_any = False
     for start, length in ((7, 14), (1, 20), (10, 1), (16, 5)):
@@ -332,6 +335,7 @@ def test_a_spike_states_its_hour_calls_and_trailing_mean(db):
         )
         for day, calls, c in rows
     )
+    spikes_rejudge(org)
     day = first + dt.timedelta(days=7)
     spikes = decisions._spikes_by_publisher(org, KpiFilter(date_from=day, date_to=day))
     (spike,) = spikes[publisher.id]

@@ -23,7 +23,6 @@ from kpis.verdicts import (
     is_velocity_spike,
     qualifying_threshold_suggestion,
     velocity_spikes,
-    velocity_spikes_daily,
     verdict_for,
 )
 
@@ -554,41 +553,6 @@ def test_no_hours_no_spikes():
 def test_an_hour_key_must_be_the_start_of_an_hour():
     with pytest.raises(ValueError, match="is not the start of an hour"):
         velocity_spikes({at(0, 10) + dt.timedelta(minutes=30): 12})
-
-
-def test_a_daily_series_spikes_by_the_same_rule():
-    # one hour of the day: 4 calls on each of 7 days, then 13 (> 3 x 4), 12 (not > 3 x 37/7)
-    assert velocity_spikes_daily([4] * 7 + [13, 12]) == [(7, 28)]
-
-
-def test_a_daily_series_needs_ten_calls_and_more_than_three_times_the_mean():
-    # silent week: 9 calls is too few, 10 spikes; then 10 against a week holding 10: 70 > 30
-    assert velocity_spikes_daily([0] * 7 + [9, 10, 10]) == [(8, 9), (9, 19)]
-    # 7 x 10 = 70 is not more than 3 x 24 = 72
-    assert velocity_spikes_daily([0, 0, 0, 0, 0, 0, 24, 10]) == []
-
-
-def test_a_daily_series_looks_back_exactly_seven_days():
-    # the 100 calls of day 0 have left the window by day 8
-    assert velocity_spikes_daily([100] + [4] * 7 + [13]) == [(8, 28)]
-
-
-def test_the_first_week_of_a_daily_series_is_history_only():
-    assert velocity_spikes_daily([50, 0, 0, 0, 0, 0, 0]) == []
-    assert velocity_spikes_daily([]) == []
-
-
-def test_a_daily_series_gives_what_velocity_spikes_gives():
-    calls_by_day = [3, 0, 0, 12, 4, 4, 1, 14, 0, 11, 40, 2, 10, 0, 30]
-    hourly = {at(day, 10): calls for day, calls in enumerate(calls_by_day) if calls}
-    expected = [(spike.hour, spike.calls, spike.trailing_mean) for spike in velocity_spikes(hourly)]
-    found = [
-        (at(day, 10), calls_by_day[day], total / 7)
-        for day, total in velocity_spikes_daily(calls_by_day)
-    ]
-    assert found == expected
-    # day 7: 14 x 7 = 98 > 3 x 24; day 10: 280 > 3 x 46; day 14: 210 is not > 3 x 77
-    assert [hour.day - MONDAY.day for hour, _, _ in found] == [7, 10]
 
 
 def test_a_spike_is_strictly_over_three_times_the_mean_and_at_least_ten_calls():

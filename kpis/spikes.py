@@ -1,0 +1,127 @@
+"""Velocity spikes (KPIS.md), judged when hourly rollups change and read by the verdicts.
+
+A spike hour of a publisher depends on its calls in that hour and in the same hour of the
+7 days before. So whenever the hourly rollups of some days are recomputed, the spikes of
+those days and of the 7 after them are judged again (`spikes_rejudge`, in the recompute's
+transaction) from the hourly rollups, in SQL, by the rule of kpis.verdicts.is_velocity_spike.
+Only spike hours are stored: the verdicts read a handful of rows instead of every
+publisher's hours of the month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import connection
+
+from ppc_dashboard.tenancy.models import Organization
+
+from .models import CallRollupHourly, VelocitySpike
+from .verdicts import SPIKE_HISTORY_DAYS, SPIKE_MIN_CALLS, SPIKE_MULTIPLIER, Spike
+
+
+def days_judged_after(days: list[dt.date]) -> list[dt.date]:
+    """The days whose spikes a change to `days` can change: each, and the week after it."""
+    judged = {day + dt.timedelta(days=n) for day in days for n in range(SPIKE_HISTORY_DAYS + 1)}
+    return sorted(judged)
+
+
+def _days_before_sql(day: str, days: int) -> str:
+    if connection.vendor == "postgresql":
+        return f"({day} - {days})"
+    return f"date({day}, '-{days} days')"  # SQLite keeps dates as ISO text
+
+
+def spikes_rejudge(
+    organization: Organization,
+    *,
+    days: list[dt.date] | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> None:
+    """Judge again the spikes of `days`, or of the days in [since, until] (open ends: all).
+
+    Reads the hourly rollups as they are in the caller's transaction; run it after they are.
+    """
+    params: dict[str, object] = {"org": organization.pk}
+    if days is not None:
+        if not days:
+            return
+        params.update({f"d{i}": day for i, day in enumerate(days)})
+        first, last = min(days), max(days)
+    else:
+        first, last = since, until
+    params["judge_from"], params["judge_to"] = first, last
+
+    def judged(column: str) -> str:
+        if days is not None:
+            return f"{column} IN ({', '.join(f'%(d{i})s' for i in range(len(days)))})"
+        bounds = ["1 = 1"]
+        if first is not None:
+            bounds.append(f"{column} >= %(judge_from)s")
+        if last is not None:
+            bounds.append(f"{column} <= %(judge_to)s")
+        return " AND ".join(bounds)
+
+    history = "organization_id = %(org)s AND publisher_id IS NOT NULL"
+    if first is not None:
+        params["history_from"] = first - dt.timedelta(days=SPIKE_HISTORY_DAYS)
+        history += " AND day >= %(history_from)s"
+    if last is not None:
+        history += " AND day <= %(judge_to)s"
+    hourly = CallRollupHourly._meta.db_table
+    spikes = VelocitySpike._meta.db_table
+    # Per publisher and hour: its calls to each campaign, and to all of them (campaign NULL).
+    # DST repeats an hour: both rows of it count as that hour of that day, as in the views.
+    hours = (
+        f"WITH per_campaign AS (SELECT publisher_id, campaign_id, day, hour, "
+        f"SUM(calls) AS calls FROM {hourly} WHERE {history} "
+        f"GROUP BY publisher_id, campaign_id, day, hour), "
+        f"hours AS (SELECT publisher_id, campaign_id, day, hour, calls FROM per_campaign "
+        f"UNION ALL SELECT publisher_id, NULL, day, hour, SUM(calls) FROM per_campaign "
+        f"GROUP BY publisher_id, day, hour)"
+    )
+    trailing = "COALESCE(SUM(p.calls), 0)"
+    statements = [
+        f"DELETE FROM {spikes} WHERE organization_id = %(org)s AND {judged('day')}",
+        f"INSERT INTO {spikes} (organization_id, day, hour, campaign_id, publisher_id, calls, "
+        f"trailing_calls) {hours} SELECT %(org)s, c.day, c.hour, c.campaign_id, "
+        f"c.publisher_id, c.calls, {trailing} FROM hours c LEFT JOIN hours p "
+        f"ON p.publisher_id = c.publisher_id "
+        f"AND p.campaign_id IS NOT DISTINCT FROM c.campaign_id AND p.hour = c.hour "
+        f"AND p.day >= {_days_before_sql('c.day', SPIKE_HISTORY_DAYS)} AND p.day < c.day "
+        f"WHERE c.calls >= {SPIKE_MIN_CALLS} AND {judged('c.day')} "
+        f"GROUP BY c.day, c.hour, c.campaign_id, c.publisher_id, c.calls "
+        # calls > multiplier x trailing mean, in integers: calls x 7 > multiplier x total.
+        f"HAVING c.calls * {SPIKE_HISTORY_DAYS} > {SPIKE_MULTIPLIER} * {trailing}",
+    ]
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement, params)
+
+
+def spikes_by_publisher(
+    organization: Organization, date_from: dt.date, date_to: dt.date, campaign_id: int | None
+) -> dict[int, list[Spike]]:
+    """Spike hours per publisher in the local days [date_from, date_to], in hour order: of
+    its calls to one campaign, or (campaign_id None) to all of them."""
+    rows = VelocitySpike.objects.for_organization(organization).filter(
+        day__gte=date_from, day__lte=date_to
+    )
+    if campaign_id is None:
+        rows = rows.filter(campaign_id__isnull=True)
+    else:
+        rows = rows.filter(campaign_id=campaign_id)
+    found: dict[int, list[Spike]] = defaultdict(list)
+    for publisher_id, day, hour, calls, trailing in rows.order_by("day", "hour").values_list(
+        "publisher_id", "day", "hour", "calls", "trailing_calls"
+    ):
+        found[publisher_id].append(
+            Spike(
+                hour=dt.datetime.combine(day, dt.time(hour)),
+                calls=calls,
+                trailing_mean=trailing / SPIKE_HISTORY_DAYS,
+            )
+        )
+    return dict(found)
