@@ -30,6 +30,7 @@ from .models import (
     CallRollupDailyCampaign,
     CallRollupDailyCampaignPublisher,
     CallRollupHourly,
+    CallRollupHourlyCampaign,
 )
 
 
@@ -126,7 +127,7 @@ def _rollup_model(filters: KpiFilter, group_by: GroupBy) -> type[models.Model]:
     if group_by is GroupBy.HOUR_OF_WEEK:
         if filters.buyer_id is not None:
             raise KpiQueryError("hour_of_week cannot be filtered by buyer (hourly rollups)")
-        return CallRollupHourly
+        return CallRollupHourly if filters.publisher_id is not None else CallRollupHourlyCampaign
     if group_by is GroupBy.BUYER or filters.buyer_id is not None:
         return CallRollupDaily
     if group_by in (GroupBy.PUBLISHER, GroupBy.CAMPAIGN_PUBLISHER) or filters.publisher_id:
