@@ -37,6 +37,7 @@ from .models import (
     DurationBucketDaily,
 )
 from .spikes import days_judged_after, spikes_rejudge
+from .sql import recompute_session
 from .verdicts import SPIKE_HISTORY_DAYS
 
 DEFAULT_QUALIFYING_SECONDS = 90
@@ -120,7 +121,7 @@ def rollups_refresh_started(organization_id: int) -> None:
 def _local_expressions(tz_param: str) -> tuple[str, str]:
     """SQL for the local date and hour of c.started_at in the tenant's zone."""
     if connection.vendor == "postgresql":
-        # The session's TimeZone is the tenant's (see _recompute_session): a plain cast is
+        # The session's TimeZone is the tenant's (see recompute_session): a plain cast is
         # about twice as fast as AT TIME ZONE with a zone name, which parses it on every row.
         return ("c.started_at::date", "EXTRACT(HOUR FROM c.started_at)::int")
     # SQLite: functions registered in kpis.apps (Python's zoneinfo does the conversion).
@@ -128,32 +129,6 @@ def _local_expressions(tz_param: str) -> tuple[str, str]:
         f"ppc_local_date(c.started_at, {tz_param})",
         f"ppc_local_hour(c.started_at, {tz_param})",
     )
-
-
-@contextmanager
-def _recompute_session(organization: Organization) -> Iterator[None]:
-    """PostgreSQL settings for one recompute, local to the caller's transaction."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        # JIT compiles for longer than these scans take; 256 MB keeps the hash aggregates
-        # of a month of a large tenant in memory, and the planner, which underestimates the
-        # groups of a day range, would sort the calls instead of hashing them (2x slower).
-        # Local dates and hours in the tenant's zone.
-        cursor.execute(
-            "SELECT set_config('jit', 'off', true), set_config('work_mem', '256MB', true), "
-            "set_config('enable_sort', 'off', true), set_config('TimeZone', %s, true)",
-            [organization.timezone],
-        )
-    yield
-    with connection.cursor() as cursor:
-        # Back to the zone Django set and to sorting, for whatever else runs in this
-        # transaction.
-        cursor.execute(
-            "SELECT set_config('TimeZone', %s, true), set_config('enable_sort', 'on', true)",
-            [connection.timezone_name or "UTC"],
-        )
 
 
 def _bucket_case() -> str:
@@ -283,7 +258,7 @@ def _recompute(
         f"AND c.status = '{CallStatus.ANSWERED}' "
         f"GROUP BY {local_date}, c.campaign_id, c.publisher_id, {_bucket_case()}",
     ]
-    with _recompute_session(organization), connection.cursor() as cursor:
+    with recompute_session(organization), connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement, params)
 

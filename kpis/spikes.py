@@ -18,6 +18,7 @@ from django.db import connection
 from ppc_dashboard.tenancy.models import Organization
 
 from .models import CallRollupHourly, VelocitySpike
+from .sql import recompute_session
 from .verdicts import SPIKE_HISTORY_DAYS, SPIKE_MIN_CALLS, SPIKE_MULTIPLIER, Spike
 
 
@@ -72,31 +73,39 @@ def spikes_rejudge(
         history += " AND day <= %(judge_to)s"
     hourly = CallRollupHourly._meta.db_table
     spikes = VelocitySpike._meta.db_table
-    # Per publisher and hour: its calls to each campaign, and to all of them (campaign NULL).
-    # DST repeats an hour: both rows of it count as that hour of that day, as in the views.
+    # Per publisher and hour: its calls to each campaign (scope: the campaign's id), and to
+    # all of them (scope 0, stored as campaign NULL). DST repeats an hour: both rows of it
+    # count as that hour of that day, as in the hour-of-week views.
     hours = (
         f"WITH per_campaign AS (SELECT publisher_id, campaign_id, day, hour, "
-        f"SUM(calls) AS calls FROM {hourly} WHERE {history} "
+        f"CAST(SUM(calls) AS INTEGER) AS calls FROM {hourly} WHERE {history} "
         f"GROUP BY publisher_id, campaign_id, day, hour), "
-        f"hours AS (SELECT publisher_id, campaign_id, day, hour, calls FROM per_campaign "
-        f"UNION ALL SELECT publisher_id, NULL, day, hour, SUM(calls) FROM per_campaign "
+        f"hours AS (SELECT publisher_id, campaign_id AS scope, day, hour, calls "
+        f"FROM per_campaign WHERE campaign_id IS NOT NULL "
+        f"UNION ALL SELECT publisher_id, 0, day, hour, CAST(SUM(calls) AS INTEGER) "
+        f"FROM per_campaign "
         f"GROUP BY publisher_id, day, hour)"
     )
-    trailing = "COALESCE(SUM(p.calls), 0)"
+    if connection.vendor == "postgresql":
+        week_before = (
+            f"ORDER BY day RANGE BETWEEN INTERVAL '{SPIKE_HISTORY_DAYS} days' PRECEDING "
+            "AND INTERVAL '1 day' PRECEDING"
+        )
+    else:  # SQLite: dates are ISO text; a range frame needs numbers
+        week_before = (
+            f"ORDER BY julianday(day) RANGE BETWEEN {SPIKE_HISTORY_DAYS} PRECEDING AND 1 PRECEDING"
+        )
     statements = [
         f"DELETE FROM {spikes} WHERE organization_id = %(org)s AND {judged('day')}",
         f"INSERT INTO {spikes} (organization_id, day, hour, campaign_id, publisher_id, calls, "
-        f"trailing_calls) {hours} SELECT %(org)s, c.day, c.hour, c.campaign_id, "
-        f"c.publisher_id, c.calls, {trailing} FROM hours c LEFT JOIN hours p "
-        f"ON p.publisher_id = c.publisher_id "
-        f"AND p.campaign_id IS NOT DISTINCT FROM c.campaign_id AND p.hour = c.hour "
-        f"AND p.day >= {_days_before_sql('c.day', SPIKE_HISTORY_DAYS)} AND p.day < c.day "
-        f"WHERE c.calls >= {SPIKE_MIN_CALLS} AND {judged('c.day')} "
-        f"GROUP BY c.day, c.hour, c.campaign_id, c.publisher_id, c.calls "
+        f"trailing_calls) {hours} SELECT %(org)s, day, hour, NULLIF(scope, 0), publisher_id, "
+        f"calls, trailing_calls FROM (SELECT publisher_id, scope, day, hour, calls, "
+        f"COALESCE(SUM(calls) OVER (PARTITION BY publisher_id, scope, hour {week_before}), 0) "
+        f"AS trailing_calls FROM hours) w WHERE calls >= {SPIKE_MIN_CALLS} AND {judged('day')} "
         # calls > multiplier x trailing mean, in integers: calls x 7 > multiplier x total.
-        f"HAVING c.calls * {SPIKE_HISTORY_DAYS} > {SPIKE_MULTIPLIER} * {trailing}",
+        f"AND calls * {SPIKE_HISTORY_DAYS} > {SPIKE_MULTIPLIER} * trailing_calls",
     ]
-    with connection.cursor() as cursor:
+    with recompute_session(organization), connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement, params)
 
