@@ -823,8 +823,8 @@ def rollup_sizes(organization: Any) -> dict[str, int]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def load_arguments_add(parser: argparse.ArgumentParser) -> None:
+    """The options of the data to load, shared by the benchmarks that use this loader."""
     parser.add_argument("--calls", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--days", type=int, default=90, help="days of calls, up to END_DAY")
@@ -837,6 +837,20 @@ def main() -> None:
         help=f"default: one per {CALLS_PER_PUBLISHER:,} calls, at least 10",
     )
     parser.add_argument("--reload", action="store_true", help="load the calls even if present")
+
+
+def load_shape(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[int, int]:
+    """Campaigns and publishers of the load: given, or scaled with --calls."""
+    if args.days <= 2 * VIEW_DAYS:
+        parser.error(f"--days must be over {2 * VIEW_DAYS} (a view and its previous period)")
+    campaigns = args.campaigns or max(6, round(args.calls / CALLS_PER_CAMPAIGN))
+    publishers = args.publishers or max(10, round(args.calls / CALLS_PER_PUBLISHER))
+    return campaigns, publishers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    load_arguments_add(parser)
     parser.add_argument(
         "--workers", type=int, default=2, help="connections of the full rebuild (default 2)"
     )
@@ -857,10 +871,7 @@ def main() -> None:
         ),
     )
     args = parser.parse_args()
-    if args.days <= 2 * VIEW_DAYS:
-        parser.error(f"--days must be over {2 * VIEW_DAYS} (a view and its previous period)")
-    campaigns = args.campaigns or max(6, round(args.calls / CALLS_PER_CAMPAIGN))
-    publishers = args.publishers or max(10, round(args.calls / CALLS_PER_PUBLISHER))
+    campaigns, publishers = load_shape(parser, args)
 
     ensure_database(args.database_url)
     django_setup(args.database_url)

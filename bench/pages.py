@@ -97,18 +97,20 @@ def rollups_build(organization: Any) -> None:
     from django.db import connection
 
     from calls.repeat_calls import repeat_flags_rederive
-    from kpis.rollups import rollups_rebuild
+    from kpis.rollups import rollups_rebuild_full
 
     began = time.perf_counter()
-    changed = repeat_flags_rederive(organization.pk)
+    changed = repeat_flags_rederive(organization.pk)  # the COPY wrote none
     flags = time.perf_counter() - began
-    rollups_rebuild(organization)
+    rollups_rebuild_full(organization)
     rollups = time.perf_counter() - began - flags
     with connection.cursor() as cursor:
+        for model in kpis_bench.rollup_models().values():
+            cursor.execute(f"VACUUM FULL {model._meta.db_table}")
         cursor.execute("VACUUM ANALYZE")
     print(
-        f"rebuild: repeat flags {flags:.1f} s ({len(changed):,} changed), rollups {rollups:.1f} s, "
-        f"VACUUM ANALYZE {time.perf_counter() - began - flags - rollups:.1f} s"
+        f"rebuild: repeat flags {flags:.1f} s ({len(changed):,} changed), full rebuild "
+        f"{rollups:.1f} s, VACUUM {time.perf_counter() - began - flags - rollups:.1f} s"
     )
 
 
@@ -206,20 +208,7 @@ def profile(client: Any, url: str, runs: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--calls", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--days", type=int, default=90, help="days of calls, up to END_DAY")
-    parser.add_argument(
-        "--campaigns",
-        type=int,
-        help=f"default: one per {kpis_bench.CALLS_PER_CAMPAIGN:,} calls, at least 6",
-    )
-    parser.add_argument(
-        "--publishers",
-        type=int,
-        help=f"default: one per {kpis_bench.CALLS_PER_PUBLISHER:,} calls, at least 10",
-    )
-    parser.add_argument("--reload", action="store_true", help="load the calls even if present")
+    kpis_bench.load_arguments_add(parser)
     parser.add_argument(
         "--rebuild", action="store_true", help="rebuild repeat flags and rollups even if reused"
     )
@@ -234,10 +223,7 @@ def main() -> None:
         ),
     )
     args = parser.parse_args()
-    if args.days <= 2 * kpis_bench.VIEW_DAYS:
-        parser.error(f"--days must be over {2 * kpis_bench.VIEW_DAYS} (a view and its previous)")
-    campaigns = args.campaigns or max(6, round(args.calls / kpis_bench.CALLS_PER_CAMPAIGN))
-    publishers = args.publishers or max(10, round(args.calls / kpis_bench.CALLS_PER_PUBLISHER))
+    campaigns, publishers = kpis_bench.load_shape(parser, args)
 
     # Whitenoise warns once that STATIC_ROOT holds no collectstatic output: not needed here.
     warnings.filterwarnings("ignore", message="No directory at")
