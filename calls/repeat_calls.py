@@ -12,6 +12,8 @@ from collections.abc import Collection
 
 from django.db import connection, transaction
 
+from kpis.sql import db_datetime
+
 from .models import Call, Campaign
 
 DEFAULT_WINDOW_DAYS = 30
@@ -54,11 +56,11 @@ def repeat_flags_rederive(
     if since is not None:
         # Earlier calls within the window decide whether the first calls in range repeat.
         scope += " AND x.started_at >= %s"
-        params.append(_db_datetime(since - window))
+        params.append(db_datetime(since - window))
     if until is not None:
         # Later calls within the window may stop (or start) being repeats.
         scope += " AND x.started_at <= %s"
-        params.append(_db_datetime(until + window))
+        params.append(db_datetime(until + window))
     # Byte order ("C") groups equal numbers as well as the locale's order, and sorts faster.
     caller = (
         'x.caller_number COLLATE "C"' if connection.vendor == "postgresql" else "x.caller_number"
@@ -75,7 +77,7 @@ def repeat_flags_rederive(
     changes = f"y.is_repeat <> {flag}"
     if since is not None:
         changes += " AND y.started_at >= %s"
-        params.append(_db_datetime(since))
+        params.append(db_datetime(since))
     derived = (
         f"SELECT y.id, {flag} AS flag FROM (SELECT x.id, x.started_at, x.campaign_id, "
         f"x.is_repeat, {previous} AS prev FROM {table} x WHERE {scope}) y "
@@ -97,11 +99,6 @@ def repeat_flags_rederive(
     if changed and isinstance(changed[0], str):  # SQLite returns text
         changed = [dt.datetime.fromisoformat(v).replace(tzinfo=dt.UTC) for v in changed]
     return changed
-
-
-def _db_datetime(value: dt.datetime) -> object:
-    # Raw SQL gets what the ORM would send: on SQLite, naive UTC text that compares as stored.
-    return connection.ops.adapt_datetimefield_value(value)
 
 
 def _max_window_days(organization_id: int) -> int:

@@ -37,7 +37,7 @@ from .models import (
     DurationBucketDaily,
 )
 from .spikes import days_judged_after, spikes_rejudge
-from .sql import recompute_session
+from .sql import db_datetime, recompute_execute
 from .verdicts import SPIKE_HISTORY_DAYS
 
 DEFAULT_QUALIFYING_SECONDS = 90
@@ -187,8 +187,8 @@ def _recompute(
     rollup_filter = "organization_id = %(org)s"
     if days is not None:
         # A UTC range narrows the scan to the index; the local date picks the exact days.
-        params["lo"] = _db_datetime(local_day_bounds(min(days), tz)[0])
-        params["hi"] = _db_datetime(local_day_bounds(max(days), tz)[1])
+        params["lo"] = db_datetime(local_day_bounds(min(days), tz)[0])
+        params["hi"] = db_datetime(local_day_bounds(max(days), tz)[1])
         day_list = ", ".join(f"%(d{i})s" for i in range(len(days)))
         params.update({f"d{i}": day for i, day in enumerate(days)})
         call_filter += " AND c.started_at >= %(lo)s AND c.started_at < %(hi)s"
@@ -196,13 +196,13 @@ def _recompute(
         rollup_filter += f" AND day IN ({day_list})"
     else:
         if since is not None:
-            params["lo"] = _db_datetime(local_day_bounds(since, tz)[0])
+            params["lo"] = db_datetime(local_day_bounds(since, tz)[0])
             params["since"] = since
             # The UTC instant where the local day starts: exact, and no conversion per call.
             call_filter += " AND c.started_at >= %(lo)s"
             rollup_filter += " AND day >= %(since)s"
         if until is not None:
-            params["hi"] = _db_datetime(local_day_bounds(until, tz)[1])
+            params["hi"] = db_datetime(local_day_bounds(until, tz)[1])
             params["until"] = until
             call_filter += " AND c.started_at < %(hi)s"
             rollup_filter += " AND day <= %(until)s"
@@ -258,9 +258,7 @@ def _recompute(
         f"AND c.status = '{CallStatus.ANSWERED}' "
         f"GROUP BY {local_date}, c.campaign_id, c.publisher_id, {_bucket_case()}",
     ]
-    with recompute_session(organization), connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement, params)
+    recompute_execute(organization, statements, params)
 
 
 def _coarser_rollup_sql(source: str, target: str, keys: list[str], rollup_filter: str) -> str:
@@ -270,11 +268,6 @@ def _coarser_rollup_sql(source: str, target: str, keys: list[str], rollup_filter
         f"INSERT INTO {target} ({columns}, {COUNT_COLUMNS}) SELECT {columns}, {sums} "
         f"FROM {source} WHERE {rollup_filter} GROUP BY {columns}"
     )
-
-
-def _db_datetime(value: dt.datetime) -> object:
-    # Raw SQL gets what the ORM would send: on SQLite, naive UTC text that compares as stored.
-    return connection.ops.adapt_datetimefield_value(value)
 
 
 # Advisory lock namespaces (PostgreSQL), apart from any other advisory lock user. 7301: one

@@ -230,13 +230,15 @@ def _as_date(value: Any) -> Any:
 
 
 @dataclass
-class _Groups:
+class KpiGroups:
+    """Base counts per row key, without KPIs or labels (for callers that sum them further)."""
+
     counts: dict[Any, BaseCounts]  # per row key
     totals: BaseCounts  # over all rows, and ad spend that belongs to no row
     names: dict[tuple[str, int], str]  # ("campaign_id", 7) -> "Auto insurance"
 
 
-def _grouped_counts(organization: Organization, filters: KpiFilter, group_by: GroupBy) -> _Groups:
+def _grouped_counts(organization: Organization, filters: KpiFilter, group_by: GroupBy) -> KpiGroups:
     sql, params = _sums_sql(organization, filters, group_by)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -285,7 +287,7 @@ def _grouped_counts(organization: Organization, filters: KpiFilter, group_by: Gr
     ]
     totals = _counts_from_sums(column_sums)
     totals = replace(totals, ad_spend=ad_spend)
-    return _Groups(counts=grouped, totals=totals, names=names)
+    return KpiGroups(counts=grouped, totals=totals, names=names)
 
 
 def kpi_counts(organization: Organization, filters: KpiFilter) -> BaseCounts:
@@ -319,14 +321,11 @@ def _sort_key(key: Any) -> tuple:
     return tuple((part is None, part if part is not None else 0) for part in parts)
 
 
-def kpi_counts_grouped(
-    organization: Organization, filters: KpiFilter, group_by: GroupBy
-) -> dict[Any, BaseCounts]:
-    """Base counts per row key, without KPIs or labels (for callers that sum them further)."""
-    return _grouped_counts(organization, filters, group_by).counts
+def kpi_groups(organization: Organization, filters: KpiFilter, group_by: GroupBy) -> KpiGroups:
+    return _grouped_counts(organization, filters, group_by)
 
 
-def _row(key: Any, label: str, counts: BaseCounts) -> KpiRow:
+def kpi_row(key: Any, label: str, counts: BaseCounts) -> KpiRow:
     return KpiRow(key=key, label=label, counts=counts, kpis=kpis_from_counts(counts))
 
 
@@ -334,11 +333,11 @@ def kpis_report(
     organization: Organization, filters: KpiFilter, group_by: GroupBy = GroupBy.NONE
 ) -> KpiReport:
     groups = _grouped_counts(organization, filters, group_by)
-    totals = _row(None, "Total", groups.totals)
+    totals = kpi_row(None, "Total", groups.totals)
     report = KpiReport(filters=filters, group_by=group_by, totals=totals)
     if group_by is GroupBy.NONE:
         return report
     keys = sorted(groups.counts, key=_sort_key)
     labels = _labels(group_by, keys, groups.names)
-    report.rows = [_row(key, labels[key], groups.counts[key]) for key in keys]
+    report.rows = [kpi_row(key, labels[key], groups.counts[key]) for key in keys]
     return report

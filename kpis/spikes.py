@@ -18,7 +18,7 @@ from django.db import connection
 from ppc_dashboard.tenancy.models import Organization
 
 from .models import CallRollupHourly, VelocitySpike
-from .sql import recompute_session
+from .sql import recompute_execute
 from .verdicts import SPIKE_HISTORY_DAYS, SPIKE_MIN_CALLS, SPIKE_MULTIPLIER, Spike
 
 
@@ -105,9 +105,7 @@ def spikes_rejudge(
         # calls > multiplier x trailing mean, in integers: calls x 7 > multiplier x total.
         f"AND calls * {SPIKE_HISTORY_DAYS} > {SPIKE_MULTIPLIER} * trailing_calls",
     ]
-    with recompute_session(organization), connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement, params)
+    recompute_execute(organization, statements, params)
 
 
 def spikes_by_publisher(

@@ -1,8 +1,9 @@
-"""Session settings for the set-based recompute statements of the rollups (PostgreSQL)."""
+"""Raw SQL helpers of the rollup recompute: session settings, statements, parameters."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from django.db import connection
@@ -34,3 +35,17 @@ def recompute_session(organization: Organization) -> Iterator[None]:
             "SELECT set_config('TimeZone', %s, true), set_config('enable_sort', 'on', true)",
             [connection.timezone_name or "UTC"],
         )
+
+
+def recompute_execute(
+    organization: Organization, statements: Iterable[str], params: dict[str, object]
+) -> None:
+    """Run set-based recompute statements, in order, with the recompute session settings."""
+    with recompute_session(organization), connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement, params)
+
+
+def db_datetime(value: dt.datetime) -> object:
+    """A datetime as the ORM would send it in raw SQL (SQLite: naive UTC text, as stored)."""
+    return connection.ops.adapt_datetimefield_value(value)

@@ -232,7 +232,7 @@ def test_verdicts_equal_judging_the_selector_reports_one_by_one(tenant):
 def test_pair_counts_sum_to_the_selector_rows(tenant):
     org = tenant["org"]
     for filters in _filters(tenant):
-        pairs = kpi_counts_by_campaign_and_publisher(org, filters)
+        pairs = kpi_counts_by_campaign_and_publisher(org, filters).counts
         for group_by, side in ((GroupBy.CAMPAIGN, 0), (GroupBy.PUBLISHER, 1)):
             expected = {
                 row.key: row.counts
