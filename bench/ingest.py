@@ -31,14 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 logging.getLogger("httpx").setLevel(logging.WARNING)
 sys.path.insert(0, str(ROOT))
 
-
-def ensure_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
+from bench.kpis import ensure_database  # noqa: E402  (needs ROOT on the path)
 
 
 def django_setup(url: str) -> None:

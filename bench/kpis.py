@@ -823,6 +823,41 @@ def rollup_sizes(organization: Any) -> dict[str, int]:
     }
 
 
+def calls_prepare(
+    args: argparse.Namespace, campaigns: int, publishers: int, *, keep_indexes: bool = False
+) -> tuple[Any, str | None]:
+    """The bench organization holding the calls: reused when an identical load is there,
+    else loaded and analyzed. Returns it and the load's rate (None when reused)."""
+    from django.db import connection, transaction
+
+    signature = load_signature(args.calls, args.seed, args.days, campaigns, publishers)
+    organization, reused = organization_prepare(signature, args.calls, args.reload)
+    if reused:
+        print(f"reusing the loaded calls ({signature}); --reload loads them again")
+        return organization, None
+    with connection.cursor() as cursor:
+        # The deleted rows would otherwise slow the COPY (unique checks meet their keys).
+        cursor.execute("VACUUM calls_call")
+    # One transaction: a load that dies halfway leaves no calls, and the next run loads.
+    with transaction.atomic():
+        rate, mode = calls_load(
+            organization,
+            calls=args.calls,
+            days=args.days,
+            seed=args.seed,
+            campaigns=campaigns,
+            publishers=publishers,
+            keep_indexes=keep_indexes,
+        )
+        organization.name = signature
+        organization.save(update_fields=["name"])
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"ANALYZE: {time.perf_counter() - began:.1f} s")
+    return organization, f"{rate:,.0f} rows/s ({mode})"
+
+
 def load_arguments_add(parser: argparse.ArgumentParser) -> None:
     """The options of the data to load, shared by the benchmarks that use this loader."""
     parser.add_argument("--calls", type=int, default=1_000_000)
@@ -876,7 +911,7 @@ def main() -> None:
     ensure_database(args.database_url)
     django_setup(args.database_url)
     from django.core.management import call_command
-    from django.db import connection, transaction
+    from django.db import connection
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
@@ -884,34 +919,11 @@ def main() -> None:
         server = cursor.fetchone()[0].split(" on ")[0]
     print(f"{server}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
 
-    signature = load_signature(args.calls, args.seed, args.days, campaigns, publishers)
-    load = "(reused; --reload to time it)"
-    organization, reused = organization_prepare(signature, args.calls, args.reload)
-    if not reused:
-        with connection.cursor() as cursor:
-            # The deleted rows would otherwise slow the COPY (unique checks meet their keys).
-            cursor.execute("VACUUM calls_call")
-        # One transaction: a load that dies halfway leaves no calls, and the next run loads.
-        with transaction.atomic():
-            rate, mode = calls_load(
-                organization,
-                calls=args.calls,
-                days=args.days,
-                seed=args.seed,
-                campaigns=campaigns,
-                publishers=publishers,
-                keep_indexes=args.keep_indexes,
-            )
-            load = f"{rate:,.0f} rows/s ({mode})"
-            organization.name = signature
-            organization.save(update_fields=["name"])
-    if reused:
-        print(f"reusing the loaded calls ({signature}); --reload loads them again")
-    else:
-        began = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-        print(f"ANALYZE: {time.perf_counter() - began:.1f} s")
+    organization, loaded = calls_prepare(
+        args, campaigns, publishers, keep_indexes=args.keep_indexes
+    )
+    reused = loaded is None
+    load = loaded or "(reused; --reload to time it)"
     if args.load_only:
         return
 

@@ -65,33 +65,6 @@ def migrate() -> bool:
     return bool(pending)
 
 
-def calls_prepare(args: argparse.Namespace, campaigns: int, publishers: int) -> tuple[Any, str]:
-    """The bench organization holding the calls: reused when identical, else loaded."""
-    from django.db import connection, transaction
-
-    signature = kpis_bench.load_signature(args.calls, args.seed, args.days, campaigns, publishers)
-    organization, reused = kpis_bench.organization_prepare(signature, args.calls, args.reload)
-    if reused:
-        print(f"reusing the loaded calls ({signature}); --reload loads them again")
-        return organization, "reused"
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM calls_call")
-    # One transaction: a load that dies halfway leaves no calls, and the next run loads.
-    with transaction.atomic():
-        rate, mode = kpis_bench.calls_load(
-            organization,
-            calls=args.calls,
-            days=args.days,
-            seed=args.seed,
-            campaigns=campaigns,
-            publishers=publishers,
-            keep_indexes=False,
-        )
-        organization.name = signature
-        organization.save(update_fields=["name"])
-    return organization, f"loaded at {rate:,.0f} rows/s ({mode})"
-
-
 def rollups_build(organization: Any) -> None:
     """Repeat flags, then rollups, then fresh statistics: the state the write paths keep."""
     from django.db import connection
@@ -243,11 +216,8 @@ def main() -> None:
         server = cursor.fetchone()[0].split(" on ")[0]
     print(f"{server}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
 
-    organization, load = calls_prepare(args, campaigns, publishers)
-    if load != "reused" or args.rebuild or migrated:
-        if load != "reused":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+    organization, loaded = kpis_bench.calls_prepare(args, campaigns, publishers)
+    if loaded or args.rebuild or migrated:
         rollups_build(organization)
 
     date_to = kpis_bench.END_DAY - dt.timedelta(days=1)
