@@ -71,16 +71,19 @@ def subscription_report_filter(subscription: ReportSubscription, week_start: dt.
     return page_filters.kpi_filter
 
 
+def _week_not_sent(week_start: dt.date) -> Q:
+    return Q(last_sent_week__isnull=True) | Q(last_sent_week__lt=week_start)
+
+
 def report_subscription_claim(*, subscription_id: int, week_start: dt.date) -> bool:
     """Mark the week as sent if no run has yet; True if this caller won the claim.
 
     One conditional UPDATE: of two runs racing for the same subscription, exactly one sees
     its row updated.
     """
-    not_sent = Q(last_sent_week__isnull=True) | Q(last_sent_week__lt=week_start)
     claimed = (
         ReportSubscription.objects.filter(pk=subscription_id)
-        .filter(not_sent)
+        .filter(_week_not_sent(week_start))
         .update(last_sent_week=week_start)
     )
     return claimed == 1
@@ -103,8 +106,9 @@ def weekly_report_message(report: WeeklyReport, to: str) -> EmailMessage:
         f"Compared with {period_text(report.previous_filters)}.",
         "",
     ]
-    width = max(len(line.header) for line in report_summary_lines(report))
-    for line in report_summary_lines(report):
+    summary = report_summary_lines(report)
+    width = max(len(line.header) for line in summary)
+    for line in summary:
         lines.append(
             f"{line.header:<{width}}  {line.current:>14}  (previous {line.previous}, "
             f"change {line.change})"
@@ -136,7 +140,7 @@ def weekly_reports_send_due(now: dt.datetime) -> int:
         members = Membership.objects.for_organization(organization).values("user_id")
         subscriptions = (
             ReportSubscription.objects.for_organization(organization)
-            .filter(Q(last_sent_week__isnull=True) | Q(last_sent_week__lt=week_start))
+            .filter(_week_not_sent(week_start))
             # A subscriber who left the organization no longer receives its numbers.
             .filter(user_id__in=members)
             .exclude(user__email="")

@@ -32,7 +32,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -54,7 +54,7 @@ from .decisions import VerdictsReport, verdicts_report
 from .metrics import BaseCounts, Kpis, kpis_from_counts
 from .page_data import kpi_change
 from .page_filters import PageFilters, page_filters_from_query
-from .selectors import GroupBy, KpiFilter, KpiRow, kpis_report
+from .selectors import MONEY_PLACES, GroupBy, KpiFilter, KpiRow, kpis_report
 from .templatetags.kpi_format import CURRENCY_SYMBOLS, format_kpi
 from .verdicts import Verdict
 
@@ -109,24 +109,6 @@ RPM = _measure("rpm", "RPM", Kind.MONEY)
 REPEAT_RATE = _measure("repeat_rate", "Repeat rate", Kind.PERCENT)
 SHORT_CALL_RATE = _measure("short_call_rate", "Short-call rate", Kind.PERCENT)
 
-SUMMARY_MEASURES = (
-    CALLS,
-    ANSWERED,
-    MISSED,
-    MISSED_RATE,
-    AVERAGE_DURATION,
-    QUALIFIED,
-    QUALIFIED_RATE,
-    CONVERSIONS,
-    CONVERSION_RATE,
-    REVENUE,
-    SPEND,
-    PROFIT,
-    ROI,
-    COST_PER_CALL,
-    CPA,
-    RPM,
-)
 BREAKDOWN_MEASURES = (
     CALLS,
     ANSWERED,
@@ -148,6 +130,13 @@ BREAKDOWN_MEASURES = (
     RPM,
     REPEAT_RATE,
     SHORT_CALL_RATE,
+)
+# The Summary sheet, the print page's summary and the mail: every breakdown column but the
+# interval bounds and the call-quality rates.
+SUMMARY_MEASURES = tuple(
+    m
+    for m in BREAKDOWN_MEASURES
+    if m not in (CONVERSION_CI_LOW, CONVERSION_CI_HIGH, REPEAT_RATE, SHORT_CALL_RATE)
 )
 # The print page has a page's width: the columns a manager reads first.
 PRINT_MEASURES = (
@@ -300,7 +289,6 @@ def report_filename(report: WeeklyReport, extension: str) -> str:
 
 # --- Values and their formats ---------------------------------------------------------------
 
-_FOUR_PLACES = Decimal("0.0001")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -310,6 +298,13 @@ def money_number_format(currency: str) -> str:
     if symbol:
         return f'"{symbol}"#,##0.00'
     return f'#,##0.00 "{currency}"'
+
+
+def _summary_comparisons(report: WeeklyReport) -> Iterator[tuple[Measure, Any, Any, float | None]]:
+    """Each summary KPI: this period, the previous period, and the relative change in %."""
+    for measure in SUMMARY_MEASURES:
+        current, previous = measure.value(report.totals), measure.value(report.previous)
+        yield measure, current, previous, kpi_change(current, previous)
 
 
 def change_text(change: float | None) -> str:
@@ -406,7 +401,7 @@ def _xlsx_value(kind: Kind, value: Any) -> Any:
     if value is None:
         return None
     if kind is Kind.MONEY:
-        return value.quantize(_FOUR_PLACES)
+        return value.quantize(MONEY_PLACES)
     if kind is Kind.PERCENT:
         return value / 100
     return value
@@ -472,9 +467,7 @@ def _write_summary(sheet: Worksheet, report: WeeklyReport) -> None:
     currency = report.organization.currency
     writer = _SheetWriter(sheet)
     writer.header(["KPI", "This period", "Previous period", "Change"])
-    for measure in SUMMARY_MEASURES:
-        current, previous = measure.value(report.totals), measure.value(report.previous)
-        change = kpi_change(current, previous)
+    for measure, current, previous, change in _summary_comparisons(report):
         writer.row(
             [
                 _text_cell(measure.header),
@@ -565,18 +558,15 @@ class SummaryLine:
 def report_summary_lines(report: WeeklyReport) -> list[SummaryLine]:
     """The Summary sheet as display strings."""
     currency = report.organization.currency
-    lines = []
-    for measure in SUMMARY_MEASURES:
-        current, previous = measure.value(report.totals), measure.value(report.previous)
-        lines.append(
-            SummaryLine(
-                header=measure.header,
-                current=format_kpi(current, measure.kind.value, currency),
-                previous=format_kpi(previous, measure.kind.value, currency),
-                change=change_text(kpi_change(current, previous)),
-            )
+    return [
+        SummaryLine(
+            header=measure.header,
+            current=format_kpi(current, measure.kind.value, currency),
+            previous=format_kpi(previous, measure.kind.value, currency),
+            change=change_text(change),
         )
-    return lines
+        for measure, current, previous, change in _summary_comparisons(report)
+    ]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.http import QueryDict
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from calls.models import CallStatus
@@ -125,6 +126,17 @@ def csv_rows(text: str) -> list[dict[str, str]]:
 
 def workbook(content: bytes):
     return load_workbook(io.BytesIO(content))
+
+
+def workbook_text(book) -> str:
+    """Every cell of every sheet as text (the .xlsx bytes are compressed: no substring test)."""
+    return "\n".join(
+        str(value)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
+        if value is not None
+    )
 
 
 def header(sheet) -> list[str]:
@@ -352,8 +364,6 @@ def test_print_page_renders_the_report_with_download_links(member_client, week):
 def test_print_page_defaults_to_the_last_full_local_week(member_client, org):
     response = member_client.get("/reports/weekly/")
     assert response.status_code == 200
-    from django.utils import timezone
-
     today = timezone.now().astimezone(org.tzinfo).date()
     report = response.context["report"]
     assert (report.filters.date_from, report.filters.date_to) == last_full_week(today)
@@ -412,6 +422,7 @@ def test_another_tenants_campaign_id_yields_no_data(member_client, week, path):
         assert book["Campaigns"].max_row == 1
         summary = {r[0].value: r[1].value for r in book["Summary"].iter_rows(min_row=2)}
         assert summary["Calls"] == 0
+        assert "Rival" not in workbook_text(book) and "999" not in workbook_text(book)
     else:
         assert response.context["report"].totals.calls == 0
     assert b"Rival" not in response.content and b"999" not in response.content
@@ -520,6 +531,22 @@ def test_a_run_that_finds_the_week_claimed_sends_nothing(org, mailoutbox):
     )
     assert weekly_reports_send_due(NEW_YORK_MONDAY_0810) == 0
     assert mailoutbox == []
+
+
+def test_a_run_that_loses_the_claim_after_reading_sends_nothing(org, mailoutbox, monkeypatch):
+    subscription = subscribe(org)
+    claim = report_subscription_claim
+
+    def claimed_meanwhile(*, subscription_id, week_start):
+        # Another beat run claims the week between this run's read and its claim.
+        ReportSubscription.objects.filter(pk=subscription_id).update(last_sent_week=week_start)
+        return claim(subscription_id=subscription_id, week_start=week_start)
+
+    monkeypatch.setattr("kpis.report_mail.report_subscription_claim", claimed_meanwhile)
+    assert weekly_reports_send_due(NEW_YORK_MONDAY_0810) == 0
+    assert mailoutbox == []
+    subscription.refresh_from_db()
+    assert subscription.last_sent_week == dt.date(2026, 11, 2)
 
 
 def test_a_failed_send_is_retried_by_a_later_run(org, mailoutbox, monkeypatch):
