@@ -1,7 +1,8 @@
-"""Forms of the settings pages: they validate, and their `save()` performs the one write.
+"""Forms of the settings pages: they validate; the write is a ModelForm's `save()` or the
+service the view calls with the cleaned data.
 
 Role rules live here, next to the forms that apply them: only an owner grants, changes or
-removes the owner role, and an organization always keeps at least one owner.
+removes the owner role (`may_manage_role`), and an organization always keeps at least one owner.
 """
 
 from __future__ import annotations
@@ -118,14 +119,13 @@ class CampaignThresholdsForm(forms.ModelForm):
         campaign.verdict_thresholds = self.overrides
         campaign.save()
         qualifying, duplicate_window = self._saved
-        if (
-            campaign.qualifying_seconds != qualifying
-            or campaign.duplicate_window_days != duplicate_window
-        ):
+        qualifying_changed = campaign.qualifying_seconds != qualifying
+        duplicate_window_changed = campaign.duplicate_window_days != duplicate_window
+        if qualifying_changed or duplicate_window_changed:
             campaign_settings_changed(
                 campaign,
-                qualifying_changed=campaign.qualifying_seconds != qualifying,
-                duplicate_window_changed=campaign.duplicate_window_days != duplicate_window,
+                qualifying_changed=qualifying_changed,
+                duplicate_window_changed=duplicate_window_changed,
             )
         return campaign
 
@@ -139,24 +139,21 @@ class ApiKeyCreateForm(forms.Form):
     )
 
 
-class ConfirmForm(forms.Form):
-    """The POST of a confirmation page (revoke a key): nothing to fill in."""
-
-
 # --- Members and roles ---------------------------------------------------------------------
 
 
+def may_manage_role(role: str, acting_role: str) -> bool:
+    """Whether a member of `acting_role` may grant this role, or change or remove a member
+    holding it: only an owner grants, changes or removes the owner role."""
+    return role != Role.OWNER or acting_role == Role.OWNER
+
+
 def roles_grantable_by(acting_role: str) -> list[tuple[str, str]]:
-    """Only an owner may make someone an owner."""
-    return [
-        (value, label)
-        for value, label in Role.choices
-        if acting_role == Role.OWNER or value != Role.OWNER
-    ]
+    return [(value, label) for value, label in Role.choices if may_manage_role(value, acting_role)]
 
 
 def _refuse_owner_change(role: str, acting_role: str) -> None:
-    if role == Role.OWNER and acting_role != Role.OWNER:
+    if not may_manage_role(role, acting_role):
         raise ValidationError("Only an owner can change or remove an owner.")
 
 
@@ -212,7 +209,7 @@ class MembershipRoleForm(forms.ModelForm):
     @property
     def locked(self) -> bool:
         """Whether the acting member may not touch this membership at all."""
-        return self.saved_role == Role.OWNER and self.acting_role != Role.OWNER
+        return not may_manage_role(self.saved_role, self.acting_role)
 
     def clean_role(self) -> str:
         role = self.cleaned_data["role"]

@@ -25,6 +25,7 @@ from django.views.generic import (
     TemplateView,
     UpdateView,
 )
+from rest_framework.permissions import SAFE_METHODS
 
 from calls.models import CallImport, Campaign
 from calls.services import call_import_start
@@ -38,6 +39,7 @@ from .forms import (
     MembershipRemoveForm,
     MembershipRoleForm,
     ReportSubscriptionForm,
+    may_manage_role,
     subscription_filters_from_query,
 )
 from .models import ApiKey, Membership, Role
@@ -45,7 +47,6 @@ from .pages import TenantPageMixin
 from .selectors import tenant_context_for_request
 from .services import api_key_create, user_create_with_membership
 
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RECENT_IMPORTS = 20
 
 
@@ -56,8 +57,9 @@ class SettingsPageMixin(TenantPageMixin):
     writers_only = False
 
     def dispatch(self, request, *args, **kwargs):
-        context = tenant_context_for_request(request) if request.user.is_authenticated else None
-        needs_write = self.writers_only or request.method not in READ_METHODS
+        # The same rule as the API's IsOrganizationMember: reads for members, writes for writers.
+        context = tenant_context_for_request(request)
+        needs_write = self.writers_only or request.method not in SAFE_METHODS
         if context is not None and needs_write and not context.can_write:
             raise PermissionDenied("Only owners and managers can change settings.")
         return super().dispatch(request, *args, **kwargs)
@@ -153,6 +155,10 @@ class MemberListView(SettingsPageMixin, FormView):
         kwargs["memberships"] = (
             self.tenant_queryset(Membership).select_related("user").order_by("user__email")
         )
+        # The roles whose members the acting member may change or remove (links are shown).
+        kwargs["manageable_roles"] = {
+            role for role in Role.values if may_manage_role(role, self.tenant.role)
+        }
         return super().get_context_data(**kwargs)
 
     def form_valid(self, form):

@@ -15,11 +15,14 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from calls.models import Call, CallImport, ImportStatus
-from kpis.models import ReportSubscription
+from kpis.models import DirtyDay, ReportSubscription
+from kpis.rollups import rollups_rebuild
+from ppc_dashboard.tenancy.forms import CallImportForm
 from ppc_dashboard.tenancy.models import ApiKey, Membership, Role, hash_api_key
 from ppc_dashboard.tenancy.services import api_key_create
 from tests.factories import (
     BuyerFactory,
+    CallFactory,
     CampaignFactory,
     MembershipFactory,
     PublisherFactory,
@@ -181,13 +184,15 @@ def test_rpm_floor_change_alone_recomputes_nothing(member_client, campaign, sett
     assert settings_changes == []
 
 
-def test_campaign_threshold_change_really_marks_history(member_client, campaign):
-    # Unmocked: the real campaign_settings_changed runs without error on a campaign with calls.
-    from tests.factories import CallFactory
-
-    CallFactory(organization=campaign.organization, campaign=campaign)
+def test_campaign_threshold_change_really_marks_history(member_client, org, campaign):
+    # Unmocked: the real campaign_settings_changed marks the campaign's days for recompute.
+    call = CallFactory(organization=org, campaign=campaign)
+    rollups_rebuild(org)
+    assert not DirtyDay.objects.for_organization(org).exists()
     data = {**GOOD_THRESHOLDS, "duplicate_window_days": "3"}
     assert member_client.post(f"/settings/campaigns/{campaign.pk}/", data).status_code == 302
+    call_day = call.started_at.astimezone(org.tzinfo).date()
+    assert DirtyDay.objects.for_organization(org).filter(day=call_day).exists()
 
 
 def test_blank_threshold_fields_clear_the_overrides(member_client, campaign):
@@ -352,6 +357,11 @@ def test_other_tenants_key_is_404(member_client, other_org):
 # --- Members and roles ---------------------------------------------------------------------
 
 
+def member_page_urls(membership: Membership) -> list[str]:
+    """The role-change and removal pages of a membership."""
+    return [f"/settings/members/{membership.pk}/", f"/settings/members/{membership.pk}/remove/"]
+
+
 def test_member_list_shows_own_members_only(member_client, org, other_org):
     MembershipFactory(organization=org, user=UserFactory(email="ana@acme.test"), role="analyst")
     MembershipFactory(organization=other_org, user=UserFactory(email="spy@rival.test"))
@@ -482,6 +492,18 @@ def test_manager_cannot_change_or_remove_an_owner(member_client, org):
     assert owner.role == Role.OWNER
 
 
+def test_only_owners_see_the_links_to_change_an_owner(member_client, owner_client, org):
+    owner = MembershipFactory(organization=org, role=Role.OWNER)
+    analyst = MembershipFactory(organization=org, role=Role.ANALYST)
+    manager_page = text(member_client.get("/settings/members/"))
+    owner_page = text(owner_client.get("/settings/members/"))
+    for url in member_page_urls(analyst):
+        assert f'href="{url}"' in manager_page and f'href="{url}"' in owner_page
+    for url in member_page_urls(owner):
+        assert f'href="{url}"' not in manager_page
+        assert f'href="{url}"' in owner_page
+
+
 def test_removing_a_member_keeps_their_account(member_client, org):
     membership = MembershipFactory(organization=org, role=Role.ANALYST)
     url = f"/settings/members/{membership.pk}/remove/"
@@ -497,10 +519,7 @@ def test_viewer_cannot_manage_members(viewer_client, org):
     membership = MembershipFactory(organization=org, role=Role.ANALYST)
     response = viewer_client.post("/settings/members/", {"email": "x@acme.test", "role": "owner"})
     assert response.status_code == 403
-    for url in [
-        f"/settings/members/{membership.pk}/",
-        f"/settings/members/{membership.pk}/remove/",
-    ]:
+    for url in member_page_urls(membership):
         assert viewer_client.get(url).status_code == 403
         assert viewer_client.post(url, {"role": "owner"}).status_code == 403
     membership.refresh_from_db()
@@ -510,10 +529,7 @@ def test_viewer_cannot_manage_members(viewer_client, org):
 
 def test_other_tenants_member_is_404(owner_client, other_org):
     membership = MembershipFactory(organization=other_org, role=Role.VIEWER)
-    for url in [
-        f"/settings/members/{membership.pk}/",
-        f"/settings/members/{membership.pk}/remove/",
-    ]:
+    for url in member_page_urls(membership):
         assert owner_client.get(url).status_code == 404
         assert owner_client.post(url, {"role": "owner"}).status_code == 404
     membership.refresh_from_db()
@@ -719,6 +735,15 @@ def test_upload_over_the_page_limit_is_refused(member_client, org, settings):
     response = _upload(member_client, file=native_upload(NATIVE_CSV * 2))
     assert response.status_code in (200, 413)
     assert not CallImport.objects.exists()
+
+
+def test_import_form_refuses_a_file_over_the_page_limit(settings):
+    # The middleware refuses such a body from its Content-Length; the form still checks the
+    # file itself, for a request that came without one (chunked).
+    settings.API_MAX_BODY_BYTES = 100
+    form = CallImportForm(data={"format": "native"}, files={"file": native_upload()})
+    assert not form.is_valid()
+    assert "upload it through the API" in " ".join(form.errors["file"])
 
 
 def test_file_that_is_not_the_format_fails_with_the_missing_columns(member_client, org):
