@@ -6,7 +6,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from ppc_dashboard.tenancy.models import TenantModel, validate_verdict_overrides
+from ppc_dashboard.tenancy.models import TenantModel, validate_campaign_verdict_overrides
 
 MONEY = {"max_digits": 14, "decimal_places": 4}
 
@@ -45,7 +45,7 @@ class Campaign(TenantModel):
     duplicate_window_days = models.PositiveIntegerField(default=30)
     # Overrides of the tenant's verdict thresholds for this campaign (kpis.verdicts keys).
     verdict_thresholds = models.JSONField(
-        default=dict, blank=True, validators=[validate_verdict_overrides]
+        default=dict, blank=True, validators=[validate_campaign_verdict_overrides]
     )
     status = models.CharField(
         max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.ACTIVE

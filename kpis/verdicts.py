@@ -125,23 +125,30 @@ class VerdictThresholds:
 
         Raises ValueError naming the key on an unknown key or a value of the wrong kind.
         """
-        names = {item.name for item in dataclasses.fields(cls)}
         values: dict[str, Any] = {}
         for source, overrides in (("tenant", tenant), ("campaign", campaign)):
-            if overrides is None:
-                continue
-            if not isinstance(overrides, Mapping):
-                raise ValueError(
-                    f"{source} verdict thresholds must be a dict, got {type(overrides).__name__}"
-                )
-            for key, value in overrides.items():
-                if key not in names:
-                    raise ValueError(
-                        f"unknown verdict threshold {key!r} in {source} overrides "
-                        f"(known: {', '.join(sorted(names))})"
-                    )
-                values[key] = _checked_threshold(key, value, source)
+            if overrides is not None:
+                values.update(cls.checked_overrides(overrides, source))
         return cls(**values)
+
+    @classmethod
+    def checked_overrides(cls, overrides: Any, source: str) -> dict[str, Any]:
+        """Each override alone: a known name and a value of its kind (ValueError names the
+        key). Whether they agree with each other depends on what they override."""
+        if not isinstance(overrides, Mapping):
+            raise ValueError(
+                f"{source} verdict thresholds must be a dict, got {type(overrides).__name__}"
+            )
+        names = {item.name for item in dataclasses.fields(cls)}
+        checked = {}
+        for key, value in overrides.items():
+            if key not in names:
+                raise ValueError(
+                    f"unknown verdict threshold {key!r} in {source} overrides "
+                    f"(known: {', '.join(sorted(names))})"
+                )
+            checked[key] = _checked_threshold(key, value, source)
+        return checked
 
     def duration_benchmark(self, vertical: str) -> int:
         """Average-duration benchmark of a vertical, in seconds (unknown verticals: other)."""

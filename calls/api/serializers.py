@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from kpis.verdicts import VerdictThresholds
 from ppc_dashboard.tenancy.api import TenantModelSerializer
 
 from ..importers import PRESETS
@@ -33,6 +34,16 @@ class CampaignSerializer(TenantModelSerializer):
         if not value.strip():
             raise serializers.ValidationError("This field may not be blank.")
         return value.strip()
+
+    def validate_verdict_thresholds(self, value: dict) -> dict:
+        # The campaign's overrides apply over the tenant's: they must agree with those, as
+        # the settings page checks (the model validates each override alone).
+        organization = self.context["view"].organization
+        try:
+            VerdictThresholds.from_overrides(organization.verdict_thresholds or None, value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        return value
 
 
 class AdSpendSerializer(TenantModelSerializer):

@@ -28,12 +28,22 @@ def validate_currency(value: str) -> None:
 
 
 def validate_verdict_overrides(value: object) -> None:
+    """A tenant's overrides: each valid, and consistent over the KPIS.md defaults."""
     from kpis.verdicts import VerdictThresholds
 
-    if not isinstance(value, dict):
-        raise ValidationError("Verdict thresholds must be an object of name -> number.")
     try:
         VerdictThresholds.from_overrides(value, None)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def validate_campaign_verdict_overrides(value: object) -> None:
+    """A campaign's overrides, each alone: whether they agree with each other depends on the
+    tenant's overrides beneath them, checked where both are known (forms, serializers)."""
+    from kpis.verdicts import VerdictThresholds
+
+    try:
+        VerdictThresholds.checked_overrides(value, "campaign")
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc
 

@@ -106,6 +106,32 @@ def test_campaign_with_bad_input_is_400_naming_the_field(api_client, body, field
     assert not Campaign.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "thresholds",
+    [{"min_calls": 0}, {"galaxy": 3}, {"weak_conversion_pct": "low"}, ["min_calls"]],
+)
+def test_campaign_verdict_thresholds_are_checked_each(api_client, thresholds):
+    body = {"name": "X", "verdict_thresholds": thresholds}
+    response = api_client.post(url("campaigns"), body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["verdict_thresholds"]
+    assert not Campaign.objects.exists()
+
+
+def test_campaign_verdict_thresholds_must_agree_with_the_tenants(api_client, org):
+    # The tenant calls 30% strong: a campaign's weak line of 20% sits below it (fine, though
+    # over the 15% default), and 35% would put weak above strong.
+    org.verdict_thresholds = {"strong_conversion_pct": 30}
+    org.save()
+    fine = {"name": "Fine", "verdict_thresholds": {"weak_conversion_pct": 20}}
+    assert api_client.post(url("campaigns"), fine, format="json").status_code == 201
+    inverted = {"name": "Inverted", "verdict_thresholds": {"weak_conversion_pct": 35}}
+    response = api_client.post(url("campaigns"), inverted, format="json")
+    assert response.status_code == 400
+    assert "strong_conversion_pct" in response.json()["verdict_thresholds"][0]
+    assert list(Campaign.objects.values_list("name", flat=True)) == ["Fine"]
+
+
 def test_deleting_a_campaign_with_calls_is_409_and_deletes_nothing(api_client, org):
     call = CallFactory(organization=org)
     tracking = TrackingNumberFactory(organization=org, campaign=call.campaign)
