@@ -1,11 +1,10 @@
 from django.views.generic import DetailView, ListView
 
+from kpis.page_data import filter_choices
 from ppc_dashboard.tenancy.pages import TenantPageMixin
-from publishers.models import Publisher
-from routing.models import Buyer
 
 from .filters import CallFilter
-from .models import Call, CallStatus, Campaign
+from .models import Call, CallStatus
 
 
 class CallListView(TenantPageMixin, ListView):
@@ -42,9 +41,7 @@ class CallListView(TenantPageMixin, ListView):
         if self.is_partial:
             return context
         context["filter"] = self.filterset
-        context["campaigns"] = self.tenant_queryset(Campaign).only("id", "name")
-        context["publishers"] = self.tenant_queryset(Publisher).only("id", "name")
-        context["buyers"] = self.tenant_queryset(Buyer).only("id", "name")
+        context["choices"] = filter_choices(self.organization)
         context["statuses"] = CallStatus.choices
         context["has_any_call"] = self.tenant_queryset(Call).exists()
         query = self.request.GET.copy()

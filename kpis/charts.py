@@ -20,6 +20,7 @@ from typing import Any
 import plotly.io as pio
 from plotly.colors import sequential
 
+from .selectors import WEEKDAYS
 from .templatetags.kpi_format import format_kpi
 
 Figure = dict[str, Any]
@@ -31,7 +32,6 @@ ACCENT = "#1f6feb"
 SECOND = "#1e8449"
 THIRD = "#d68910"
 MUTED = "#5b6577"
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
 GRID = "#eef0f4"
 AXIS_LINES = {"gridcolor": GRID, "linecolor": "#dfe3ea", "zerolinecolor": "#dfe3ea"}
@@ -89,6 +89,14 @@ def _vertical_line(x: float, line: dict) -> dict:
         "y1": 1,
         "yref": "y domain",
     }
+
+
+def _rows_by_verdict(verdicts: Sequence[str]) -> list[tuple[str, list[int]]]:
+    """The row indices of each verdict, in legend order; verdicts no row has are left out."""
+    rows = {
+        verdict: [i for i, v in enumerate(verdicts) if v == verdict] for verdict in VERDICT_ORDER
+    }
+    return [(verdict, indices) for verdict, indices in rows.items() if indices]
 
 
 def figure_html(figure: Figure, div_id: str) -> str:
@@ -192,17 +200,7 @@ def duration_conversion_figure(
     shapes, annotations = [], []
     for index, (seconds, text, color, dash) in enumerate(markers):
         x = bucket_position(seconds, edges)
-        shapes.append(
-            {
-                "type": "line",
-                "x0": x,
-                "x1": x,
-                "y0": 0,
-                "y1": 1,
-                "yref": "paper",
-                "line": {"color": color, "dash": dash},
-            }
-        )
+        shapes.append(_vertical_line(x, {"color": color, "dash": dash}))
         annotations.append(
             {
                 "x": x,
@@ -342,10 +340,7 @@ def conversion_intervals_figure(
 ) -> Figure:
     """Conversion rate per publisher (bars, best on top) with its 95% Wilson interval."""
     traces = []
-    for verdict in VERDICT_ORDER:
-        rows = [i for i, v in enumerate(verdicts) if v == verdict]
-        if not rows:
-            continue
+    for verdict, rows in _rows_by_verdict(verdicts):
         traces.append(
             {
                 "type": "bar",
@@ -410,10 +405,7 @@ def quadrant_figure(
     """
     largest = max(calls, default=1) or 1
     traces = []
-    for verdict in VERDICT_ORDER:
-        rows = [i for i, v in enumerate(verdicts) if v == verdict]
-        if not rows:
-            continue
+    for verdict, rows in _rows_by_verdict(verdicts):
         traces.append(
             {
                 "type": "scatter",

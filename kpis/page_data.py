@@ -95,7 +95,7 @@ def kpi_change(current: Any, previous: Any) -> float | None:
     return float((current - previous) * 100 / abs(previous))
 
 
-def _tile(spec: TileSpec, current: Kpis, previous: Kpis) -> Tile:
+def _tile(spec: TileSpec, current: Kpis, previous: Kpis, api_values: dict[str, Any]) -> Tile:
     value, before = getattr(current, spec.key), getattr(previous, spec.key)
     direction = None
     if value is not None and before is not None:
@@ -109,7 +109,7 @@ def _tile(spec: TileSpec, current: Kpis, previous: Kpis) -> Tile:
         label=spec.label,
         kind=spec.kind,
         value=value,
-        api_value=kpis_as_dict(current)[spec.key],
+        api_value=api_values[spec.key],
         previous=before,
         change_pct=kpi_change(value, before),
         direction=direction,
@@ -119,8 +119,11 @@ def _tile(spec: TileSpec, current: Kpis, previous: Kpis) -> Tile:
 
 def kpi_tiles(current: Kpis, previous: Kpis, keys: Iterable[str] | None = None) -> list[Tile]:
     wanted = set(keys) if keys is not None else None
+    api_values = kpis_as_dict(current)  # once for all tiles, not once a tile
     return [
-        _tile(spec, current, previous) for spec in TILES if wanted is None or spec.key in wanted
+        _tile(spec, current, previous, api_values)
+        for spec in TILES
+        if wanted is None or spec.key in wanted
     ]
 
 
@@ -215,7 +218,6 @@ def verdict_groups(
 
 @dataclass
 class OverviewPage:
-    totals: Kpis
     previous_filter: KpiFilter
     tiles: list[Tile]
     verdict_groups: list[VerdictGroup]
@@ -228,7 +230,6 @@ def overview_page(organization: Organization, kpi_filter: KpiFilter) -> Overview
     previous = kpis_report(organization, previous_filter).totals.kpis
     verdicts = verdicts_report(organization, kpi_filter)
     return OverviewPage(
-        totals=report.totals.kpis,
         previous_filter=previous_filter,
         tiles=kpi_tiles(report.totals.kpis, previous),
         verdict_groups=verdict_groups(verdicts.campaigns, verdicts.publishers),

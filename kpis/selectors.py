@@ -34,6 +34,8 @@ from .models import (
     CallRollupHourlyCampaign,
 )
 
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # date.weekday() order
+
 
 class GroupBy(StrEnum):
     NONE = "none"
@@ -310,8 +312,7 @@ def _labels(
     if group_by is GroupBy.DAY:
         return {k: k.isoformat() for k in keys}
     if group_by is GroupBy.HOUR_OF_WEEK:
-        days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-        return {k: f"{days[k[0]]} {k[1]:02d}:00" for k in keys}
+        return {k: f"{WEEKDAYS[k[0]]} {k[1]:02d}:00" for k in keys}
     return {k: "All" for k in keys}
 
 

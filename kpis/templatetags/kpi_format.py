@@ -6,7 +6,8 @@ agree), `money` (2 decimals, half up, in the tenant's currency), `points` (a dif
 of two rates: 4.2 pts). None is "-" (KPIS.md: an empty denominator is shown as "-").
 
 A tag rather than a filter: money needs the tenant's currency, which a filter cannot read
-from the context, and templates should never have to pass it.
+from the context, and templates should never have to pass it. `{% kpi_cell value "money" %}`
+is the same value as a cell of a sortable table.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django import template
+from django.utils import formats
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -57,3 +60,16 @@ def format_kpi(value: Any, kind: str, currency: str = "") -> str:
 def kpi(context, value: Any, kind: str) -> str:
     organization = context.get("current_organization")
     return format_kpi(value, kind, organization.currency if organization else "")
+
+
+@register.simple_tag(takes_context=True)
+def kpi_cell(context, value: Any, kind: str, muted: bool = False) -> str:
+    """A number cell of a sortable KPI table: the value as `kpi` prints it, and in
+    `data-sort` the raw number (an interval sorts by its low end; "-" sorts as empty)."""
+    sort_value = value[0] if kind == "interval" and value else value
+    return format_html(
+        '<td class="{}" data-sort="{}">{}</td>',
+        "num muted" if muted else "num",
+        "" if sort_value is None else formats.localize(sort_value, use_l10n=False),
+        kpi(context, value, kind),
+    )

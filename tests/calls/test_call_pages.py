@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import BuyerFactory, CallFactory, CampaignFactory, PublisherFactory
 
@@ -188,6 +190,23 @@ def test_pagination_keeps_the_filters(member_client, org, log, monkeypatch):
     second = text(member_client.get(f"/calls/?buyer={log.x.pk}&page=2"))
     assert regions(second) == ["ax"]
     assert "Page 2 of 2" in second
+
+
+def test_the_log_reads_a_fixed_number_of_queries_however_many_rows(member_client, org, log):
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert member_client.get(url).status_code == 200
+        return len(captured)
+
+    before = {url: queries(url) for url in ("/calls/", "/calls/?partial=1")}
+    for _ in range(5):
+        CallFactory(
+            organization=org,
+            campaign=CampaignFactory(organization=org),
+            publisher=PublisherFactory(organization=org),
+            buyer=BuyerFactory(organization=org),
+        )
+    assert {url: queries(url) for url in before} == before
 
 
 def test_empty_log_explains_how_to_get_calls(member_client):

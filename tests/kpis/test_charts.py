@@ -94,7 +94,7 @@ def test_a_figure_is_drawn_in_the_div_the_page_names():
     assert '<div id="chart-rpm-trend" class="plotly-graph-div"' in html
     assert re.search(r'Plotly\.newPlot\(\s*"chart-rpm-trend",', html)
     assert "<script src=" not in html  # the page loads plotly.js itself
-    assert json.dumps(charts.PLOT_CONFIG["displaylogo"]) in html
+    assert json.dumps(charts.PLOT_CONFIG) in html  # the config itself, not any `false`
 
 
 def test_the_rpm_floor_is_a_line_labelled_with_its_amount():
@@ -102,3 +102,20 @@ def test_the_rpm_floor_is_a_line_labelled_with_its_amount():
     (line,) = layout["shapes"]
     assert (line["y0"], line["y1"], line["xref"]) == (1.5, 1.5, "x domain")
     assert layout["annotations"][0]["text"] == "floor $1.50"
+
+
+def test_verdicts_are_traces_in_legend_order_and_absent_ones_left_out():
+    for name in ("conversion intervals", "quadrant"):
+        traces = FIGURES[name]()["data"]
+        assert [trace["name"] for trace in traces] == ["scale", "watch", "cut"]
+        cut = traces[2]
+        assert cut["y" if name == "conversion intervals" else "text"] == ["Weak", "Quiet"]
+
+
+def test_the_qualifying_thresholds_are_lines_up_the_plot_at_their_buckets():
+    shapes = FIGURES["duration buckets"]()["layout"]["shapes"]
+    assert [(s["x0"], s["x1"], s["y0"], s["y1"]) for s in shapes] == [
+        (2.5, 2.5, 0, 1),  # current 90 s: between 60-90 and 90-120
+        (3.5, 3.5, 0, 1),  # suggested 120 s
+    ]
+    assert {s["yref"] for s in shapes} == {"y domain"}

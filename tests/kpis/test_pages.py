@@ -7,6 +7,9 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.template import Context, Template
+from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 
 from calls.views import CallListView
@@ -15,7 +18,7 @@ from kpis.api import kpis_as_dict
 from kpis.charts import bucket_position
 from kpis.decisions import reallocation_report
 from kpis.metrics import DURATION_BUCKET_EDGES, BaseCounts, kpis_from_counts
-from kpis.page_data import TILES, kpi_change, kpi_tiles
+from kpis.page_data import CAMPAIGN_TILES, TILES, kpi_change, kpi_tiles
 from kpis.rollups import rollups_rebuild
 from kpis.selectors import KpiFilter, kpis_report
 from kpis.templatetags.kpi_format import format_kpi
@@ -206,7 +209,15 @@ def test_campaign_list_links_each_campaign_with_its_verdict(member_client, org, 
     CampaignFactory(organization=org, name="Quiet")
     html = page(member_client, "/campaigns/", **WEEK)
     assert f'href="/campaigns/{traffic["campaign"].pk}/?' in html
-    assert "Quiet" in html  # listed without calls, its KPIs "-"
+    # The table, not the filter bar, which names every campaign anyway.
+    table = html[html.index('id="campaign-table"') :]
+    assert "Quiet" in table  # listed without calls, its KPIs "-"
+    (judged,) = decisions.verdicts_report(org, WEEK_FILTER).campaigns
+    auto = table[: table.index("Quiet")]
+    assert f'class="badge {judged.verdict.label}"' in auto
+    quiet = table[table.index("Quiet") :]
+    assert '<td class="num" data-sort="0">0</td>' in quiet
+    assert '<td class="num" data-sort="">-</td>' in quiet
 
 
 def test_campaign_page_shows_the_leaderboard_and_charts(member_client, org, traffic):
@@ -223,6 +234,7 @@ def test_campaign_page_shows_the_leaderboard_and_charts(member_client, org, traf
         date_from=WEEK_FILTER.date_from, date_to=WEEK_FILTER.date_to, campaign_id=campaign.pk
     )
     shown = tiles(html)
+    assert set(shown) == set(CAMPAIGN_TILES)  # else the comparison below could be of nothing
     assert shown == expected_tiles(org, campaign_filter, keys=shown)
     assert "current 90 s" in html  # the qualifying threshold in force, marked on the chart
 
@@ -282,6 +294,31 @@ def test_publishers_page_states_the_spend_a_cut_frees(member_client, org, traffi
     freed = sum(r.reallocation.freed_spend for r in reallocation_report(org, WEEK_FILTER))
     assert freed == Decimal("300.0000")  # Weak: 60 calls x 5.00
     assert '<strong class="freed">$300.00</strong>' in html
+
+
+# --- Queries -----------------------------------------------------------------------------
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        page(client, url, **WEEK)
+    return len(queries)
+
+
+@pytest.mark.parametrize("url", [*PAGES, "campaign"])
+def test_a_page_reads_a_fixed_number_of_queries_however_many_campaigns(
+    url, member_client, org, traffic
+):
+    if url == "campaign":
+        url = f"/campaigns/{traffic['campaign'].pk}/"
+    before = _queries(member_client, url)
+    for n in range(3):
+        campaign = CampaignFactory(organization=org, name=f"More {n}")
+        for m in range(2):
+            publisher = PublisherFactory(organization=org, name=f"More {n}.{m}")
+            _calls(org, campaign, publisher, traffic["buyer"], count=4, converted=1, missed=1)
+    rollups_rebuild(org)
+    assert _queries(member_client, url) == before
 
 
 # --- Access and empty states ------------------------------------------------------------
@@ -354,3 +391,26 @@ def test_thresholds_sit_inside_their_duration_bucket():
     assert bucket_position(90, DURATION_BUCKET_EDGES) == 2.5  # between 60-90 and 90-120
     assert bucket_position(75, DURATION_BUCKET_EDGES) == 2.0  # middle of 60-90
     assert bucket_position(1000, DURATION_BUCKET_EDGES) == 6.5
+
+
+def test_a_kpi_cell_sorts_by_the_raw_number_and_shows_the_printed_one():
+    cells = Template(
+        "{% load kpi_format %}"
+        '{% kpi_cell rpm "money" %}{% kpi_cell ci "interval" muted=True %}'
+        '{% kpi_cell none "percent" %}{% kpi_cell missing.rate "percent" %}'
+    ).render(
+        Context(
+            {
+                "current_organization": type("Org", (), {"currency": "USD"}),
+                "rpm": Decimal("1234.5000"),
+                "ci": (1.72, 5.34),
+                "none": None,
+            }
+        )
+    )
+    assert cells == (
+        '<td class="num" data-sort="1234.5000">$1,234.50</td>'
+        '<td class="num muted" data-sort="1.72">1.7-5.3%</td>'
+        '<td class="num" data-sort="">-</td>'
+        '<td class="num" data-sort="">-</td>'
+    )
