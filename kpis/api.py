@@ -7,7 +7,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -40,7 +39,7 @@ class KpiQuerySerializer(serializers.Serializer):
 
     def to_filter(self, organization) -> KpiFilter:
         data = self.validated_data
-        today = timezone.now().astimezone(organization.tzinfo).date()
+        today = organization.local_today()
         date_to = data.get("date_to") or today
         date_from = data.get("date_from") or date_to - dt.timedelta(days=DEFAULT_DAYS - 1)
         if date_from > date_to:

@@ -7,7 +7,6 @@ views stay a parse-read-render sequence.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -146,10 +145,7 @@ def _as_float(value: Decimal | float | None) -> float | None:
 def daily_series(report: KpiReport) -> DailySeries:
     """Every local day of the filter, days without calls as 0 (and no RPM)."""
     rows = {row.key: row.kpis for row in report.rows}
-    days = [
-        report.filters.date_from + dt.timedelta(days=offset)
-        for offset in range(report.filters.days)
-    ]
+    days = report.filters.local_days()
     by_day = [rows.get(day) for day in days]
     return DailySeries(
         days=[day.isoformat() for day in days],

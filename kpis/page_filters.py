@@ -11,7 +11,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.http import QueryDict
-from django.utils import timezone
 
 from calls.models import Vertical
 from ppc_dashboard.tenancy.models import Organization
@@ -76,7 +75,7 @@ def _date(raw: str | None, name: str, errors: dict[str, str]) -> dt.date | None:
 def page_filters_from_query(query: QueryDict, organization: Organization) -> PageFilters:
     """Parse; a bad value is reported in `errors` and falls back to its default."""
     errors: dict[str, str] = {}
-    today = timezone.now().astimezone(organization.tzinfo).date()
+    today = organization.local_today()
     range_name = query.get("range") or DEFAULT_RANGE
     if range_name not in RANGE_PRESETS:
         errors["range"] = f"'{range_name}' is not a date range."

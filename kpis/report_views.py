@@ -4,7 +4,6 @@ the query string (default: the last full local week). Members of the tenant only
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views import View
 from django.views.generic import TemplateView
@@ -33,7 +32,7 @@ class WeeklyReportMixin(TenantPageMixin):
     than the ones asked for."""
 
     def page_filters(self) -> PageFilters:
-        today = timezone.now().astimezone(self.organization.tzinfo).date()
+        today = self.organization.local_today()
         return report_filters_from_query(self.request.GET, self.organization, today=today)
 
     def weekly_report(self, page_filters: PageFilters) -> WeeklyReport:

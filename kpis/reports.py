@@ -51,10 +51,10 @@ from routing.models import Buyer
 
 from .api import kpis_as_dict
 from .decisions import VerdictsReport, verdicts_report
-from .metrics import BaseCounts, Kpis, kpis_from_counts
+from .metrics import BaseCounts, Kpis
 from .page_data import kpi_change
 from .page_filters import PageFilters, page_filters_from_query
-from .selectors import MONEY_PLACES, GroupBy, KpiFilter, KpiRow, kpis_report
+from .selectors import MONEY_PLACES, GroupBy, KpiFilter, KpiRow, kpi_row, kpis_report
 from .templatetags.kpi_format import CURRENCY_SYMBOLS, format_kpi
 from .verdicts import Verdict
 
@@ -193,11 +193,9 @@ _BREAKDOWNS = (
 
 def _every_day(filters: KpiFilter, rows: list[KpiRow]) -> list[KpiRow]:
     by_day = {row.key: row for row in rows}
-    empty = kpis_from_counts(BaseCounts())
-    days = (filters.date_from + dt.timedelta(days=n) for n in range(filters.days))
     return [
-        by_day.get(day) or KpiRow(key=day, label=day.isoformat(), counts=BaseCounts(), kpis=empty)
-        for day in days
+        by_day.get(day) or kpi_row(day, day.isoformat(), BaseCounts())
+        for day in filters.local_days()
     ]
 
 

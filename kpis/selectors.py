@@ -68,6 +68,10 @@ class KpiFilter:
     def days(self) -> int:
         return (self.date_to - self.date_from).days + 1
 
+    def local_days(self) -> list[dt.date]:
+        """Every local day of the filter, in order."""
+        return [self.date_from + dt.timedelta(days=n) for n in range(self.days)]
+
     def previous_period(self) -> KpiFilter:
         """The same number of days immediately before."""
         return replace(

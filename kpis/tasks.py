@@ -45,7 +45,7 @@ def rollups_rederive_recent_task() -> int:
     """Recompute the last few local days of every tenant from scratch."""
     organizations = list(Organization.objects.all())
     for organization in organizations:
-        today = timezone.now().astimezone(organization.tzinfo).date()
+        today = organization.local_today()
         rollups_rebuild(organization, since=today - dt.timedelta(days=RECENT_DAYS - 1))
     return len(organizations)
 

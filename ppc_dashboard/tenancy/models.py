@@ -7,6 +7,7 @@ tenant-owned tables always include `organization`, so the schema can be distribu
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 import zoneinfo
@@ -78,6 +79,10 @@ class Organization(models.Model):
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    def local_today(self) -> dt.date:
+        """Today in the organization's time zone: the day its date filters end on."""
+        return timezone.now().astimezone(self.tzinfo).date()
 
 
 class TenantQuerySet(models.QuerySet):
