@@ -171,6 +171,21 @@ COUNT_COLUMNS = (
     "calls, answered, missed, no_buyer, abandoned, failed, qualified, conversions, "
     "talk_seconds, revenue, cost, repeat_calls, short_calls"
 )
+# The columns of calls_call `c` that _counts_sql reads, and the rollup keys.
+CALL_COLUMNS_COUNTED = ", ".join(
+    f"c.{name}"
+    for name in (
+        "campaign_id",
+        "publisher_id",
+        "buyer_id",
+        "status",
+        "duration_seconds",
+        "converted",
+        "revenue",
+        "cost",
+        "is_repeat",
+    )
+)
 
 
 def _recompute(
@@ -210,15 +225,6 @@ def _recompute(
         "FROM calls_call c LEFT JOIN calls_campaign cp ON cp.id = c.campaign_id "
         f"WHERE {call_filter}"
     )
-    if connection.vendor == "postgresql":
-        # One time zone conversion per call: group by the local hour's start, then split it.
-        hour_keys = "date_trunc('hour', c.started_at) AS hour_start"
-        hour_keys_group = "hour_start"
-        hour_day, hour_of_day = "g.hour_start::date", "EXTRACT(HOUR FROM g.hour_start)::int"
-    else:
-        hour_keys = f"{local_date} AS local_day, {local_hour} AS local_hour"
-        hour_keys_group = "local_day, local_hour"
-        hour_day, hour_of_day = "g.local_day", "g.local_hour"
     daily = CallRollupDaily._meta.db_table
     hourly = CallRollupHourly._meta.db_table
     buckets = DurationBucketDaily._meta.db_table
@@ -237,21 +243,7 @@ def _recompute(
                 buckets,
             )
         ),
-        f"INSERT INTO {daily} (organization_id, day, campaign_id, publisher_id, buyer_id, "
-        f"{COUNT_COLUMNS}) SELECT %(org)s, {local_date}, c.campaign_id, c.publisher_id, "
-        f"c.buyer_id, {_counts_sql()} {source} "
-        f"GROUP BY {local_date}, c.campaign_id, c.publisher_id, c.buyer_id",
-        # The coarser grains are sums of the finer ones' rows, not another scan of the calls.
-        _coarser_rollup_sql(
-            daily, by_campaign_publisher, ["campaign_id", "publisher_id"], rollup_filter
-        ),
-        _coarser_rollup_sql(by_campaign_publisher, by_campaign, ["campaign_id"], rollup_filter),
-        f"INSERT INTO {hourly} (organization_id, day, hour, campaign_id, publisher_id, "
-        f"{COUNT_COLUMNS}) SELECT %(org)s, {hour_day}, {hour_of_day}, g.campaign_id, "
-        f"g.publisher_id, {COUNT_COLUMNS} FROM (SELECT {hour_keys}, c.campaign_id, "
-        f"c.publisher_id, {_counts_sql(aliased=True)} {source} "
-        f"GROUP BY {hour_keys_group}, c.campaign_id, c.publisher_id) g",
-        _coarser_rollup_sql(hourly, hourly_by_campaign, ["hour", "campaign_id"], rollup_filter),
+        *_call_rollups_insert_sql(call_filter, rollup_filter, local_date, local_hour),
         f"INSERT INTO {buckets} (organization_id, day, campaign_id, publisher_id, bucket, "
         f"answered, conversions) SELECT %(org)s, {local_date}, c.campaign_id, c.publisher_id, "
         f"{_bucket_case()}, COUNT(*), SUM(CASE WHEN c.converted THEN 1 ELSE 0 END) {source} "
@@ -261,12 +253,111 @@ def _recompute(
     recompute_execute(organization, statements, params)
 
 
-def _coarser_rollup_sql(source: str, target: str, keys: list[str], rollup_filter: str) -> str:
-    columns = ", ".join(["organization_id", "day", *keys])
-    sums = ", ".join(f"SUM({name})" for name in COUNT_COLUMNS.split(", "))
+def _call_rollups_insert_sql(
+    call_filter: str, rollup_filter: str, local_date: str, local_hour: str
+) -> list[str]:
+    """Statements that insert the call rollup rows of every grain (not the buckets), from
+    the calls that match `call_filter`, into rollups emptied where `rollup_filter` holds.
+
+    Hours are wall-clock hours: the hour a DST change repeats is one row, as in the
+    hour-of-week views.
+    """
+    daily = CallRollupDaily._meta.db_table
+    by_campaign_publisher = CallRollupDailyCampaignPublisher._meta.db_table
+    by_campaign = CallRollupDailyCampaign._meta.db_table
+    hourly = CallRollupHourly._meta.db_table
+    hourly_by_campaign = CallRollupHourlyCampaign._meta.db_table
+    daily_keys = "day, campaign_id, publisher_id, buyer_id"
+    hourly_keys = "day, hour, campaign_id, publisher_id"
+    joined = "calls_call c LEFT JOIN calls_campaign cp ON cp.id = c.campaign_id"
+    if connection.vendor != "postgresql":
+        return [
+            f"INSERT INTO {daily} (organization_id, {daily_keys}, {COUNT_COLUMNS}) "
+            f"SELECT %(org)s, {local_date}, c.campaign_id, c.publisher_id, c.buyer_id, "
+            f"{_counts_sql()} FROM {joined} WHERE {call_filter} "
+            f"GROUP BY {local_date}, c.campaign_id, c.publisher_id, c.buyer_id",
+            f"INSERT INTO {hourly} (organization_id, {hourly_keys}, {COUNT_COLUMNS}) "
+            f"SELECT %(org)s, {local_date}, {local_hour}, c.campaign_id, c.publisher_id, "
+            f"{_counts_sql()} FROM {joined} WHERE {call_filter} "
+            f"GROUP BY {local_date}, {local_hour}, c.campaign_id, c.publisher_id",
+            # The coarser grains are sums of the finer rows, not another scan of the calls.
+            _rollup_insert_sql(
+                by_campaign_publisher,
+                ["day", "campaign_id", "publisher_id"],
+                f"(SELECT * FROM {daily} WHERE {rollup_filter})",
+                summed=True,
+            ),
+            _rollup_insert_sql(
+                by_campaign,
+                ["day", "campaign_id"],
+                f"(SELECT * FROM {by_campaign_publisher} WHERE {rollup_filter})",
+                summed=True,
+            ),
+            _rollup_insert_sql(
+                hourly_by_campaign,
+                ["day", "hour", "campaign_id"],
+                f"(SELECT * FROM {hourly} WHERE {rollup_filter})",
+                summed=True,
+            ),
+        ]
+    # One statement: one pass over the calls feeds the daily and the hourly grain (grouping
+    # sets, a hash table each), so the per-call expressions are evaluated once; the coarser
+    # grains are summed from those groups in memory. OFFSET 0 computes the local time once
+    # per call instead of once per key that uses it.
+    hour_start = "date_trunc('hour', c.local_at)"
+    groups = (
+        f"SELECT GROUPING({hour_start}) AS is_daily, "
+        f"COALESCE(c.local_at::date, {hour_start}::date) AS day, "
+        f"EXTRACT(HOUR FROM {hour_start})::int AS hour, c.campaign_id, c.publisher_id, "
+        f"c.buyer_id, {_counts_sql(aliased=True)} FROM (SELECT {CALL_COLUMNS_COUNTED}, "
+        f"c.started_at::timestamp AS local_at FROM calls_call c WHERE {call_filter} "
+        "OFFSET 0) c LEFT JOIN calls_campaign cp ON cp.id = c.campaign_id "
+        f"GROUP BY GROUPING SETS ((c.local_at::date, c.campaign_id, c.publisher_id, "
+        f"c.buyer_id), ({hour_start}, c.campaign_id, c.publisher_id))"
+    )
+    daily_keys, hourly_keys = daily_keys.split(", "), hourly_keys.split(", ")
+    daily_groups = "(SELECT * FROM grouped WHERE is_daily = 1)"
+    hourly_groups = "(SELECT * FROM grouped WHERE is_daily = 0)"
+    by_campaign_publisher_keys = ["day", "campaign_id", "publisher_id"]
+    inserts = {
+        "daily_rows": _rollup_insert_sql(daily, daily_keys, daily_groups),
+        "by_campaign_publisher_rows": _rollup_insert_sql(
+            by_campaign_publisher, by_campaign_publisher_keys, "by_campaign_publisher"
+        ),
+        "by_campaign_rows": _rollup_insert_sql(
+            by_campaign, ["day", "campaign_id"], "by_campaign_publisher", summed=True
+        ),
+        "hourly_by_campaign_rows": _rollup_insert_sql(
+            hourly_by_campaign, ["day", "hour", "campaign_id"], hourly_groups, summed=True
+        ),
+    }
+    return [
+        f"WITH grouped AS MATERIALIZED ({groups}), by_campaign_publisher AS "
+        f"({_rollup_sums_sql(daily_groups, by_campaign_publisher_keys)}), "
+        + ", ".join(f"{name} AS ({sql})" for name, sql in inserts.items())
+        + " "
+        + _rollup_insert_sql(hourly, hourly_keys, hourly_groups)
+    ]
+
+
+def _rollup_sums_sql(source: str, keys: list[str]) -> str:
+    """The count columns of `source` rows summed by `keys` (a coarser grain)."""
+    columns = ", ".join(keys)
+    sums = ", ".join(f"SUM({name}) AS {name}" for name in COUNT_COLUMNS.split(", "))
+    return f"SELECT {columns}, {sums} FROM {source} s GROUP BY {columns}"
+
+
+def _rollup_insert_sql(target: str, keys: list[str], source: str, *, summed: bool = False) -> str:
+    """Insert the tenant's rows of `source` (keys and counts; `summed`: by `keys`)."""
+    columns = ", ".join(keys)
+    select = (
+        _rollup_sums_sql(source, keys)
+        if summed
+        else f"SELECT {columns}, {COUNT_COLUMNS} FROM {source} s"
+    )
     return (
-        f"INSERT INTO {target} ({columns}, {COUNT_COLUMNS}) SELECT {columns}, {sums} "
-        f"FROM {source} WHERE {rollup_filter} GROUP BY {columns}"
+        f"INSERT INTO {target} (organization_id, {columns}, {COUNT_COLUMNS}) "
+        f"SELECT %(org)s, {columns}, {COUNT_COLUMNS} FROM ({select}) t"
     )
 
 

@@ -170,6 +170,17 @@ def test_changing_the_duplicate_window_rederives_repeats(org, campaign):
     assert kpi_counts(org, WEEK).repeat_calls == 0
 
 
+def test_the_hour_a_dst_change_repeats_is_one_hourly_row(org, campaign):
+    # New York falls back on 2026-11-01: 1 AM local is 05:00-06:00 and 06:00-07:00 UTC.
+    for n, start in enumerate(["2026-11-01T05:30:00+00:00", "2026-11-01T06:30:00+00:00"]):
+        post_calls(org, campaign, n=1, start=dt.datetime.fromisoformat(start))
+        Call.objects.filter(organization=org, external_id="Auto-0").update(external_id=f"fb{n}")
+    rollups_refresh(org.pk)
+    hours = CallRollupHourly.objects.filter(organization=org)
+    assert list(hours.values_list("day", "hour", "calls")) == [(dt.date(2026, 11, 1), 1, 2)]
+    assert rollup_rows(org)[0][:3] == (dt.date(2026, 11, 1), campaign.pk, 2)
+
+
 def test_a_burst_of_writes_schedules_one_refresh(org, campaign, monkeypatch):
     scheduled = []
     monkeypatch.setattr(
