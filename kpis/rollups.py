@@ -415,27 +415,27 @@ def rollups_refresh(organization_id: int) -> int:
 
 
 def _rebuild_range(
-    organization: Organization, since: dt.date | None, until: dt.date | None, *, shared: bool
+    organization: Organization, since: dt.date | None, until: dt.date | None, *, chunk: bool
 ) -> int:
-    """One transaction: recompute the days in [since, until]; returns their calls."""
+    """One transaction: recompute the days in [since, until]; returns their calls.
+
+    A `chunk` of a full rebuild leaves the spikes and the dirty marks to the full rebuild,
+    which does them once every chunk is in.
+    """
     with transaction.atomic():
-        _lock_organization(organization.pk, shared=shared)
-        marks = DirtyDay.objects.for_organization(organization)
+        _lock_organization(organization.pk, shared=chunk)
         rows = CallRollupDailyCampaign.objects.for_organization(organization)
+        marks = DirtyDay.objects.for_organization(organization)
         if since is not None:
             marks, rows = marks.filter(day__gte=since), rows.filter(day__gte=since)
         if until is not None:
             marks, rows = marks.filter(day__lte=until), rows.filter(day__lte=until)
-        marked = list(marks.values_list("day", "version"))
+        marked = [] if chunk else list(marks.values_list("day", "version"))
         _recompute(organization, days=None, since=since, until=until)
-        if shared:
-            # A recompute beside others judges its own days only: the week before its first
-            # day may be another's, not committed yet. The full rebuild judges those last.
-            spikes_rejudge(organization, since=since, until=until)
-        else:
+        if not chunk:
             after = until + dt.timedelta(days=SPIKE_HISTORY_DAYS) if until else None
             spikes_rejudge(organization, since=since, until=after)
-        _clear_marks(organization.pk, marked)
+            _clear_marks(organization.pk, marked)
         return rows.aggregate(calls=Sum("calls"))["calls"] or 0
 
 
@@ -445,7 +445,7 @@ def rollups_rebuild(
     """Recompute the tenant's rollups of local days in [since, until] (open ends: all), in
     one transaction; returns the calls of those days. `rollups_rebuild_full` is the fast
     way to rebuild a large tenant."""
-    return _rebuild_range(organization, since, until, shared=False)
+    return _rebuild_range(organization, since, until, chunk=False)
 
 
 # --- full rebuild --------------------------------------------------------------------------
@@ -520,10 +520,12 @@ def rollups_rebuild_full(
 ) -> int:
     """Re-derive the repeat flags, then recompute every rollup day (from `since`).
 
-    Set-based SQL in chunks of days, on `workers` connections at once (PostgreSQL,
-    settings.ROLLUP_REBUILD_WORKERS). The days are marked dirty first, and each chunk clears
-    its marks when it commits: a rebuild killed halfway leaves the rest to the refresh.
-    Returns the number of calls rebuilt; `progress(calls)` is told after each chunk.
+    Set-based SQL on `workers` connections at once (PostgreSQL,
+    settings.ROLLUP_REBUILD_WORKERS): the repeat flags in shards of callers, the rollups in
+    chunks of days, then the velocity spikes in shards of publishers. The days are marked
+    dirty first and the marks cleared last: a rebuild killed halfway leaves every day to
+    the refresh. Returns the number of calls rebuilt; `progress(calls)` is told after each
+    chunk of days.
     """
     from calls.repeat_calls import repeat_flags_rederive
 
@@ -532,11 +534,16 @@ def rollups_rebuild_full(
     if span is None:
         return rollups_rebuild(organization, since=since)
     first, last = span
+    parallel = workers > 1 and connection.vendor == "postgresql"
+    shards = workers if parallel else 1
     with _full_rebuild_lock(organization.pk):
         rollups_mark_dirty(organization.pk, _days_between(first, last), schedule=False)
+        marked = list(
+            DirtyDay.objects.for_organization(organization)
+            .filter(day__gte=first, day__lte=last)
+            .values_list("day", "version")
+        )
         since_instant = local_day_bounds(since, organization.tzinfo)[0] if since else None
-        parallel = workers > 1 and connection.vendor == "postgresql"
-        shards = workers if parallel else 1
         _run_in_parallel(
             [
                 partial(
@@ -548,26 +555,24 @@ def rollups_rebuild_full(
         )
 
         def chunk(since: dt.date, until: dt.date) -> int:
-            calls = _rebuild_range(organization, since, until, shared=True)
+            calls = _rebuild_range(organization, since, until, chunk=True)
             if progress is not None:
                 progress(calls)
             return calls
 
         chunks = _day_chunks(first, last, workers)
         total = sum(_run_in_parallel([partial(chunk, a, b) for a, b in chunks], workers))
+
+        def spikes(shard: tuple[int, int]) -> None:
+            # Once every chunk is in: a spike's history is the week before it, which may be
+            # another chunk's. A publisher's spikes depend on its own hours only.
+            with transaction.atomic():
+                _lock_organization(organization.pk, shared=True)
+                spikes_rejudge(organization, since=first, until=last, publishers=shard)
+
+        _run_in_parallel([partial(spikes, (k, shards)) for k in range(shards)], workers)
         with transaction.atomic():
-            _lock_organization(organization.pk)
-            # The first week of each chunk, judged now that the week before it is rebuilt.
-            spikes_rejudge(
-                organization,
-                days=[
-                    day
-                    for start, end in chunks[1:]
-                    for day in _days_between(
-                        start, min(end, start + dt.timedelta(days=SPIKE_HISTORY_DAYS - 1))
-                    )
-                ],
-            )
+            _clear_marks(organization.pk, marked)  # a write meanwhile keeps its mark
     if DirtyDay.objects.for_organization(organization).exists():
         rollups_schedule_refresh(organization.pk)  # writes that came in meanwhile
     return total

@@ -40,10 +40,13 @@ def spikes_rejudge(
     days: list[dt.date] | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
+    publishers: tuple[int, int] = (0, 1),
 ) -> None:
     """Judge again the spikes of `days`, or of the days in [since, until] (open ends: all).
 
-    Reads the hourly rollups as they are in the caller's transaction; run it after they are.
+    `publishers=(k, n)` judges the k-th of n disjoint sets of publishers (PostgreSQL), so
+    that n connections can share the work. Reads the hourly rollups as they are in the
+    caller's transaction; run it after they are.
     """
     params: dict[str, object] = {"org": organization.pk}
     if days is not None:
@@ -66,6 +69,11 @@ def spikes_rejudge(
         return " AND ".join(bounds)
 
     history = "organization_id = %(org)s AND publisher_id IS NOT NULL"
+    shard, shards = publishers
+    of_shard = ""
+    if shards > 1:
+        of_shard = f" AND MOD(publisher_id, {int(shards)}) = {int(shard)}"
+        history += of_shard
     if first is not None:
         params["history_from"] = first - dt.timedelta(days=SPIKE_HISTORY_DAYS)
         history += " AND day >= %(history_from)s"
@@ -73,18 +81,14 @@ def spikes_rejudge(
         history += " AND day <= %(judge_to)s"
     hourly = CallRollupHourly._meta.db_table
     spikes = VelocitySpike._meta.db_table
-    # Per publisher and hour: its calls to each campaign (scope: the campaign's id), and to
-    # all of them (scope 0, stored as campaign NULL). DST repeats an hour: both rows of it
-    # count as that hour of that day, as in the hour-of-week views.
+    # Per publisher and hour: its calls to each campaign (scope: the campaign's id; an
+    # hourly row is one campaign's hour), and to all of them (scope 0, stored as campaign
+    # NULL).
     hours = (
-        f"WITH per_campaign AS (SELECT publisher_id, campaign_id, day, hour, "
-        f"CAST(SUM(calls) AS INTEGER) AS calls FROM {hourly} WHERE {history} "
-        f"GROUP BY publisher_id, campaign_id, day, hour), "
-        f"hours AS (SELECT publisher_id, campaign_id AS scope, day, hour, calls "
-        f"FROM per_campaign WHERE campaign_id IS NOT NULL "
+        f"WITH hours AS (SELECT publisher_id, campaign_id AS scope, day, hour, calls "
+        f"FROM {hourly} WHERE {history} AND campaign_id IS NOT NULL "
         f"UNION ALL SELECT publisher_id, 0, day, hour, CAST(SUM(calls) AS INTEGER) "
-        f"FROM per_campaign "
-        f"GROUP BY publisher_id, day, hour)"
+        f"FROM {hourly} WHERE {history} GROUP BY publisher_id, day, hour)"
     )
     if connection.vendor == "postgresql":
         week_before = (
@@ -96,7 +100,7 @@ def spikes_rejudge(
             f"ORDER BY julianday(day) RANGE BETWEEN {SPIKE_HISTORY_DAYS} PRECEDING AND 1 PRECEDING"
         )
     statements = [
-        f"DELETE FROM {spikes} WHERE organization_id = %(org)s AND {judged('day')}",
+        f"DELETE FROM {spikes} WHERE organization_id = %(org)s AND {judged('day')}{of_shard}",
         f"INSERT INTO {spikes} (organization_id, day, hour, campaign_id, publisher_id, calls, "
         f"trailing_calls) {hours} SELECT %(org)s, day, hour, NULLIF(scope, 0), publisher_id, "
         f"calls, trailing_calls FROM (SELECT publisher_id, scope, day, hour, calls, "
