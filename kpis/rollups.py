@@ -570,7 +570,9 @@ def rollups_rebuild_full(
                 _lock_organization(organization.pk, shared=True)
                 spikes_rejudge(organization, since=first, until=last, publishers=shard)
 
-        _run_in_parallel([partial(spikes, (k, shards)) for k in range(shards)], workers)
+        # Publishers differ in volume: more shards than connections even out the load.
+        spike_shards = 2 * shards if parallel else 1
+        _run_in_parallel([partial(spikes, (k, spike_shards)) for k in range(spike_shards)], workers)
         with transaction.atomic():
             _clear_marks(organization.pk, marked)  # a write meanwhile keeps its mark
     if DirtyDay.objects.for_organization(organization).exists():
