@@ -84,11 +84,15 @@ def spikes_rejudge(
     # Per publisher and hour: its calls to each campaign (scope: the campaign's id; an
     # hourly row is one campaign's hour), and to all of them (scope 0, stored as campaign
     # NULL).
+    # Only the series (publisher, scope, hour of day) with an hour of enough calls can
+    # hold a spike: the window runs over those (a third of the series, half of the rows).
     hours = (
-        f"WITH hours AS (SELECT publisher_id, campaign_id AS scope, day, hour, calls "
-        f"FROM {hourly} WHERE {history} AND campaign_id IS NOT NULL "
+        f"WITH hours AS MATERIALIZED (SELECT publisher_id, campaign_id AS scope, day, hour, "
+        f"calls FROM {hourly} WHERE {history} AND campaign_id IS NOT NULL "
         f"UNION ALL SELECT publisher_id, 0, day, hour, CAST(SUM(calls) AS INTEGER) "
-        f"FROM {hourly} WHERE {history} GROUP BY publisher_id, day, hour)"
+        f"FROM {hourly} WHERE {history} GROUP BY publisher_id, day, hour), "
+        f"series AS (SELECT * FROM hours WHERE (publisher_id, scope, hour) IN "
+        f"(SELECT publisher_id, scope, hour FROM hours WHERE calls >= {SPIKE_MIN_CALLS}))"
     )
     if connection.vendor == "postgresql":
         week_before = (
@@ -105,7 +109,7 @@ def spikes_rejudge(
         f"trailing_calls) {hours} SELECT %(org)s, day, hour, NULLIF(scope, 0), publisher_id, "
         f"calls, trailing_calls FROM (SELECT publisher_id, scope, day, hour, calls, "
         f"COALESCE(SUM(calls) OVER (PARTITION BY publisher_id, scope, hour {week_before}), 0) "
-        f"AS trailing_calls FROM hours) w WHERE calls >= {SPIKE_MIN_CALLS} AND {judged('day')} "
+        f"AS trailing_calls FROM series) w WHERE calls >= {SPIKE_MIN_CALLS} AND {judged('day')} "
         # calls > multiplier x trailing mean, in integers: calls x 7 > multiplier x total.
         f"AND calls * {SPIKE_HISTORY_DAYS} > {SPIKE_MULTIPLIER} * trailing_calls",
     ]

@@ -4,6 +4,7 @@ hand-computed series, and kept right by the rollup refresh as calls come and go.
 import datetime as dt
 
 import pytest
+from django.db import connection  # noqa: F401 (skipif)
 
 from calls.ingest import call_ingest_batch
 from calls.services import calls_delete
@@ -60,6 +61,36 @@ def test_a_series_with_gaps(db):
     # day 7: 14 x 7 = 98 > 3 x 24; day 10: 280 > 3 x 46; day 14: 210 is not > 3 x 77
     calls = [3, 0, 0, 12, 4, 4, 1, 14, 0, 11, 40, 2, 10, 0, 30]
     assert judged_series(calls) == [(7, 24), (10, 46)]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="shards are for PostgreSQL")
+def test_shards_of_publishers_judge_their_own_spikes_only(db):
+    org = OrganizationFactory()
+    campaign = CampaignFactory(organization=org)
+    publishers = [PublisherFactory(organization=org) for _ in range(2)]
+    CallRollupHourly.objects.bulk_create(
+        CallRollupHourly(
+            organization=org,
+            day=FIRST + dt.timedelta(days=index),
+            hour=10,
+            campaign=campaign,
+            publisher=publisher,
+            calls=calls,
+        )
+        for publisher in publishers
+        for index, calls in enumerate([4] * 7 + [13])
+    )
+
+    def spiking():
+        spikes = VelocitySpike.objects.filter(organization=org, campaign__isnull=True)
+        return sorted(spikes.values_list("publisher_id", flat=True))
+
+    first = next(p.pk for p in publishers if p.pk % 2 == 0)
+    spikes_rejudge(org, since=FIRST, publishers=(0, 2))
+    assert spiking() == [first]
+    spikes_rejudge(org, since=FIRST, publishers=(1, 2))
+    spikes_rejudge(org, since=FIRST, publishers=(0, 2))  # leaves the other shard's spikes
+    assert spiking() == sorted(p.pk for p in publishers)
 
 
 def test_the_days_a_change_can_move_are_the_day_and_the_week_after():
