@@ -28,12 +28,6 @@ def days_judged_after(days: list[dt.date]) -> list[dt.date]:
     return sorted(judged)
 
 
-def _days_before_sql(day: str, days: int) -> str:
-    if connection.vendor == "postgresql":
-        return f"({day} - {days})"
-    return f"date({day}, '-{days} days')"  # SQLite keeps dates as ISO text
-
-
 def spikes_rejudge(
     organization: Organization,
     *,

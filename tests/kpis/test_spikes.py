@@ -17,12 +17,8 @@ from tests.factories import CampaignFactory, OrganizationFactory, PublisherFacto
 FIRST = dt.date(2026, 3, 2)
 
 
-def judged_series(calls_by_day: list[int]) -> list[tuple[int, int]]:
-    """(day index, trailing total) of the spikes of one publisher's 10:00 hour, day by day;
-    the first week is history only."""
-    org = OrganizationFactory()
-    campaign = CampaignFactory(organization=org)
-    publisher = PublisherFactory(organization=org)
+def ten_oclock_series(org, campaign, publisher, calls_by_day: list[int]) -> None:
+    """Hourly rollup rows of a publisher's 10:00 hour, one a day from FIRST (0: no row)."""
     CallRollupHourly.objects.bulk_create(
         CallRollupHourly(
             organization=org,
@@ -34,6 +30,18 @@ def judged_series(calls_by_day: list[int]) -> list[tuple[int, int]]:
         )
         for index, calls in enumerate(calls_by_day)
         if calls
+    )
+
+
+def judged_series(calls_by_day: list[int]) -> list[tuple[int, int]]:
+    """(day index, trailing total) of the spikes of one publisher's 10:00 hour, day by day;
+    the first week is history only."""
+    org = OrganizationFactory()
+    ten_oclock_series(
+        org,
+        CampaignFactory(organization=org),
+        PublisherFactory(organization=org),
+        calls_by_day,
     )
     spikes_rejudge(org, since=FIRST + dt.timedelta(days=7))
     spikes = VelocitySpike.objects.filter(organization=org, campaign__isnull=True)
@@ -68,18 +76,8 @@ def test_shards_of_publishers_judge_their_own_spikes_only(db):
     org = OrganizationFactory()
     campaign = CampaignFactory(organization=org)
     publishers = [PublisherFactory(organization=org) for _ in range(2)]
-    CallRollupHourly.objects.bulk_create(
-        CallRollupHourly(
-            organization=org,
-            day=FIRST + dt.timedelta(days=index),
-            hour=10,
-            campaign=campaign,
-            publisher=publisher,
-            calls=calls,
-        )
-        for publisher in publishers
-        for index, calls in enumerate([4] * 7 + [13])
-    )
+    for publisher in publishers:
+        ten_oclock_series(org, campaign, publisher, [4] * 7 + [13])
 
     def spiking():
         spikes = VelocitySpike.objects.filter(organization=org, campaign__isnull=True)
