@@ -4,6 +4,7 @@ reallocation per KPIS.md, read from the rollups and decided by the pure rules of
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -34,6 +35,8 @@ from .verdicts import (
     qualifying_threshold_suggestion,
     verdict_for,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -88,10 +91,22 @@ def _summed_by(
 
 
 def _thresholds(organization: Organization, campaign: Campaign | None) -> VerdictThresholds:
-    return VerdictThresholds.from_overrides(
-        organization.verdict_thresholds or None,
-        (campaign.verdict_thresholds or None) if campaign else None,
-    )
+    tenant = organization.verdict_thresholds or None
+    try:
+        return VerdictThresholds.from_overrides(
+            tenant, (campaign.verdict_thresholds or None) if campaign else None
+        )
+    except ValueError:
+        if campaign is None:
+            raise
+        # Forms and the API refuse such a combination; stored data that holds one anyway
+        # (written around them) judges the campaign by the tenant's thresholds, not a 500.
+        logger.exception(
+            "campaign %s (organization %s): verdict overrides ignored",
+            campaign.pk,
+            organization.pk,
+        )
+        return VerdictThresholds.from_overrides(tenant, None)
 
 
 def _judge(
@@ -140,7 +155,7 @@ def verdicts_report(
         name = groups.names.get(("publisher_id", publisher_id), f"#{publisher_id}")
         return kpi_row(publisher_id, name, publisher_counts)
 
-    # Thresholds are read only for what has calls to judge, as bad overrides raise.
+    # Thresholds are read only for what has calls to judge.
     campaign_thresholds: dict[int, VerdictThresholds] = {}
 
     def thresholds_of(campaign: Campaign) -> VerdictThresholds:

@@ -76,6 +76,40 @@ class Organization(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """The campaigns' overrides apply over the tenant's thresholds: a change of these that
+        a campaign's overrides would contradict is refused, naming the campaigns."""
+        super().clean()
+        from calls.models import Campaign
+        from kpis.verdicts import VerdictThresholds
+
+        if self.pk is None:
+            return
+        try:
+            VerdictThresholds.from_overrides(self.verdict_thresholds or None, None)
+        except ValueError:
+            return  # the field's own validator reports it
+        conflicts = []
+        campaigns = (
+            Campaign.objects.for_organization(self)
+            .order_by("name")
+            .values_list("name", "verdict_thresholds")
+        )
+        for name, overrides in campaigns:
+            try:
+                VerdictThresholds.from_overrides(self.verdict_thresholds or None, overrides or None)
+            except ValueError as exc:
+                conflicts.append(f"campaign {name!r}: {exc}")
+        if conflicts:
+            raise ValidationError(
+                {
+                    "verdict_thresholds": [
+                        "These thresholds contradict campaign overrides; change those first.",
+                        *conflicts,
+                    ]
+                }
+            )
+
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)

@@ -229,6 +229,26 @@ def test_verdicts_equal_judging_the_selector_reports_one_by_one(tenant):
         assert _as_plain(verdicts_report(tenant["org"], filters)) == expected, filters
 
 
+def test_stored_overrides_that_contradict_the_tenant_judge_by_the_tenant(tenant, caplog):
+    # The admin and the API refuse this pair; data written around them must not make a 500.
+    org, auto = tenant["org"], tenant["campaigns"][0]
+    type(auto).objects.filter(pk=auto.pk).update(verdict_thresholds={"weak_conversion_pct": 10})
+    type(org).objects.filter(pk=org.pk).update(
+        verdict_thresholds={"min_calls": 20, "strong_conversion_pct": 8}
+    )
+    org.refresh_from_db()
+    judged = next(v for v in verdicts_report(org, WEEK).campaigns if v.id == auto.pk)
+    expected = verdict_for(
+        judged.kpis,
+        thresholds=VerdictThresholds.from_overrides(org.verdict_thresholds, None),
+        vertical=auto.vertical,
+        rpm_floor=auto.rpm_floor,
+        velocity_spikes=0,
+    )
+    assert judged.verdict == expected
+    assert f"campaign {auto.pk} (organization {org.pk}): verdict overrides ignored" in caplog.text
+
+
 def test_pair_counts_sum_to_the_selector_rows(tenant):
     org = tenant["org"]
     for filters in _filters(tenant):

@@ -48,3 +48,32 @@ def test_changing_the_time_zone_rebuilds_the_rollups_in_the_new_zone(
     org.refresh_from_db()
     assert org.timezone == "Europe/Berlin"
     assert list(days.all()) == [dt.date(2026, 11, 10)]
+
+
+def test_tenant_thresholds_that_a_campaign_contradicts_are_refused(admin_client, org):
+    CampaignFactory(organization=org, name="Auto", verdict_thresholds={"weak_conversion_pct": 10})
+    CampaignFactory(organization=org, name="Home")
+    form = {
+        "name": org.name,
+        "slug": org.slug,
+        "timezone": org.timezone,
+        "currency": org.currency,
+        "webhook_token": org.webhook_token,
+        "twilio_auth_token": "",
+        "verdict_thresholds": '{"strong_conversion_pct": 8}',
+    }
+    response = admin_client.post(f"/admin/tenancy/organization/{org.pk}/change/", form)
+    assert response.status_code == 200  # the form again, with its errors
+    errors = response.context["adminform"].form.errors["verdict_thresholds"]
+    assert errors == [
+        "These thresholds contradict campaign overrides; change those first.",
+        "campaign 'Auto': weak_conversion_pct (10) must not exceed strong_conversion_pct (8)",
+    ]
+    org.refresh_from_db()
+    assert org.verdict_thresholds == {}
+    # Thresholds the campaigns agree with are taken.
+    form["verdict_thresholds"] = '{"strong_conversion_pct": 12}'
+    response = admin_client.post(f"/admin/tenancy/organization/{org.pk}/change/", form)
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert org.verdict_thresholds == {"strong_conversion_pct": 12}
