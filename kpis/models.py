@@ -57,7 +57,7 @@ class RollupModel(TenantModel):
     (organization, day), which one index serves. Deleting a campaign or a tenant still
     removes its rows through Django's cascade. On PostgreSQL the `id` column keeps its
     identity default but not its primary-key index (migration 0006): nothing addresses a
-    rollup row by id, and that index cost a fifth of every insert.
+    rollup row by id, and that index cost about a quarter of every insert.
     """
 
     organization = models.ForeignKey(

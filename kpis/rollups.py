@@ -188,6 +188,17 @@ CALL_COLUMNS_COUNTED = ", ".join(
 )
 
 
+# The rollups a recompute deletes and inserts for its days (the spikes are judged apart).
+RECOMPUTED_ROLLUPS = (
+    CallRollupDaily,
+    CallRollupDailyCampaignPublisher,
+    CallRollupDailyCampaign,
+    CallRollupHourly,
+    CallRollupHourlyCampaign,
+    DurationBucketDaily,
+)
+
+
 def _recompute(
     organization: Organization,
     days: list[dt.date] | None,
@@ -221,33 +232,17 @@ def _recompute(
             params["until"] = until
             call_filter += " AND c.started_at < %(hi)s"
             rollup_filter += " AND day <= %(until)s"
-    source = (
-        "FROM calls_call c LEFT JOIN calls_campaign cp ON cp.id = c.campaign_id "
-        f"WHERE {call_filter}"
-    )
-    daily = CallRollupDaily._meta.db_table
-    hourly = CallRollupHourly._meta.db_table
-    buckets = DurationBucketDaily._meta.db_table
-    by_campaign_publisher = CallRollupDailyCampaignPublisher._meta.db_table
-    by_campaign = CallRollupDailyCampaign._meta.db_table
-    hourly_by_campaign = CallRollupHourlyCampaign._meta.db_table
     statements = [
         *(
-            f"DELETE FROM {table} WHERE {rollup_filter}"
-            for table in (
-                daily,
-                by_campaign_publisher,
-                by_campaign,
-                hourly,
-                hourly_by_campaign,
-                buckets,
-            )
+            f"DELETE FROM {model._meta.db_table} WHERE {rollup_filter}"
+            for model in RECOMPUTED_ROLLUPS
         ),
         *_call_rollups_insert_sql(call_filter, rollup_filter, local_date, local_hour),
-        f"INSERT INTO {buckets} (organization_id, day, campaign_id, publisher_id, bucket, "
-        f"answered, conversions) SELECT %(org)s, {local_date}, c.campaign_id, c.publisher_id, "
-        f"{_bucket_case()}, COUNT(*), SUM(CASE WHEN c.converted THEN 1 ELSE 0 END) {source} "
-        f"AND c.status = '{CallStatus.ANSWERED}' "
+        f"INSERT INTO {DurationBucketDaily._meta.db_table} (organization_id, day, campaign_id, "
+        f"publisher_id, bucket, answered, conversions) SELECT %(org)s, {local_date}, "
+        f"c.campaign_id, c.publisher_id, {_bucket_case()}, COUNT(*), "
+        "SUM(CASE WHEN c.converted THEN 1 ELSE 0 END) FROM calls_call c "
+        f"WHERE {call_filter} AND c.status = '{CallStatus.ANSWERED}' "
         f"GROUP BY {local_date}, c.campaign_id, c.publisher_id, {_bucket_case()}",
     ]
     recompute_execute(organization, statements, params)
@@ -256,7 +251,7 @@ def _recompute(
 def _call_rollups_insert_sql(
     call_filter: str, rollup_filter: str, local_date: str, local_hour: str
 ) -> list[str]:
-    """Statements that insert the call rollup rows of every grain (not the buckets), from
+    """Statements that insert the call rollup rows of every grain but the buckets, from
     the calls that match `call_filter`, into rollups emptied where `rollup_filter` holds.
 
     Hours are wall-clock hours: the hour a DST change repeats is one row, as in the
@@ -267,37 +262,32 @@ def _call_rollups_insert_sql(
     by_campaign = CallRollupDailyCampaign._meta.db_table
     hourly = CallRollupHourly._meta.db_table
     hourly_by_campaign = CallRollupHourlyCampaign._meta.db_table
-    daily_keys = "day, campaign_id, publisher_id, buyer_id"
-    hourly_keys = "day, hour, campaign_id, publisher_id"
-    joined = "calls_call c LEFT JOIN calls_campaign cp ON cp.id = c.campaign_id"
+    daily_keys = ["day", "campaign_id", "publisher_id", "buyer_id"]
+    hourly_keys = ["day", "hour", "campaign_id", "publisher_id"]
+    by_campaign_publisher_keys = ["day", "campaign_id", "publisher_id"]
+    by_campaign_keys = ["day", "campaign_id"]
+    hourly_by_campaign_keys = ["day", "hour", "campaign_id"]
     if connection.vendor != "postgresql":
+        joined = "calls_call c LEFT JOIN calls_campaign cp ON cp.id = c.campaign_id"
+        daily_group = f"{local_date}, c.campaign_id, c.publisher_id, c.buyer_id"
+        hourly_group = f"{local_date}, {local_hour}, c.campaign_id, c.publisher_id"
         return [
-            f"INSERT INTO {daily} (organization_id, {daily_keys}, {COUNT_COLUMNS}) "
-            f"SELECT %(org)s, {local_date}, c.campaign_id, c.publisher_id, c.buyer_id, "
-            f"{_counts_sql()} FROM {joined} WHERE {call_filter} "
-            f"GROUP BY {local_date}, c.campaign_id, c.publisher_id, c.buyer_id",
-            f"INSERT INTO {hourly} (organization_id, {hourly_keys}, {COUNT_COLUMNS}) "
-            f"SELECT %(org)s, {local_date}, {local_hour}, c.campaign_id, c.publisher_id, "
-            f"{_counts_sql()} FROM {joined} WHERE {call_filter} "
-            f"GROUP BY {local_date}, {local_hour}, c.campaign_id, c.publisher_id",
+            f"INSERT INTO {daily} (organization_id, {', '.join(daily_keys)}, {COUNT_COLUMNS}) "
+            f"SELECT %(org)s, {daily_group}, {_counts_sql()} FROM {joined} "
+            f"WHERE {call_filter} GROUP BY {daily_group}",
+            f"INSERT INTO {hourly} (organization_id, {', '.join(hourly_keys)}, "
+            f"{COUNT_COLUMNS}) SELECT %(org)s, {hourly_group}, {_counts_sql()} FROM {joined} "
+            f"WHERE {call_filter} GROUP BY {hourly_group}",
             # The coarser grains are sums of the finer rows, not another scan of the calls.
-            _rollup_insert_sql(
-                by_campaign_publisher,
-                ["day", "campaign_id", "publisher_id"],
-                f"(SELECT * FROM {daily} WHERE {rollup_filter})",
-                summed=True,
-            ),
-            _rollup_insert_sql(
-                by_campaign,
-                ["day", "campaign_id"],
-                f"(SELECT * FROM {by_campaign_publisher} WHERE {rollup_filter})",
-                summed=True,
-            ),
-            _rollup_insert_sql(
-                hourly_by_campaign,
-                ["day", "hour", "campaign_id"],
-                f"(SELECT * FROM {hourly} WHERE {rollup_filter})",
-                summed=True,
+            *(
+                _rollup_insert_sql(
+                    target, keys, f"(SELECT * FROM {finer} WHERE {rollup_filter})", summed=True
+                )
+                for target, keys, finer in (
+                    (by_campaign_publisher, by_campaign_publisher_keys, daily),
+                    (by_campaign, by_campaign_keys, by_campaign_publisher),
+                    (hourly_by_campaign, hourly_by_campaign_keys, hourly),
+                )
             ),
         ]
     # One statement: one pass over the calls feeds the daily and the hourly grain (grouping
@@ -315,20 +305,18 @@ def _call_rollups_insert_sql(
         f"GROUP BY GROUPING SETS ((c.local_at::date, c.campaign_id, c.publisher_id, "
         f"c.buyer_id), ({hour_start}, c.campaign_id, c.publisher_id))"
     )
-    daily_keys, hourly_keys = daily_keys.split(", "), hourly_keys.split(", ")
     daily_groups = "(SELECT * FROM grouped WHERE is_daily = 1)"
     hourly_groups = "(SELECT * FROM grouped WHERE is_daily = 0)"
-    by_campaign_publisher_keys = ["day", "campaign_id", "publisher_id"]
     inserts = {
         "daily_rows": _rollup_insert_sql(daily, daily_keys, daily_groups),
         "by_campaign_publisher_rows": _rollup_insert_sql(
             by_campaign_publisher, by_campaign_publisher_keys, "by_campaign_publisher"
         ),
         "by_campaign_rows": _rollup_insert_sql(
-            by_campaign, ["day", "campaign_id"], "by_campaign_publisher", summed=True
+            by_campaign, by_campaign_keys, "by_campaign_publisher", summed=True
         ),
         "hourly_by_campaign_rows": _rollup_insert_sql(
-            hourly_by_campaign, ["day", "hour", "campaign_id"], hourly_groups, summed=True
+            hourly_by_campaign, hourly_by_campaign_keys, hourly_groups, summed=True
         ),
     }
     return [
