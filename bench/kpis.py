@@ -719,6 +719,7 @@ def rebuild_time(organization: Any, calls: int, workers: int, runs: int) -> Rebu
 
 
 def _direct_sql(grouped: bool) -> str:
+    # Written out here rather than built by kpis.rollups: these sums check the rollups'.
     from calls.models import CallStatus
     from kpis.rollups import DEFAULT_QUALIFYING_SECONDS
 

@@ -145,7 +145,8 @@ class CallRollupHourlyCampaign(RollupModel, CallCounts):
     """Counts per local day and hour x campaign: the hourly rows summed over publishers.
 
     Hour-of-week views that do not filter by publisher (a campaign's missed-call heatmap)
-    read these, about a fifth of the hourly rows.
+    read these, about a quarter of the hourly rows (49,876 of 210,009 for the 1M-call bench
+    tenant).
     """
 
     hour = models.PositiveSmallIntegerField()  # 0-23, local
