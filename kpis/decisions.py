@@ -149,7 +149,6 @@ def verdicts_report(
     campaigns = {c.id: c for c in Campaign.objects.for_organization(organization)}
     groups = kpi_counts_by_campaign_and_publisher(organization, filters)
     counts = groups.counts
-    publisher_ids = sorted({publisher for _, publisher in counts if publisher is not None})
 
     def publisher_row(publisher_id: int, publisher_counts: BaseCounts) -> KpiRow:
         name = groups.names.get(("publisher_id", publisher_id), f"#{publisher_id}")
@@ -179,14 +178,17 @@ def verdicts_report(
             )
         )
 
+    # Each campaign's publishers with calls, in publisher id order: a pass over the pairs
+    # with calls, not over every campaign x publisher.
+    pairs_of: dict[int, list[tuple[int, BaseCounts]]] = defaultdict(list)
+    judged_pairs = sorted(pair for pair, c in counts.items() if None not in pair and c.calls)
+    for campaign_id, publisher_id in judged_pairs:
+        pairs_of[campaign_id].append((publisher_id, counts[campaign_id, publisher_id]))
     by_campaign: dict[int, list[EntityVerdict]] = {}
     dominant_vertical: dict[int, Counter] = defaultdict(Counter)
     for campaign_id, campaign in campaigns.items():  # in name order, as ties go to the first
         judged = []
-        for publisher_id in publisher_ids:
-            pair_counts = counts.get((campaign_id, publisher_id))
-            if pair_counts is None or not pair_counts.calls:
-                continue
+        for publisher_id, pair_counts in pairs_of.get(campaign_id, []):
             row = publisher_row(publisher_id, pair_counts)
             dominant_vertical[publisher_id][campaign.vertical] += row.kpis.calls
             judged.append(
