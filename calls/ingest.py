@@ -19,7 +19,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from kpis.rollups import rollups_mark_calls_changed
 from ppc_dashboard.tenancy.models import Organization
 from publishers.models import Publisher
 from routing.models import Buyer, TrackingNumber
@@ -28,6 +27,7 @@ from routing.phone_numbers import PhoneNumberError, caller_to_e164, phone_to_e16
 from .models import Call, CallSource, CallStatus, Campaign
 from .parsing import parse_bool, parse_datetime, parse_money, parse_seconds
 from .repeat_calls import repeat_flags_rederive
+from .signals import calls_changed
 
 FieldErrors = dict[str, list[str]]
 
@@ -463,7 +463,7 @@ def _write_calls(
         since=min(touched),
         until=max(touched),
     )
-    rollups_mark_calls_changed(organization, touched)
+    calls_changed.send(sender=Call, organization=organization, instants=touched)
     return existing
 
 
@@ -628,5 +628,5 @@ def call_conversion_record(
         if update.revenue is not None:
             call.revenue = update.revenue
         call.save(update_fields=["converted", "converted_at", "revenue", "updated_at"])
-        rollups_mark_calls_changed(organization, [call.started_at])
+        calls_changed.send(sender=Call, organization=organization, instants=[call.started_at])
     return call

@@ -12,7 +12,7 @@ from collections.abc import Collection
 
 from django.db import connection, transaction
 
-from kpis.sql import db_datetime
+from ppc_dashboard.db import db_datetime
 
 from .models import Call, Campaign
 

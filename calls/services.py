@@ -15,15 +15,20 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from ppc_dashboard.celery import task_enqueue
 from ppc_dashboard.tenancy.models import Organization
 
 from .importers import PRESETS, Preset, RowError
 from .ingest import CallRecord, call_records_upsert, validate_call_item
-from .models import CallImport, ImportStatus
+from .models import Call, CallImport, Campaign, ImportStatus
+from .repeat_calls import repeat_flags_rederive
+from .signals import calls_changed, campaign_qualifying_changed
 
 logger = logging.getLogger(__name__)
 
 IMPORT_CHUNK_ROWS = 1000
+# The import task's name: services enqueue it by name (calls.tasks imports this module).
+CALL_IMPORT_TASK = "calls.tasks.call_import_task"
 csv.field_size_limit(1024 * 1024)
 
 
@@ -58,8 +63,6 @@ def call_import_start(
     created_by=None,
 ) -> CallImport:
     """Store the upload and import it: inline when small, else as a Celery task."""
-    from .tasks import call_import_task
-
     call_import = call_import_create(
         organization=organization,
         upload=upload,
@@ -70,7 +73,7 @@ def call_import_start(
     if upload.size is not None and upload.size <= settings.IMPORT_INLINE_MAX_BYTES:
         call_import_run(call_import_id=call_import.pk)
     else:
-        transaction.on_commit(lambda: call_import_task.delay(call_import.pk))
+        transaction.on_commit(lambda: task_enqueue(CALL_IMPORT_TASK, call_import.pk))
     return call_import
 
 
@@ -199,11 +202,6 @@ def _import_chunk(
 
 def calls_delete(*, organization: Organization, external_ids: list[str]) -> int:
     """Delete calls (a data correction); their days' rollups and repeat flags follow."""
-    from kpis.rollups import rollups_mark_calls_changed
-
-    from .models import Call
-    from .repeat_calls import repeat_flags_rederive
-
     with transaction.atomic():
         doomed = Call.objects.for_organization(organization).filter(external_id__in=external_ids)
         gone = list(doomed.values_list("started_at", "caller_number"))
@@ -217,7 +215,7 @@ def calls_delete(*, organization: Organization, external_ids: list[str]) -> int:
             since=min(touched),
             until=max(touched),
         )
-        rollups_mark_calls_changed(organization, touched)
+        calls_changed.send(sender=Call, organization=organization, instants=touched)
     return len(gone)
 
 
@@ -225,12 +223,8 @@ def campaign_settings_changed(
     campaign, *, qualifying_changed: bool, duplicate_window_changed: bool
 ) -> None:
     """History follows a campaign's new thresholds (KPIS.md: changing them re-computes history)."""
-    from kpis.rollups import rollups_mark_calls_changed, rollups_mark_campaign_history
-
-    from .repeat_calls import repeat_flags_rederive
-
     if duplicate_window_changed:
         changed = repeat_flags_rederive(campaign.organization_id)
-        rollups_mark_calls_changed(campaign.organization, changed)
+        calls_changed.send(sender=Call, organization=campaign.organization, instants=changed)
     if qualifying_changed:
-        rollups_mark_campaign_history(campaign)
+        campaign_qualifying_changed.send(sender=Campaign, campaign=campaign)

@@ -45,3 +45,5 @@ class KpisConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(register_sqlite_functions)
+        # Connects the receivers; registers the tasks that services enqueue by name.
+        from . import receivers, tasks  # noqa: F401

@@ -24,6 +24,8 @@ from django.db import connection, connections, transaction
 from django.db.models import Max, Min, Q, Sum
 
 from calls.models import Call, CallStatus
+from ppc_dashboard.celery import task_enqueue
+from ppc_dashboard.db import db_datetime
 from ppc_dashboard.tenancy.models import Organization
 
 from .metrics import DURATION_BUCKET_EDGES, SHORT_CALL_SECONDS
@@ -37,11 +39,13 @@ from .models import (
     DurationBucketDaily,
 )
 from .spikes import days_judged_after, spikes_rejudge
-from .sql import db_datetime, recompute_execute
+from .sql import recompute_execute
 from .verdicts import SPIKE_HISTORY_DAYS
 
 DEFAULT_QUALIFYING_SECONDS = 90
 REFRESH_DEBOUNCE_SECONDS = 1
+# The refresh task's name: rollups enqueue it by name (kpis.tasks imports this module).
+ROLLUPS_REFRESH_TASK = "kpis.tasks.rollups_refresh_task"
 T = TypeVar("T")
 
 
@@ -104,10 +108,8 @@ def _debounce_key(organization_id: int) -> str:
 
 def rollups_schedule_refresh(organization_id: int) -> None:
     """Enqueue one refresh per tenant per debounce window, however many writes come in."""
-    from .tasks import rollups_refresh_task
-
     if cache.add(_debounce_key(organization_id), 1, timeout=REFRESH_DEBOUNCE_SECONDS * 5):
-        rollups_refresh_task.apply_async((organization_id,), countdown=REFRESH_DEBOUNCE_SECONDS)
+        task_enqueue(ROLLUPS_REFRESH_TASK, organization_id, countdown=REFRESH_DEBOUNCE_SECONDS)
 
 
 def rollups_refresh_started(organization_id: int) -> None:

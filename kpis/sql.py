@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -44,8 +43,3 @@ def recompute_execute(
     with recompute_session(organization), connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement, params)
-
-
-def db_datetime(value: dt.datetime) -> object:
-    """A datetime as the ORM would send it in raw SQL (SQLite: naive UTC text, as stored)."""
-    return connection.ops.adapt_datetimefield_value(value)

@@ -9,6 +9,7 @@ from ppc_dashboard.tenancy.models import Organization
 
 from .models import DirtyDay
 from .rollups import (
+    ROLLUPS_REFRESH_TASK,
     rollups_rebuild,
     rollups_rebuild_full,
     rollups_refresh,
@@ -19,7 +20,7 @@ from .rollups import (
 RECENT_DAYS = 3
 
 
-@shared_task(acks_late=True)
+@shared_task(name=ROLLUPS_REFRESH_TASK, acks_late=True)
 def rollups_refresh_task(organization_id: int) -> int:
     rollups_refresh_started(organization_id)
     return rollups_refresh(organization_id)
