@@ -9,7 +9,7 @@
 Loads `--calls` calls for one organization into a scratch PostgreSQL database (created and
 migrated here, `ppc_bench_kpis` by default) with a binary psycopg COPY, one local day per
 COPY, so memory stays flat at 10M calls. The data has the demo tenant's shape scaled up:
-campaigns, their buyers and publishers take their parameters from `calls.demo_data` (each
+campaigns, their buyers and publishers take their parameters from `demo.generator` (each
 publisher sends to 1-2 campaigns, 3 buyers per campaign with business hours, hour-of-day and
 weekday curves), one campaign per CALLS_PER_CAMPAIGN calls and one publisher per
 CALLS_PER_PUBLISHER calls, skewed publisher volumes, repeat callers. The load drops the
@@ -186,8 +186,8 @@ def tenant_shape_create(
     organization: Any, *, campaigns: int, publishers: int, rng: random.Random
 ) -> TenantShape:
     """Campaigns, buyers, publishers and tracking numbers, from the demo specs in turn."""
-    from calls.demo_data import BUYERS, CAMPAIGNS, PUBLISHERS
     from calls.models import Campaign
+    from demo.generator import BUYERS, CAMPAIGNS, PUBLISHERS
     from publishers.models import Publisher
     from routing.models import Buyer, TrackingNumber
 
@@ -255,7 +255,7 @@ def tenant_shape_create(
 
 def day_call_counts(rng: random.Random, calls: int, days: Sequence[dt.date]) -> list[int]:
     """Calls per local day: weekday factor x a gentle growth trend x noise, summing to `calls`."""
-    from calls.demo_data import DAY_FACTOR
+    from demo.generator import DAY_FACTOR
 
     weights = []
     for offset, day in enumerate(reversed(days)):
@@ -274,14 +274,14 @@ def day_call_counts(rng: random.Random, calls: int, days: Sequence[dt.date]) -> 
 class CallGenerator:
     """COPY rows of calls, one local day at a time, in start-time order.
 
-    The outcomes follow calls.demo_data: failed and abandoned calls, buyers picked among
+    The outcomes follow demo.generator: failed and abandoned calls, buyers picked among
     those open at the call's hour (none open: no buyer), buyer miss rates (higher in the
     evening for some), short calls, log-normal talk time, conversions climbing past the
     campaign's converting length, revenue per qualified call or per conversion.
     """
 
     def __init__(self, rng: random.Random, organization_id: int, shape: TenantShape, end: Any):
-        from calls.demo_data import BUYERS, REPEAT_POOL_SIZE, STATES
+        from demo.generator import BUYERS, REPEAT_POOL_SIZE, STATES
 
         self.rng = rng
         self.organization_id = organization_id
@@ -337,8 +337,8 @@ class CallGenerator:
 
     def day_rows(self, day: dt.date, count: int, spend: list[int]) -> Iterator[tuple[Any, ...]]:
         """The day's calls as CALL_COLUMNS tuples; counts calls per campaign into `spend`."""
-        from calls.demo_data import FAILED_RATE, TALK_SIGMA, WEEKDAY_HOURLY, WEEKEND_HOURLY
         from calls.models import CallSource, CallStatus
+        from demo.generator import FAILED_RATE, TALK_SIGMA, WEEKDAY_HOURLY, WEEKEND_HOURLY
 
         rng = self.rng
         # The hot loop: bound methods, and bisect over cumulative weights instead of choices().
@@ -476,8 +476,8 @@ def organization_prepare(signature: str, calls: int, reload: bool) -> tuple[Any,
     """
     from django.db import transaction
 
-    from calls.management.commands.seed_demo import _demo_data_delete
     from calls.models import Call
+    from demo.management.commands.seed_demo import _demo_data_delete
     from ppc_dashboard.tenancy.models import Organization
     from ppc_dashboard.tenancy.services import organization_create
 

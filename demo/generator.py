@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from calls.models import CallSource, CallStatus
 from routing.business_hours import WEEKDAYS, is_open
-
-from .models import CallSource, CallStatus
 
 CENTS = Decimal("0.01")
 

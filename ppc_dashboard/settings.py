@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "routing",
     "calls",
     "kpis",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -9,9 +9,9 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
 
-from calls import demo_data
-from calls.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD, LOGIN_URL
 from calls.models import AdSpend, Call, CallSource, CallStatus
+from demo import generator as demo_data
+from demo.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD, LOGIN_URL
 from ppc_dashboard.tenancy.models import Membership, Organization, Role
 from ppc_dashboard.tenancy.services import api_key_lookup
 from tests.factories import AdSpendFactory, CallFactory

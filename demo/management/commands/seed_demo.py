@@ -1,6 +1,6 @@
 """`manage.py seed_demo`: a demo tenant with realistic calls, and the login to look at it.
 
-The data itself comes from `calls.demo_data` (pure); this command creates the objects, writes
+The data itself comes from `demo.generator` (pure); this command creates the objects, writes
 the calls in bulk inside one transaction, and prints the login, password and API key.
 """
 
@@ -16,7 +16,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from calls.demo_data import (
+from calls.models import AdSpend, Call, CallSource, Campaign
+from demo.generator import (
     BUYERS,
     CAMPAIGNS,
     PUBLISHERS,
@@ -25,7 +26,6 @@ from calls.demo_data import (
     demo_calls_generate,
     demo_tracking_numbers,
 )
-from calls.models import AdSpend, Call, CallSource, Campaign
 from kpis.rollups import rollups_rebuild_full
 from ppc_dashboard.tenancy.models import ApiKey, Membership, Organization, Role, TenantModel
 from ppc_dashboard.tenancy.services import (
