@@ -109,6 +109,27 @@ def _thresholds(organization: Organization, campaign: Campaign | None) -> Verdic
         return VerdictThresholds.from_overrides(tenant, None)
 
 
+def tenant_thresholds_conflicts(organization: Organization, overrides: object) -> list[str]:
+    """What new tenant overrides would contradict in the campaigns' overrides, which apply over
+    them: one sentence per campaign. Invalid overrides are left to their own validator."""
+    try:
+        VerdictThresholds.from_overrides(overrides or None, None)
+    except ValueError:
+        return []
+    conflicts = []
+    campaigns = (
+        Campaign.objects.for_organization(organization)
+        .order_by("name")
+        .values_list("name", "verdict_thresholds")
+    )
+    for name, campaign_overrides in campaigns:
+        try:
+            VerdictThresholds.from_overrides(overrides or None, campaign_overrides or None)
+        except ValueError as exc:
+            conflicts.append(f"campaign {name!r}: {exc}")
+    return conflicts
+
+
 def _judge(
     kind: str,
     row: KpiRow,

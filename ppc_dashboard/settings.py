@@ -163,6 +163,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Tenants and campaigns store verdict-threshold overrides; this class judges them (tenancy
+# imports no app, so it finds the class here).
+VERDICT_THRESHOLDS_CLASS = "kpis.verdicts.VerdictThresholds"
 # Database connections a full rollup rebuild uses at once (PostgreSQL; about one per core).
 ROLLUP_REBUILD_WORKERS = int(os.environ.get("ROLLUP_REBUILD_WORKERS", "2"))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from kpis.verdicts import VerdictThresholds
 from ppc_dashboard.tenancy.api import TenantModelSerializer
+from ppc_dashboard.tenancy.models import verdict_thresholds_class
 
 from ..importers import PRESETS
 from ..models import AdSpend, Call, CallImport, CallStatus, Campaign
@@ -40,7 +40,9 @@ class CampaignSerializer(TenantModelSerializer):
         # the settings page checks (the model validates each override alone).
         organization = self.context["view"].organization
         try:
-            VerdictThresholds.from_overrides(organization.verdict_thresholds or None, value)
+            verdict_thresholds_class().from_overrides(
+                organization.verdict_thresholds or None, value
+            )
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from exc
         return value

@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.db import transaction
 
 from .models import ApiKey, Membership, Organization
 
@@ -8,15 +7,8 @@ from .models import ApiKey, Membership, Organization
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "timezone", "currency", "created_at"]
     search_fields = ["name", "slug"]
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and "timezone" in form.changed_data:
-            from kpis.tasks import rollups_rebuild_full_task
-
-            # Rollup days are local days: a new zone moves every call to another day/hour.
-            # A worker rebuilds them (minutes for a large tenant), once the new zone is saved.
-            transaction.on_commit(lambda: rollups_rebuild_full_task.delay(obj.pk))
+    # kpis.admin extends this: thresholds checked against the campaigns, rollups rebuilt in a
+    # new time zone.
 
 
 @admin.register(Membership)

@@ -11,11 +11,13 @@ import datetime as dt
 import hashlib
 import secrets
 import zoneinfo
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 
 def validate_timezone(value: str) -> None:
@@ -28,12 +30,20 @@ def validate_currency(value: str) -> None:
         raise ValidationError(f"'{value}' is not an ISO 4217 currency code (e.g. USD).")
 
 
+def verdict_thresholds_class() -> Any:
+    """The class that knows the verdict thresholds: `settings.VERDICT_THRESHOLDS_CLASS`.
+
+    Tenants and campaigns store overrides of the verdict thresholds, but what makes one valid
+    is the kpis app's to say, and tenancy imports no app: the setting ties the two, as
+    AUTH_USER_MODEL ties auth to a user model.
+    """
+    return import_string(settings.VERDICT_THRESHOLDS_CLASS)
+
+
 def validate_verdict_overrides(value: object) -> None:
     """A tenant's overrides: each valid, and consistent over the KPIS.md defaults."""
-    from kpis.verdicts import VerdictThresholds
-
     try:
-        VerdictThresholds.from_overrides(value, None)
+        verdict_thresholds_class().from_overrides(value, None)
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc
 
@@ -41,10 +51,8 @@ def validate_verdict_overrides(value: object) -> None:
 def validate_campaign_verdict_overrides(value: object) -> None:
     """A campaign's overrides, each alone: whether they agree with each other depends on the
     tenant's overrides beneath them, checked where both are known (forms, serializers)."""
-    from kpis.verdicts import VerdictThresholds
-
     try:
-        VerdictThresholds.checked_overrides(value, "campaign")
+        verdict_thresholds_class().checked_overrides(value, "campaign")
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc
 
@@ -75,40 +83,6 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def clean(self) -> None:
-        """The campaigns' overrides apply over the tenant's thresholds: a change of these that
-        a campaign's overrides would contradict is refused, naming the campaigns."""
-        super().clean()
-        from calls.models import Campaign
-        from kpis.verdicts import VerdictThresholds
-
-        if self.pk is None:
-            return
-        try:
-            VerdictThresholds.from_overrides(self.verdict_thresholds or None, None)
-        except ValueError:
-            return  # the field's own validator reports it
-        conflicts = []
-        campaigns = (
-            Campaign.objects.for_organization(self)
-            .order_by("name")
-            .values_list("name", "verdict_thresholds")
-        )
-        for name, overrides in campaigns:
-            try:
-                VerdictThresholds.from_overrides(self.verdict_thresholds or None, overrides or None)
-            except ValueError as exc:
-                conflicts.append(f"campaign {name!r}: {exc}")
-        if conflicts:
-            raise ValidationError(
-                {
-                    "verdict_thresholds": [
-                        "These thresholds contradict campaign overrides; change those first.",
-                        *conflicts,
-                    ]
-                }
-            )
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:

@@ -1,4 +1,5 @@
-"""The Django admin: a new time zone for a tenant moves its rollups to the new local days."""
+"""The Organization admin as the kpis app extends it: a new time zone moves the tenant's rollups
+to the new local days; tenant thresholds that a campaign contradicts are refused."""
 
 import datetime as dt
 
