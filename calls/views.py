@@ -1,6 +1,6 @@
 from django.views.generic import DetailView, ListView
 
-from kpis.page_data import filter_choices
+from kpis.pages.page_data import filter_choices
 from ppc_dashboard.tenancy.pages import TenantPageMixin
 
 from .filters import CallFilter

@@ -3,7 +3,6 @@
 import datetime as dt
 
 from celery import shared_task
-from django.utils import timezone
 
 from ppc_dashboard.tenancy.models import Organization
 
@@ -49,12 +48,3 @@ def rollups_rederive_recent_task() -> int:
         today = organization.local_today()
         rollups_rebuild(organization, since=today - dt.timedelta(days=RECENT_DAYS - 1))
     return len(organizations)
-
-
-@shared_task(acks_late=True)
-def weekly_reports_send_task() -> int:
-    """Hourly: mail the weekly reports due now (each tenant's Monday 08:00, local)."""
-    # Imported here so the report stack (openpyxl, plotly) loads only when a report is sent.
-    from .report_mail import weekly_reports_send_due
-
-    return weekly_reports_send_due(timezone.now())

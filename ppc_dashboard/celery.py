@@ -9,6 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppc_dashboard.settings")
 app = Celery("ppc_dashboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Packages inside an app hold tasks too.
+app.autodiscover_tasks(["kpis.reports"])
 
 
 def task_enqueue(name: str, *args: object, countdown: float | None = None) -> None:

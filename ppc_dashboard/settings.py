@@ -84,6 +84,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "ppc_dashboard.tenancy.context_processors.current_organization",
             ],
+            # Tag libraries of packages that are not apps of their own.
+            "libraries": {"kpi_format": "kpis.pages.templatetags.kpi_format"},
         },
     },
 ]
@@ -169,7 +171,7 @@ VERDICT_THRESHOLDS_CLASS = "kpis.verdicts.VerdictThresholds"
 # Database connections a full rollup rebuild uses at once (PostgreSQL; about one per core).
 ROLLUP_REBUILD_WORKERS = int(os.environ.get("ROLLUP_REBUILD_WORKERS", "2"))
 
-# Safety nets behind the write-path refreshes (kpis.tasks).
+# Safety nets behind the write-path refreshes (kpis.tasks); the weekly mail (kpis.reports.tasks).
 CELERY_BEAT_SCHEDULE = {
     "rollups-refresh-pending": {
         "task": "kpis.tasks.rollups_refresh_pending_task",

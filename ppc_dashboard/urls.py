@@ -6,11 +6,11 @@ from calls.webhooks import twilio_status_callback
 from ppc_dashboard.tenancy import views as tenancy_views
 
 urlpatterns = [
-    path("", include("kpis.urls")),
+    path("", include("kpis.pages.urls")),
     path("", include("calls.urls")),
     path("login/", tenancy_views.LoginView.as_view(), name="login"),
     path("logout/", tenancy_views.LogoutView.as_view(), name="logout"),
-    path("reports/", include("kpis.report_urls")),
+    path("reports/", include("kpis.reports.urls")),
     path("settings/", include("ppc_dashboard.tenancy.settings_urls")),
     path("switch/", tenancy_views.organization_switch_view, name="organization-switch"),
     path("api/v1/", include("ppc_dashboard.api_urls")),

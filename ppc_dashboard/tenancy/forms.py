@@ -18,7 +18,7 @@ from django.http import QueryDict
 from calls.importers import PRESETS
 from calls.models import CallSource, Campaign
 from calls.services import campaign_settings_changed
-from kpis.page_filters import page_filters_from_query
+from kpis.pages.page_filters import page_filters_from_query
 from kpis.verdicts import VerdictThresholds
 from publishers.models import Publisher
 from routing.models import Buyer

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from django.http import QueryDict
 
 from calls.models import Vertical
+from kpis.selectors import KpiFilter
 from ppc_dashboard.tenancy.models import Organization
-
-from .selectors import KpiFilter
 
 RANGE_PRESETS = {
     "today": "Today",

@@ -1,6 +1,6 @@
 """Plain series -> Plotly figures for the analysis pages.
 
-No ORM and no models here: callers (kpis.page_data) read the selectors and pass lists of
+No ORM and no models here: callers (kpis.pages.page_data) read the selectors and pass lists of
 labels and numbers, with None where a KPI has an empty denominator (drawn as a gap, shown as
 "-" in hovers). `figure_html` renders a figure for a template; the page loads plotly.js once
 from our static files.
@@ -20,7 +20,8 @@ from typing import Any
 import plotly.io as pio
 from plotly.colors import sequential
 
-from .selectors import WEEKDAYS
+from kpis.selectors import WEEKDAYS
+
 from .templatetags.kpi_format import format_kpi
 
 Figure = dict[str, Any]

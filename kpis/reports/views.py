@@ -9,11 +9,11 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from calls.models import Vertical
+from kpis.pages.page_data import filter_choices, verdict_groups
+from kpis.pages.page_filters import RANGE_PRESETS, PageFilters
 from ppc_dashboard.tenancy.pages import TenantPageMixin
 
-from .page_data import filter_choices, verdict_groups
-from .page_filters import RANGE_PRESETS, PageFilters
-from .reports import (
+from .weekly import (
     XLSX_CONTENT_TYPE,
     WeeklyReport,
     report_csv,

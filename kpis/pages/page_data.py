@@ -1,7 +1,7 @@
 """Page assembly for the analysis pages: selector reads -> tiles, tables and rendered charts.
 
 Reads KPIs only through kpis.selectors and kpis.decisions (rollups, never the calls table);
-kpis.charts turns the plain series built here into figures. One function per page, so the
+kpis.pages.charts turns the plain series built here into figures. One function per page, so the
 views stay a parse-read-render sequence.
 """
 
@@ -13,23 +13,23 @@ from decimal import Decimal
 from typing import Any
 
 from calls.models import Campaign
-from ppc_dashboard.tenancy.models import Organization
-from publishers.models import Publisher
-from routing.models import Buyer
-
-from . import charts
-from .api import kpis_as_dict
-from .decisions import (
+from kpis.api import kpis_as_dict
+from kpis.decisions import (
     CampaignReallocation,
     EntityVerdict,
     reallocation_report,
     threshold_suggestions,
     verdicts_report,
 )
-from .metrics import DURATION_BUCKET_EDGES, Kpis, duration_bucket_label
+from kpis.metrics import DURATION_BUCKET_EDGES, Kpis, duration_bucket_label
+from kpis.selectors import GroupBy, KpiFilter, KpiQueryError, KpiReport, kpis_report
+from kpis.verdicts import Verdict
+from ppc_dashboard.tenancy.models import Organization
+from publishers.models import Publisher
+from routing.models import Buyer
+
+from . import charts
 from .page_filters import PageFilters
-from .selectors import GroupBy, KpiFilter, KpiQueryError, KpiReport, kpis_report
-from .verdicts import Verdict
 
 # --- KPI tiles ---------------------------------------------------------------------------
 

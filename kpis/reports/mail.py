@@ -19,11 +19,12 @@ from django.core.mail import EmailMessage
 from django.db.models import Q
 from django.http import QueryDict
 
+from kpis.models import ReportSubscription
+from kpis.pages.page_filters import page_filters_from_query
+from kpis.selectors import KpiFilter
 from ppc_dashboard.tenancy.models import Membership, Organization
 
-from .models import ReportSubscription
-from .page_filters import page_filters_from_query
-from .reports import (
+from .weekly import (
     XLSX_CONTENT_TYPE,
     WeeklyReport,
     filters_text,
@@ -34,7 +35,6 @@ from .reports import (
     report_xlsx,
     weekly_report_data,
 )
-from .selectors import KpiFilter
 
 logger = logging.getLogger(__name__)
 

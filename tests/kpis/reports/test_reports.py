@@ -17,12 +17,13 @@ from openpyxl import load_workbook
 from calls.models import CallStatus
 from kpis.api import kpis_as_dict
 from kpis.models import ReportSubscription
-from kpis.report_mail import (
+from kpis.reports.mail import (
     report_subscription_claim,
     report_week_due,
     weekly_reports_send_due,
 )
-from kpis.reports import (
+from kpis.reports.tasks import weekly_reports_send_task
+from kpis.reports.weekly import (
     last_full_week,
     report_csv,
     report_filters_from_query,
@@ -31,7 +32,6 @@ from kpis.reports import (
 )
 from kpis.rollups import rollups_rebuild
 from kpis.selectors import GroupBy, KpiFilter, kpis_report
-from kpis.tasks import weekly_reports_send_task
 from ppc_dashboard.tenancy.models import Membership
 from tests.factories import (
     AdSpendFactory,
@@ -542,7 +542,7 @@ def test_a_run_that_loses_the_claim_after_reading_sends_nothing(org, mailoutbox,
         ReportSubscription.objects.filter(pk=subscription_id).update(last_sent_week=week_start)
         return claim(subscription_id=subscription_id, week_start=week_start)
 
-    monkeypatch.setattr("kpis.report_mail.report_subscription_claim", claimed_meanwhile)
+    monkeypatch.setattr("kpis.reports.mail.report_subscription_claim", claimed_meanwhile)
     assert weekly_reports_send_due(NEW_YORK_MONDAY_0810) == 0
     assert mailoutbox == []
     subscription.refresh_from_db()
@@ -615,7 +615,7 @@ def test_a_subscriber_who_left_gets_no_report(org, mailoutbox):
 
 def test_the_task_sends_what_is_due_now(org, mailoutbox, monkeypatch):
     subscribe(org)
-    monkeypatch.setattr("kpis.tasks.timezone.now", lambda: NEW_YORK_MONDAY_0810)
+    monkeypatch.setattr("kpis.reports.tasks.timezone.now", lambda: NEW_YORK_MONDAY_0810)
     assert weekly_reports_send_task() == 1
     assert len(mailoutbox) == 1
 

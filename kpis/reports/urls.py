@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import report_views
+from . import views as report_views
 
 urlpatterns = [
     path("weekly/", report_views.WeeklyReportPageView.as_view(), name="reports"),

@@ -1,5 +1,5 @@
 """The analysis pages: overview, campaigns, publishers. Parse the shared filters, read the
-KPIs through kpis.page_data (selectors only), render."""
+KPIs through kpis.pages.page_data (selectors only), render."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
 
 from calls.models import Call, Campaign, Vertical
+from kpis.selectors import KpiFilter
 from ppc_dashboard.tenancy.pages import TenantPageMixin
 
 from .page_data import (
@@ -21,7 +22,6 @@ from .page_data import (
     publishers_page,
 )
 from .page_filters import RANGE_PRESETS, PageFilters, page_filters_from_query
-from .selectors import KpiFilter
 
 
 class KpiPageMixin(TenantPageMixin):

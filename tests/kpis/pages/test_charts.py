@@ -7,8 +7,8 @@ import re
 import plotly.graph_objects as go
 import pytest
 
-from kpis import charts
 from kpis.metrics import DURATION_BUCKET_EDGES, duration_bucket_label
+from kpis.pages import charts
 
 DAYS = ["2026-11-01", "2026-11-02", "2026-11-03"]
 EDGES = list(DURATION_BUCKET_EDGES)

@@ -1,0 +1,1 @@
+"""Weekly reports: the builders (print, CSV, XLSX), their mail and their views."""

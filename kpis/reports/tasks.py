@@ -1,0 +1,14 @@
+"""Celery tasks of the reports: thin wrappers around kpis.reports.mail."""
+
+from celery import shared_task
+from django.utils import timezone
+
+
+# The name predates this module; beat schedules and queued messages use it.
+@shared_task(name="kpis.tasks.weekly_reports_send_task", acks_late=True)
+def weekly_reports_send_task() -> int:
+    """Hourly: mail the weekly reports due now (each tenant's Monday 08:00, local)."""
+    # Imported here so the report stack (openpyxl, plotly) loads only when a report is sent.
+    from .mail import weekly_reports_send_due
+
+    return weekly_reports_send_due(timezone.now())
