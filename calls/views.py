@@ -1,10 +1,10 @@
 from django.views.generic import DetailView, ListView
 
-from kpis.pages.page_data import filter_choices
 from ppc_dashboard.tenancy.pages import TenantPageMixin
 
 from .filters import CallFilter
 from .models import Call, CallStatus
+from .selectors import filter_choices
 
 
 class CallListView(TenantPageMixin, ListView):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -15,8 +13,15 @@ from calls.models import Vertical
 from ppc_dashboard.tenancy.api import TenantViewSet
 
 from .decisions import reallocation_report, threshold_suggestions, verdicts_report
-from .metrics import Kpis
-from .selectors import GroupBy, KpiFilter, KpiQueryError, KpiRow, kpis_report
+from .selectors import (
+    GroupBy,
+    KpiFilter,
+    KpiQueryError,
+    KpiRow,
+    kpi_json_value,
+    kpis_as_dict,
+    kpis_report,
+)
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
@@ -109,21 +114,6 @@ class KpiReportSerializer(serializers.Serializer):
     totals = KpisSerializer()
     previous = PreviousPeriodSerializer()
     rows = KpiRowSerializer(many=True)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value.quantize(Decimal("0.0001")))
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def kpis_as_dict(kpis: Kpis) -> dict[str, Any]:
-    """KPIs for JSON: money as 4-place decimal strings, rates as floats, nulls as null."""
-    return {f.name: _plain(getattr(kpis, f.name)) for f in dataclasses.fields(kpis)}
 
 
 def _row_as_dict(row: KpiRow, group_by: GroupBy) -> dict[str, Any]:
@@ -288,7 +278,7 @@ class ThresholdSuggestionsViewSet(KpiQueryViewSet):
                                 "low_seconds": b.low_seconds,
                                 "answered": b.answered,
                                 "conversions": b.conversions,
-                                "conversion_rate": _plain(b.conversion_rate),
+                                "conversion_rate": kpi_json_value(b.conversion_rate),
                             }
                             for b in s.buckets
                         ],
@@ -304,9 +294,9 @@ def _performance(p) -> dict[str, Any]:
         "publisher_id": p.publisher_id,
         "name": p.name,
         "verdict": p.verdict.label,
-        "conversion_rate": _plain(p.kpis.conversion_rate),
-        "rpm": _plain(p.kpis.rpm),
-        "spend": _plain(p.kpis.spend),
+        "conversion_rate": kpi_json_value(p.kpis.conversion_rate),
+        "rpm": kpi_json_value(p.kpis.rpm),
+        "spend": kpi_json_value(p.kpis.spend),
         "calls": p.kpis.calls,
     }
 
@@ -342,10 +332,10 @@ class ReallocationViewSet(KpiQueryViewSet):
                     and {
                         "best": _performance(r.rpm.best),
                         "worst": _performance(r.rpm.worst),
-                        "amount": _plain(r.rpm.amount),
+                        "amount": kpi_json_value(r.rpm.amount),
                     },
                     "cut": [_performance(p) for p in r.cut],
-                    "freed_spend": _plain(r.freed_spend),
+                    "freed_spend": kpi_json_value(r.freed_spend),
                 }
             )
         return Response(

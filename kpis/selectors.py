@@ -9,6 +9,7 @@ the "none" buyer row when grouping by buyer, and only in the totals for hour-of-
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -346,3 +347,20 @@ def kpis_report(
     labels = _labels(group_by, keys, groups.names)
     report.rows = [kpi_row(key, labels[key], groups.counts[key]) for key in keys]
     return report
+
+
+def kpi_json_value(value: Any) -> Any:
+    """A KPI value for JSON: money as a 4-place decimal string, floats to 4 places, pairs as
+    lists."""
+    if isinstance(value, Decimal):
+        return str(value.quantize(Decimal("0.0001")))
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, tuple):
+        return [kpi_json_value(v) for v in value]
+    return value
+
+
+def kpis_as_dict(kpis: Kpis) -> dict[str, Any]:
+    """KPIs for JSON: money as 4-place decimal strings, rates as floats, nulls as null."""
+    return {f.name: kpi_json_value(getattr(kpis, f.name)) for f in dataclasses.fields(kpis)}

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from calls.models import Campaign
-from kpis.api import kpis_as_dict
+from calls.selectors import FilterChoices
 from kpis.decisions import (
     CampaignReallocation,
     EntityVerdict,
@@ -22,11 +22,9 @@ from kpis.decisions import (
     verdicts_report,
 )
 from kpis.metrics import DURATION_BUCKET_EDGES, Kpis, duration_bucket_label
-from kpis.selectors import GroupBy, KpiFilter, KpiQueryError, KpiReport, kpis_report
+from kpis.selectors import GroupBy, KpiFilter, KpiQueryError, KpiReport, kpis_as_dict, kpis_report
 from kpis.verdicts import Verdict
 from ppc_dashboard.tenancy.models import Organization
-from publishers.models import Publisher
-from routing.models import Buyer
 
 from . import charts
 from .page_filters import PageFilters
@@ -423,24 +421,6 @@ def publishers_page(organization: Organization, kpi_filter: KpiFilter) -> Publis
 
 
 # --- Filter bar --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FilterChoices:
-    campaigns: list[tuple[int, str]]
-    publishers: list[tuple[int, str]]
-    buyers: list[tuple[int, str]]
-
-
-def filter_choices(organization: Organization) -> FilterChoices:
-    def names(model) -> list[tuple[int, str]]:
-        return list(
-            model.objects.for_organization(organization).order_by("name").values_list("id", "name")
-        )
-
-    return FilterChoices(
-        campaigns=names(Campaign), publishers=names(Publisher), buyers=names(Buyer)
-    )
 
 
 def page_filters_checked(page_filters: PageFilters, choices: FilterChoices) -> PageFilters:

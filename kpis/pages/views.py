@@ -10,13 +10,13 @@ from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
 
 from calls.models import Call, Campaign, Vertical
+from calls.selectors import filter_choices
 from kpis.selectors import KpiFilter
 from ppc_dashboard.tenancy.pages import TenantPageMixin
 
 from .page_data import (
     campaign_list_page,
     campaign_page,
-    filter_choices,
     overview_page,
     page_filters_checked,
     publishers_page,

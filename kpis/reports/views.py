@@ -9,7 +9,8 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from calls.models import Vertical
-from kpis.pages.page_data import filter_choices, verdict_groups
+from calls.selectors import filter_choices
+from kpis.pages.page_data import verdict_groups
 from kpis.pages.page_filters import RANGE_PRESETS, PageFilters
 from ppc_dashboard.tenancy.pages import TenantPageMixin
 

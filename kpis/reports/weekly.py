@@ -45,13 +45,20 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from calls.models import Campaign, Vertical
-from kpis.api import kpis_as_dict
 from kpis.decisions import VerdictsReport, verdicts_report
 from kpis.metrics import BaseCounts, Kpis
 from kpis.pages.page_data import kpi_change
 from kpis.pages.page_filters import PageFilters, page_filters_from_query
 from kpis.pages.templatetags.kpi_format import CURRENCY_SYMBOLS, format_kpi
-from kpis.selectors import MONEY_PLACES, GroupBy, KpiFilter, KpiRow, kpi_row, kpis_report
+from kpis.selectors import (
+    MONEY_PLACES,
+    GroupBy,
+    KpiFilter,
+    KpiRow,
+    kpi_row,
+    kpis_as_dict,
+    kpis_report,
+)
 from kpis.verdicts import Verdict
 from ppc_dashboard.tenancy.models import Organization
 from publishers.models import Publisher

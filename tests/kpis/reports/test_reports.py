@@ -15,7 +15,6 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from calls.models import CallStatus
-from kpis.api import kpis_as_dict
 from kpis.models import ReportSubscription
 from kpis.reports.mail import (
     report_subscription_claim,
@@ -31,7 +30,7 @@ from kpis.reports.weekly import (
     weekly_report_data,
 )
 from kpis.rollups import rollups_rebuild
-from kpis.selectors import GroupBy, KpiFilter, kpis_report
+from kpis.selectors import GroupBy, KpiFilter, kpis_as_dict, kpis_report
 from ppc_dashboard.tenancy.models import Membership
 from tests.factories import (
     AdSpendFactory,
