@@ -11,7 +11,11 @@ urlpatterns = [
     path("login/", tenancy_views.LoginView.as_view(), name="login"),
     path("logout/", tenancy_views.LogoutView.as_view(), name="logout"),
     path("reports/", include("kpis.reports.urls")),
+    # Each app's settings pages under one prefix.
     path("settings/", include("ppc_dashboard.tenancy.settings_urls")),
+    path("settings/", include("calls.settings_urls")),
+    path("settings/", include("kpis.pages.settings_urls")),
+    path("settings/", include("kpis.reports.settings_urls")),
     path("switch/", tenancy_views.organization_switch_view, name="organization-switch"),
     path("api/v1/", include("ppc_dashboard.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

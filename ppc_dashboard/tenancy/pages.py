@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from rest_framework.permissions import SAFE_METHODS
 
 from .models import Organization
 from .selectors import TenantContext, tenant_context_for_request
@@ -30,3 +31,18 @@ class TenantPageMixin(LoginRequiredMixin):
 
     def tenant_queryset(self, model) -> QuerySet:
         return model.objects.for_organization(self.organization)
+
+
+class SettingsPageMixin(TenantPageMixin):
+    """A settings page: readable by every member, changed only by owners and managers."""
+
+    # True for pages that are only a form (confirmations, role changes): readers get a 403.
+    writers_only = False
+
+    def dispatch(self, request, *args, **kwargs):
+        # The same rule as the API's IsOrganizationMember: reads for members, writes for writers.
+        context = tenant_context_for_request(request)
+        needs_write = self.writers_only or request.method not in SAFE_METHODS
+        if context is not None and needs_write and not context.can_write:
+            raise PermissionDenied("Only owners and managers can change settings.")
+        return super().dispatch(request, *args, **kwargs)

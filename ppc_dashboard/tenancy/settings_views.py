@@ -1,68 +1,38 @@
-"""Settings pages: campaign thresholds, API keys, members and roles, reports, CSV imports.
+"""Settings pages of the tenant itself: the index of every settings page, API keys, members
+and roles. The other settings pages live with the app that owns what they change.
 
 Every member may read them; only writers (owners, managers) change anything. The access rule
-is `SettingsPageMixin`: a POST from a reader is a 403, and so is any request to a page that is
-nothing but a form (a confirmation, a role change); the templates hide the forms from readers.
-Rows are read through `tenant_queryset`, so another tenant's id is a 404.
+is `SettingsPageMixin` (tenancy.pages): a POST from a reader is a 403, and so is any request
+to a page that is nothing but a form (a confirmation, a role change); the templates hide the
+forms from readers. Rows are read through `tenant_queryset`, so another tenant's id is a 404.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse_lazy
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
-from django.views import View
 from django.views.generic import (
     DeleteView,
-    DetailView,
     FormView,
-    ListView,
     TemplateView,
     UpdateView,
 )
-from rest_framework.permissions import SAFE_METHODS
-
-from calls.models import CallImport, Campaign
-from calls.services import call_import_start
-from kpis.models import ReportSubscription
 
 from .forms import (
     ApiKeyCreateForm,
-    CallImportForm,
-    CampaignThresholdsForm,
     MemberAddForm,
     MembershipRemoveForm,
     MembershipRoleForm,
-    ReportSubscriptionForm,
     may_manage_role,
-    subscription_filters_from_query,
 )
 from .models import ApiKey, Membership, Role
-from .pages import TenantPageMixin
-from .selectors import tenant_context_for_request
+from .pages import SettingsPageMixin
 from .services import api_key_create, user_create_with_membership
-
-RECENT_IMPORTS = 20
-
-
-class SettingsPageMixin(TenantPageMixin):
-    """A settings page: readable by every member, changed only by owners and managers."""
-
-    # True for pages that are only a form (confirmations, role changes): readers get a 403.
-    writers_only = False
-
-    def dispatch(self, request, *args, **kwargs):
-        # The same rule as the API's IsOrganizationMember: reads for members, writes for writers.
-        context = tenant_context_for_request(request)
-        needs_write = self.writers_only or request.method not in SAFE_METHODS
-        if context is not None and needs_write and not context.can_write:
-            raise PermissionDenied("Only owners and managers can change settings.")
-        return super().dispatch(request, *args, **kwargs)
 
 
 def _shown_once(response: HttpResponse) -> HttpResponse:
@@ -73,31 +43,6 @@ def _shown_once(response: HttpResponse) -> HttpResponse:
 
 class SettingsIndexView(SettingsPageMixin, TemplateView):
     template_name = "settings/index.html"
-
-
-# --- Campaign thresholds -------------------------------------------------------------------
-
-
-class CampaignListView(SettingsPageMixin, ListView):
-    template_name = "settings/campaign_list.html"
-    context_object_name = "campaigns"
-
-    def get_queryset(self):
-        return self.tenant_queryset(Campaign).order_by("name")
-
-
-class CampaignThresholdsView(SettingsPageMixin, UpdateView):
-    template_name = "settings/campaign_form.html"
-    form_class = CampaignThresholdsForm
-    context_object_name = "campaign"
-    success_url = reverse_lazy("settings-campaigns")
-
-    def get_queryset(self):
-        return self.tenant_queryset(Campaign).select_related("organization")
-
-    def form_valid(self, form):
-        messages.success(self.request, f"Saved the thresholds of {self.object.name}.")
-        return super().form_valid(form)
 
 
 # --- API keys ------------------------------------------------------------------------------
@@ -215,91 +160,3 @@ class MemberRemoveView(_MembershipPageMixin, DeleteView):
         self.object.delete()
         messages.success(self.request, f"Removed {self.object.user.email}.")
         return redirect("home" if removed_self else "settings-members")
-
-
-# --- Report subscriptions ------------------------------------------------------------------
-
-
-class ReportSubscriptionView(SettingsPageMixin, FormView):
-    """The current member's weekly report subscription; writers also see every subscriber.
-
-    Opened with a page's filters in the query string (`?campaign=3`), the form starts with them.
-    """
-
-    template_name = "settings/reports.html"
-    form_class = ReportSubscriptionForm
-
-    def get_initial(self):
-        return {"filters": subscription_filters_from_query(self.request.GET)}
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["organization"] = self.organization
-        return kwargs
-
-    def get_context_data(self, **kwargs):
-        subscriptions = (
-            self.tenant_queryset(ReportSubscription).select_related("user").order_by("user__email")
-        )
-        kwargs["subscription"] = subscriptions.filter(user=self.request.user).first()
-        kwargs["subscribers"] = subscriptions if self.tenant.can_write else None
-        return super().get_context_data(**kwargs)
-
-    def form_valid(self, form):
-        ReportSubscription.objects.update_or_create(
-            organization=self.organization,
-            user=self.request.user,
-            defaults={"filters": form.cleaned_data["filters"]},
-        )
-        messages.success(
-            self.request,
-            f"You will get the weekly report every Monday at 08:00 ({self.organization.timezone}).",
-        )
-        return redirect("settings-reports")
-
-
-class ReportUnsubscribeView(SettingsPageMixin, View):
-    http_method_names = ["post"]
-
-    def post(self, request):
-        self.tenant_queryset(ReportSubscription).filter(user=request.user).delete()
-        messages.success(request, "You will no longer get the weekly report.")
-        return redirect("settings-reports")
-
-
-# --- CSV import ----------------------------------------------------------------------------
-
-
-class ImportListView(SettingsPageMixin, FormView):
-    template_name = "settings/import_list.html"
-    form_class = CallImportForm
-
-    def get_context_data(self, **kwargs):
-        kwargs["imports"] = self.tenant_queryset(CallImport).order_by("-created_at", "-id")[
-            :RECENT_IMPORTS
-        ]
-        return super().get_context_data(**kwargs)
-
-    def form_valid(self, form):
-        call_import = call_import_start(
-            organization=self.organization,
-            upload=form.cleaned_data["file"],
-            import_format=form.cleaned_data["format"],
-            create_missing=form.cleaned_data["create_missing"],
-            created_by=self.request.user,
-        )
-        return redirect("settings-import-detail", pk=call_import.pk)
-
-
-class ImportDetailView(SettingsPageMixin, DetailView):
-    """Progress (polled from the import API while it runs) and the per-row error report."""
-
-    template_name = "settings/import_detail.html"
-    context_object_name = "call_import"
-
-    def get_queryset(self):
-        return self.tenant_queryset(CallImport)
-
-    def get_context_data(self, **kwargs):
-        kwargs["progress_url"] = reverse("api:callimport-detail", args=[self.object.pk])
-        return super().get_context_data(**kwargs)

@@ -1,0 +1,114 @@
+"""The campaign thresholds form: what a campaign's calls are judged by."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from django import forms
+
+from calls.models import Campaign
+from calls.services import campaign_settings_changed
+from kpis.verdicts import VerdictThresholds
+
+THRESHOLD_LABELS = {
+    "strong_conversion_pct": "Strong conversion: above (%)",
+    "weak_conversion_pct": "Weak conversion: below (%)",
+    "weak_ci_upper_pct": "Weak only if the 95% interval stays below (%)",
+    "min_calls": "Calls needed before judging",
+    "missed_leak_pct": "Missed-call leak: above (%)",
+    "repeat_rate_pct": "Repeat rate to watch: above (%)",
+    "short_call_rate_pct": "Short-call rate to watch: above (%)",
+    "insurance_benchmark_seconds": "Insurance duration benchmark (s)",
+    "legal_benchmark_seconds": "Legal duration benchmark (s)",
+    "home_services_benchmark_seconds": "Home services duration benchmark (s)",
+    "other_benchmark_seconds": "Other verticals duration benchmark (s)",
+}
+THRESHOLD_NAMES = [item.name for item in dataclasses.fields(VerdictThresholds)]
+
+
+def _threshold_field(item: dataclasses.Field, inherited: Any) -> forms.Field:
+    label = THRESHOLD_LABELS.get(item.name, item.name.replace("_", " ").capitalize())
+    help_text = f"Blank uses the organization's value ({inherited:g})."
+    attrs = {"placeholder": f"{inherited:g}"}
+    if isinstance(item.default, int):
+        lowest = 1 if item.name == "min_calls" else 0
+        return forms.IntegerField(
+            label=label,
+            required=False,
+            min_value=lowest,
+            help_text=help_text,
+            widget=forms.NumberInput(attrs=attrs),
+        )
+    return forms.FloatField(
+        label=label,
+        required=False,
+        min_value=0,
+        max_value=100,
+        help_text=help_text,
+        widget=forms.NumberInput(attrs={**attrs, "step": "any"}),
+    )
+
+
+class CampaignThresholdsForm(forms.ModelForm):
+    """A campaign's qualifying threshold, RPM floor, duplicate window and verdict overrides.
+
+    Each VerdictThresholds field is one optional number: blank inherits the tenant's value.
+    Saving re-computes history when the qualifying seconds or the duplicate window change.
+    """
+
+    class Meta:
+        model = Campaign
+        fields = ["qualifying_seconds", "rpm_floor", "duplicate_window_days"]
+        labels = {
+            "qualifying_seconds": "Qualifying seconds",
+            "rpm_floor": "RPM floor",
+            "duplicate_window_days": "Duplicate window (days)",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        campaign: Campaign = self.instance
+        self._saved = (campaign.qualifying_seconds, campaign.duplicate_window_days)
+        self.tenant_overrides = campaign.organization.verdict_thresholds or {}
+        inherited = VerdictThresholds.from_overrides(self.tenant_overrides, None)
+        overrides = campaign.verdict_thresholds or {}
+        for item in dataclasses.fields(VerdictThresholds):
+            self.fields[item.name] = _threshold_field(item, getattr(inherited, item.name))
+            self.initial.setdefault(item.name, overrides.get(item.name))
+
+    def threshold_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in THRESHOLD_NAMES]
+
+    def setting_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.Meta.fields]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        overrides = {
+            name: cleaned[name] for name in THRESHOLD_NAMES if cleaned.get(name) is not None
+        }
+        try:
+            VerdictThresholds.from_overrides(self.tenant_overrides, overrides)
+        except ValueError as exc:
+            # The message starts with the offending key (kpis.verdicts): show it on that field.
+            message = str(exc)
+            field = next((name for name in THRESHOLD_NAMES if message.startswith(name)), None)
+            self.add_error(field, message)
+        self.overrides = overrides
+        return cleaned
+
+    def save(self, commit: bool = True) -> Campaign:
+        campaign = super().save(commit=False)
+        campaign.verdict_thresholds = self.overrides
+        campaign.save()
+        qualifying, duplicate_window = self._saved
+        qualifying_changed = campaign.qualifying_seconds != qualifying
+        duplicate_window_changed = campaign.duplicate_window_days != duplicate_window
+        if qualifying_changed or duplicate_window_changed:
+            campaign_settings_changed(
+                campaign,
+                qualifying_changed=qualifying_changed,
+                duplicate_window_changed=duplicate_window_changed,
+            )
+        return campaign
