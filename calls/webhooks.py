@@ -2,9 +2,10 @@
 number's status callback and from <Dial action>.
 
 The token in the URL names the tenant; X-Twilio-Signature proves the request came from Twilio,
-checked with the tenant's own auth token over the URL Twilio was given. A bad or missing
-signature is 403 and writes nothing. Each callback is kept as a fact of its call, and the
-call is rewritten as the merge of all of them (`calls.services.twilio_callback_record`).
+checked with the tenant's own auth token over the URL Twilio was given (behind a TLS proxy,
+TRUST_X_FORWARDED makes the request's URL that public one). A bad or missing signature is 403
+and writes nothing. Each callback is kept as a fact of its call, and the call is rewritten as
+the merge of all of them (`calls.services.twilio_callback_record`).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from django.conf import global_settings
 from django.db import connection
 from django.utils import timezone
 from hypothesis import HealthCheck, given
@@ -17,6 +18,7 @@ from twilio.request_validator import RequestValidator
 from calls import services
 from calls.models import Call, TwilioCallback
 from tests.factories import OrganizationFactory, TrackingNumberFactory
+from tests.test_settings import settings_from_environment
 
 AUTH_TOKEN = "twilio-test-auth-token"  # OrganizationFactory's twilio_auth_token
 
@@ -405,3 +407,61 @@ def _backends_waiting_on_a_lock() -> bool:
             "WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
         return cursor.fetchone()[0] > 0
+
+
+# --- Behind a TLS-terminating proxy ------------------------------------------------------
+
+PROXY_SETTINGS = (
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "SECURE_PROXY_SSL_HEADER",
+    "USE_X_FORWARDED_HOST",
+    "SECURE_SSL_REDIRECT",
+)
+
+
+def deploy(settings, monkeypatch, **environ):
+    """Run the test with the settings this environment gives (DEBUG, proxy, hosts)."""
+    built = settings_from_environment(
+        monkeypatch, ALLOWED_HOSTS="public.example.com,web", **environ
+    )
+    for name in PROXY_SETTINGS:
+        setattr(settings, name, built.get(name, getattr(global_settings, name)))
+
+
+def post_through_the_proxy(client, organization, params):
+    """Twilio posts to the public https URL; the proxy passes it on as http to web:8000."""
+    path = f"/hooks/twilio/{organization.webhook_token}/"
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(
+        f"https://public.example.com{path}", params
+    )
+    return client.post(
+        path,
+        params,
+        HTTP_HOST="web:8000",
+        HTTP_X_FORWARDED_PROTO="https",
+        HTTP_X_FORWARDED_HOST="public.example.com",
+        HTTP_X_TWILIO_SIGNATURE=signature,
+    )
+
+
+@pytest.mark.parametrize("debug", ["true", "false"])
+def test_a_callback_signed_for_the_public_url_verifies_behind_a_trusted_proxy(
+    org, client, settings, monkeypatch, debug
+):
+    deploy(settings, monkeypatch, DEBUG=debug, TRUST_X_FORWARDED="true")
+    response = post_through_the_proxy(client, org, completed_params())
+    assert response.status_code == 204
+    assert stored_call(org).status == "answered"
+
+
+@pytest.mark.parametrize("debug", ["true", "false"])
+def test_without_trusting_the_proxy_the_public_signature_does_not_verify(
+    org, client, settings, monkeypatch, debug
+):
+    deploy(
+        settings, monkeypatch, DEBUG=debug, TRUST_X_FORWARDED="false", SECURE_SSL_REDIRECT="false"
+    )
+    response = post_through_the_proxy(client, org, completed_params())
+    assert response.status_code == 403
+    assert not Call.objects.exists()
