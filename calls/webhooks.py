@@ -1,5 +1,5 @@
-"""Twilio callbacks: POST /hooks/twilio/<token>/ with Twilio's form parameters, from the
-number's status callback and from <Dial action>.
+"""Twilio callbacks: POST /hooks/twilio/<token>/ (or without the trailing slash) with Twilio's
+form parameters, from the number's status callback and from <Dial action>.
 
 The token in the URL names the tenant; X-Twilio-Signature proves the request came from Twilio,
 checked with the tenant's own auth token over the URL Twilio was given (behind a TLS proxy,

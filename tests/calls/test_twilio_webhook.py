@@ -409,7 +409,7 @@ def _backends_waiting_on_a_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
-# --- Behind a TLS-terminating proxy ------------------------------------------------------
+# --- Behind a TLS-terminating proxy; the URL as Twilio was given it ----------------------
 
 PROXY_SETTINGS = (
     "DEBUG",
@@ -465,3 +465,17 @@ def test_without_trusting_the_proxy_the_public_signature_does_not_verify(
     response = post_through_the_proxy(client, org, completed_params())
     assert response.status_code == 403
     assert not Call.objects.exists()
+
+
+@pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.parametrize("path", ["/hooks/twilio/{token}/", "/hooks/twilio/{token}"])
+def test_the_url_twilio_was_given_is_accepted_with_or_without_trailing_slash(
+    org, client, settings, debug, path
+):
+    settings.DEBUG = debug
+    url = "http://testserver" + path.format(token=org.webhook_token)
+    params = completed_params()
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
+    response = client.post(url, params, HTTP_X_TWILIO_SIGNATURE=signature)
+    assert response.status_code == 204  # Twilio would not follow a redirect of its POST
+    assert stored_call(org).status == "answered"
