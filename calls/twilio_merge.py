@@ -220,7 +220,7 @@ def twilio_call_merge(facts: Iterable[TwilioCallbackFact]) -> dict[str, Any] | N
     status, duration = outcome
     item = {
         "external_id": distinct[0].call_sid,
-        "started_at": min(fact.start_bound for fact in distinct).isoformat(),
+        "started_at": min(fact.start_bound for fact in distinct).astimezone(dt.UTC).isoformat(),
         "status": status,
         "duration_seconds": duration if status == CallStatus.ANSWERED else 0,
         "tracking_number": _first(distinct, "To"),
@@ -242,14 +242,14 @@ def _dial_outcome(facts: list[TwilioCallbackFact]) -> tuple[str, int] | None:
 
 
 def _parent_outcome(facts: list[TwilioCallbackFact]) -> tuple[str, int] | None:
-    final = [
-        (status, fact.duration_seconds or 0)
-        for fact in facts
-        if not fact.is_dial
-        and (status := twilio_status_to_call_status(fact.twilio_status, fact.duration_seconds or 0))
-        is not None
-    ]
-    return final[-1] if final else None  # facts are in sequence: the last final one
+    """The last final status callback (facts are in sequence), by CallStatus and CallDuration."""
+    outcome = None
+    for fact in facts:
+        seconds = fact.duration_seconds or 0
+        status = None if fact.is_dial else twilio_status_to_call_status(fact.twilio_status, seconds)
+        if status is not None:
+            outcome = (status, seconds)
+    return outcome
 
 
 def _first(facts: list[TwilioCallbackFact], name: str) -> str:
