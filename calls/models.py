@@ -236,3 +236,29 @@ class CallImport(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.status})"
+
+
+class TwilioCallback(TenantModel):
+    """One callback Twilio sent about an inbound call, kept as a fact of that call.
+
+    The call is rewritten from all the facts of its CallSid on every callback
+    (`calls.twilio_merge`), so the order they arrive in and their replays do not matter.
+    """
+
+    call_sid = models.CharField(max_length=64)
+    # TwilioCallbackFact.key: "status:<SequenceNumber>", "dial:<DialCallSid>", ...
+    key = models.CharField(max_length=100)
+    # The parameters the merge reads (twilio_merge.FACT_PARAMS), as Twilio sent them.
+    params = models.JSONField()
+    # The earliest receipt of this callback (replays included).
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "call_sid", "key"], name="twiliocallback_org_sid_key_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call_sid} {self.key}"

@@ -1,28 +1,36 @@
-"""Writes for calls beyond single ingest: CSV imports."""
+"""Writes for calls beyond single ingest: CSV imports, Twilio callbacks, corrections."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ppc_dashboard.celery import task_enqueue
 from ppc_dashboard.tenancy.models import Organization
 
 from .importers import PRESETS, Preset, RowError
-from .ingest import CallRecord, call_records_upsert, validate_call_item
-from .models import Call, CallImport, Campaign, ImportStatus
+from .ingest import CallRecord, FieldErrors, call_records_upsert, validate_call_item
+from .models import Call, CallImport, CallSource, Campaign, ImportStatus, TwilioCallback
 from .repeat_calls import repeat_flags_rederive
 from .signals import calls_changed, campaign_qualifying_changed
+from .twilio_merge import (
+    TwilioCallbackFact,
+    TwilioParameterError,
+    twilio_call_merge,
+    twilio_callback_fact,
+    twilio_callback_facts_distinct,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -228,3 +236,74 @@ def campaign_settings_changed(
         calls_changed.send(sender=Call, organization=campaign.organization, instants=changed)
     if qualifying_changed:
         campaign_qualifying_changed.send(sender=Campaign, campaign=campaign)
+
+
+# Advisory lock namespace (PostgreSQL) of one Twilio call's callbacks; kpis.rollups has 7301-2.
+TWILIO_CALL_LOCK = 7303
+
+
+def twilio_callback_record(
+    *, organization: Organization, params: Mapping[str, str], received_at: dt.datetime
+) -> FieldErrors:
+    """Keep one Twilio callback as a fact of its call and rewrite the call from all its facts.
+
+    The call written through `call_records_upsert` is `twilio_call_merge` of every fact known
+    about its CallSid, so the order callbacks arrive in and their replays do not matter. The
+    callbacks of one call take turns (a lock per CallSid, taken before the facts are read):
+    two arriving at once both count. Returns the errors of a callback that cannot be recorded
+    (then nothing is written); empty when it was recorded, or is not about an inbound call.
+    """
+    try:
+        fact = twilio_callback_fact(params, received_at)
+    except TwilioParameterError as exc:
+        return {exc.parameter: [str(exc)]}
+    if fact is None:
+        return {}
+    with transaction.atomic():
+        _lock_twilio_call(organization.pk, fact.call_sid)
+        facts = twilio_callback_facts_distinct(
+            [*_twilio_callback_facts_stored(organization, fact.call_sid), fact]
+        )
+        _twilio_callback_fact_store(organization, next(f for f in facts if f.key == fact.key))
+        item = twilio_call_merge(facts)
+        if item is None:
+            return {}  # ringing, in progress...: kept, but the call is not over
+        record, errors = validate_call_item(item, organization.tzinfo)
+        if not errors:
+            result = call_records_upsert(
+                organization=organization,
+                records=[record],
+                source=CallSource.TWILIO_WEBHOOK,
+                require_campaign=False,  # a call to an unknown number is still a call
+            )
+            errors = result.errors.get(0, {})
+        if errors:
+            transaction.set_rollback(True)
+        return errors
+
+
+def _lock_twilio_call(organization_id: int, call_sid: str) -> None:
+    """Serialize the callbacks of one call (PostgreSQL; SQLite serializes every writer)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                [TWILIO_CALL_LOCK, f"{organization_id}:{call_sid}"],
+            )
+
+
+def _twilio_callback_facts_stored(
+    organization: Organization, call_sid: str
+) -> list[TwilioCallbackFact]:
+    rows = TwilioCallback.objects.for_organization(organization).filter(call_sid=call_sid)
+    facts = [twilio_callback_fact(row.params, row.received_at) for row in rows]
+    return [fact for fact in facts if fact is not None]
+
+
+def _twilio_callback_fact_store(organization: Organization, fact: TwilioCallbackFact) -> None:
+    TwilioCallback.objects.update_or_create(
+        organization=organization,
+        call_sid=fact.call_sid,
+        key=fact.key,
+        defaults={"params": dict(fact.params), "received_at": fact.received_at},
+    )

@@ -37,6 +37,15 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
+# Behind a TLS-terminating proxy the request's own URL is http://<internal host>/...; trusting
+# the proxy's X-Forwarded-Proto and X-Forwarded-Host makes it the public https URL again, which
+# is what Twilio signs. Only for a proxy that sets (or strips) both headers on every request.
+# On by default with DEBUG off, which has always meant "behind a TLS proxy".
+TRUST_X_FORWARDED = env_bool("TRUST_X_FORWARDED", not DEBUG)
+if TRUST_X_FORWARDED:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -247,7 +256,6 @@ SPECTACULAR_SETTINGS = {
 
 # --- Production hardening (manage.py check --deploy passes with DEBUG off) ----------------
 if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -21,5 +21,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("hooks/twilio/<str:token>/", twilio_status_callback, name="twilio-status-callback"),
+    # Twilio signs and posts to the exact URL it was given, and does not follow a redirect on
+    # POST: the URL without the slash is the same webhook, not a redirect to it.
+    path("hooks/twilio/<str:token>", twilio_status_callback),
     path("admin/", admin.site.urls),
 ]

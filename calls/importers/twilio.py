@@ -77,6 +77,33 @@ def twilio_status_to_call_status(twilio_status: str, duration_seconds: int) -> s
     return None
 
 
+# Among the dial legs of one call that nobody answered: the outcome that explains the call.
+_LEG_OUTCOME_RANK = {
+    CallStatus.ANSWERED: 3,
+    CallStatus.ABANDONED: 2,
+    CallStatus.MISSED: 1,
+    CallStatus.FAILED: 0,
+}
+
+# (our status, talk seconds) of a dial leg, or of all the dial legs of one call together.
+DialOutcome = tuple[str, int]
+# What no leg at all says; combined with any outcome, it changes nothing.
+NO_DIAL_LEGS: DialOutcome = (CallStatus.FAILED, 0)
+
+
+def twilio_dial_outcomes_combined(first: DialOutcome, second: DialOutcome) -> DialOutcome:
+    """The outcome of a call's dial legs (the buyers it rang), from the outcomes of two parts.
+
+    Answered if any leg was answered, talking for the answered legs' time together; else
+    abandoned if a leg was canceled (the caller hung up while a buyer rang), else missed
+    (no-answer, busy), else failed. Commutative and associative, so legs fold in any order:
+    the CSV preset's dial legs and the webhook's <Dial> action callbacks both decide this way.
+    """
+    status = max(first[0], second[0], key=_LEG_OUTCOME_RANK.__getitem__)
+    talk = sum(seconds for leg, seconds in (first, second) if leg == CallStatus.ANSWERED)
+    return status, talk
+
+
 # Logical column -> accepted header spellings, compared after `_header_key`.
 _COLUMN_ALIASES = {
     "sid": ("callsid", "sid"),
@@ -92,13 +119,6 @@ _COLUMN_ALIASES = {
 }
 _REQUIRED = {"sid": "Call Sid", "to": "To", "status": "Status"}
 _INBOUND_DIRECTIONS = frozenset({"", "inbound", "incoming"})
-# Among the dial legs of one call that nobody answered: the outcome that explains the call.
-_LEG_OUTCOME_RANK = {
-    CallStatus.ANSWERED: 3,
-    CallStatus.ABANDONED: 2,
-    CallStatus.MISSED: 1,
-    CallStatus.FAILED: 0,
-}
 
 
 def _header_key(name: str) -> str:
@@ -131,9 +151,7 @@ class _InboundCall:
 
 @dataclass(slots=True)
 class _DialLegs:
-    outcome: str = CallStatus.FAILED
-    talk_seconds: int = 0
-    final_legs: int = 0
+    outcome: DialOutcome | None = None  # None until a leg is over
     error_row: int | None = None
 
 
@@ -191,9 +209,8 @@ class TwilioPreset(Preset):
                     ),
                 )
                 continue
-            if call.completed and dialed is not None and dialed.final_legs:
-                call.item["status"] = dialed.outcome
-                call.item["duration_seconds"] = dialed.talk_seconds
+            if call.completed and dialed is not None and dialed.outcome is not None:
+                call.item["status"], call.item["duration_seconds"] = dialed.outcome
             yield call.row, call.item
 
     def _inbound_call(self, number: int, row: Row, columns: dict[str, str]) -> _InboundCall | None:
@@ -222,12 +239,7 @@ class TwilioPreset(Preset):
         final = _final_status(row, columns)
         if final is None:
             return
-        outcome, duration = final
-        if outcome == CallStatus.ANSWERED:
-            dialed.talk_seconds += duration
-        if not dialed.final_legs or _LEG_OUTCOME_RANK[outcome] > _LEG_OUTCOME_RANK[dialed.outcome]:
-            dialed.outcome = outcome
-        dialed.final_legs += 1
+        dialed.outcome = twilio_dial_outcomes_combined(dialed.outcome or NO_DIAL_LEGS, final)
 
 
 def _missing_columns(columns: dict[str, str]) -> list[str]:
