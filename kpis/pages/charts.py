@@ -20,9 +20,8 @@ from typing import Any
 import plotly.io as pio
 from plotly.colors import sequential
 
+from kpis.formatting import format_kpi
 from kpis.selectors import WEEKDAYS
-
-from .templatetags.kpi_format import format_kpi
 
 Figure = dict[str, Any]
 

@@ -46,10 +46,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from calls.models import Campaign, Vertical
 from kpis.decisions import VerdictsReport, verdicts_report
+from kpis.formatting import CURRENCY_SYMBOLS, format_kpi
 from kpis.metrics import BaseCounts, Kpis
 from kpis.pages.page_data import kpi_change
 from kpis.pages.page_filters import PageFilters, page_filters_from_query
-from kpis.pages.templatetags.kpi_format import CURRENCY_SYMBOLS, format_kpi
 from kpis.selectors import (
     MONEY_PLACES,
     GroupBy,

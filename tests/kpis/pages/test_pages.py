@@ -15,10 +15,10 @@ from django.urls import resolve, reverse
 from calls.views import CallListView
 from kpis import decisions
 from kpis.decisions import reallocation_report
+from kpis.formatting import format_kpi
 from kpis.metrics import DURATION_BUCKET_EDGES, BaseCounts, kpis_from_counts
 from kpis.pages.charts import bucket_position
 from kpis.pages.page_data import CAMPAIGN_TILES, TILES, kpi_change, kpi_tiles
-from kpis.pages.templatetags.kpi_format import format_kpi
 from kpis.pages.views import OverviewView
 from kpis.rollups import rollups_rebuild
 from kpis.selectors import KpiFilter, kpis_as_dict, kpis_report
