@@ -187,6 +187,7 @@ def _verdict_as_dict(entity) -> dict[str, Any]:
         **({"campaign_id": entity.campaign_id} if entity.campaign_id is not None else {}),
         "verdict": entity.verdict.label,
         "reasons": entity.verdict.reasons,
+        "notes": entity.verdict.notes,
         "velocity_spikes": [
             {
                 "hour": s.hour.isoformat(),
@@ -204,7 +205,13 @@ class VerdictSerializer(serializers.Serializer):
     name = serializers.CharField()
     campaign_id = serializers.IntegerField(required=False)
     verdict = serializers.ChoiceField(choices=["scale", "watch", "fix", "cut"])
-    reasons = serializers.ListField(child=serializers.CharField())
+    reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Why this verdict, the deciding ones first"
+    )
+    notes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Facts that did not decide the verdict (spike hours under the share, ...)",
+    )
     velocity_spikes = serializers.ListField(child=serializers.DictField())
     kpis = KpisSerializer()
 
@@ -255,9 +262,11 @@ class ThresholdSuggestionsViewSet(KpiQueryViewSet):
         responses={200: dict},
         description=(
             "Per campaign: answered calls and conversions per duration bucket (0-30, 30-60, "
-            "60-90, 90-120, 120-180, 180-300, 300+ s), and the smallest duration at which "
-            "longer calls convert at least 3x better than shorter ones (null when the data "
-            "does not say)."
+            "60-90, 90-120, 120-180, 180-300, 300+ s); the suggested qualifying threshold, "
+            "the largest bucket edge below which calls hold at most 5% of the conversions "
+            "(null with fewer than 30 conversions), with `reason`; and `tradeoff`, the "
+            "suggestion against the threshold in force: conversions kept, the change in "
+            "qualified (paid) calls and what it saves or costs at the campaign's payout."
         ),
     )
     def list(self, request):
@@ -272,6 +281,8 @@ class ThresholdSuggestionsViewSet(KpiQueryViewSet):
                         "campaign_name": s.campaign_name,
                         "qualifying_seconds": s.qualifying_seconds,
                         "suggested_seconds": s.suggested_seconds,
+                        "reason": s.reason,
+                        "tradeoff": s.tradeoff,
                         "buckets": [
                             {
                                 "label": b.label,

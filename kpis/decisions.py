@@ -24,15 +24,17 @@ from .models import (
     DurationBucketDaily,
 )
 from .selectors import GroupBy, KpiFilter, KpiGroups, KpiRow, kpi_groups, kpi_row
-from .spikes import spikes_by_publisher
+from .spikes import spikes_by_campaign_and_publisher, spikes_by_publisher
 from .verdicts import (
     PublisherPerformance,
     Reallocation,
     Spike,
     Verdict,
+    VerdictSubject,
     VerdictThresholds,
     budget_reallocation,
     qualifying_threshold_suggestion,
+    threshold_tradeoff,
     verdict_for,
 )
 
@@ -131,13 +133,14 @@ def tenant_thresholds_conflicts(organization: Organization, overrides: object) -
 
 
 def _judge(
-    kind: str,
+    kind: VerdictSubject,
     row: KpiRow,
     *,
     thresholds: VerdictThresholds,
     vertical: str,
     rpm_floor,
     spikes: list[Spike],
+    currency: str,
     campaign_id: int | None = None,
 ) -> EntityVerdict:
     verdict = verdict_for(
@@ -145,7 +148,9 @@ def _judge(
         thresholds=thresholds,
         vertical=vertical,
         rpm_floor=rpm_floor,
-        velocity_spikes=len(spikes),
+        spikes=spikes,
+        subject=kind,
+        currency=currency,
     )
     return EntityVerdict(
         kind=kind,
@@ -196,6 +201,7 @@ def verdicts_report(
                 vertical=campaign.vertical,
                 rpm_floor=campaign.rpm_floor,
                 spikes=[],
+                currency=organization.currency,
             )
         )
 
@@ -207,6 +213,7 @@ def verdicts_report(
         pairs_of[campaign_id].append((publisher_id, counts[campaign_id, publisher_id]))
     by_campaign: dict[int, list[EntityVerdict]] = {}
     dominant_vertical: dict[int, Counter] = defaultdict(Counter)
+    pair_spikes = spikes_by_campaign_and_publisher(organization, filters.date_from, filters.date_to)
     for campaign_id, campaign in campaigns.items():  # in name order, as ties go to the first
         judged = []
         for publisher_id, pair_counts in pairs_of.get(campaign_id, []):
@@ -219,7 +226,8 @@ def verdicts_report(
                     thresholds=thresholds_of(campaign),
                     vertical=campaign.vertical,
                     rpm_floor=campaign.rpm_floor,
-                    spikes=[],
+                    spikes=pair_spikes.get((campaign_id, publisher_id), []),
+                    currency=organization.currency,
                     campaign_id=campaign_id,
                 )
             )
@@ -252,6 +260,7 @@ def verdicts_report(
             else "other",
             rpm_floor=None,
             spikes=spikes.get(row.key, []),
+            currency=organization.currency,
         )
         for row in publisher_rows
     ]
@@ -272,14 +281,17 @@ class ThresholdSuggestion:
     campaign_id: int
     campaign_name: str
     qualifying_seconds: int  # in force now
-    suggested_seconds: int | None
+    suggested_seconds: int | None  # None: not enough conversions
+    reason: str  # why this suggestion, or why none
+    tradeoff: str | None  # the suggestion against the threshold in force, with the payout
     buckets: list[DurationBucket]
 
 
 def threshold_suggestions(
     organization: Organization, filters: KpiFilter
 ) -> list[ThresholdSuggestion]:
-    """Conversion by talk-time bucket per campaign, and the threshold the data suggests."""
+    """Conversion by talk-time bucket per campaign, the threshold the data suggests and what
+    it would change against the one in force (KPIS.md "Qualifying-threshold finder")."""
     rows = DurationBucketDaily.objects.for_organization(organization).filter(
         day__gte=filters.date_from, day__lte=filters.date_to, campaign_id__isnull=False
     )
@@ -294,18 +306,40 @@ def threshold_suggestions(
         "campaign_id", "bucket"
     ).annotate(Sum("answered"), Sum("conversions")):
         counts[campaign_id][bucket] = [answered, conversions]
+    if not counts:
+        return []
     campaigns = Campaign.objects.for_organization(organization).filter(id__in=counts)
     if filters.vertical:
         campaigns = campaigns.filter(vertical=filters.vertical)
+    # Qualified calls by the threshold in force, over the same filter (the rollups count them).
+    qualified = {
+        key: campaign_counts.qualified
+        for key, campaign_counts in kpi_groups(
+            organization, filters, GroupBy.CAMPAIGN
+        ).counts.items()
+    }
     suggestions = []
     for campaign in campaigns.order_by("name"):
-        buckets = counts[campaign.id]
+        buckets = [(a, c) for a, c in counts[campaign.id]]
+        finding = qualifying_threshold_suggestion(buckets)
+        tradeoff = None
+        if finding.seconds is not None:
+            tradeoff = threshold_tradeoff(
+                buckets,
+                suggested_seconds=finding.seconds,
+                current_seconds=campaign.qualifying_seconds,
+                current_qualified=qualified.get(campaign.id, 0),
+                payout=campaign.payout,
+                currency=organization.currency,
+            )
         suggestions.append(
             ThresholdSuggestion(
                 campaign_id=campaign.id,
                 campaign_name=campaign.name,
                 qualifying_seconds=campaign.qualifying_seconds,
-                suggested_seconds=qualifying_threshold_suggestion([(a, c) for a, c in buckets]),
+                suggested_seconds=finding.seconds,
+                reason=finding.reason,
+                tradeoff=tradeoff,
                 buckets=[
                     DurationBucket(
                         label=duration_bucket_label(i),

@@ -16,10 +16,11 @@ NULL = "-"
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 
-def format_money(value: Decimal | float | int, currency: str) -> str:
-    amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+def format_money(value: Decimal | float | int, currency: str, places: int = 2) -> str:
+    """Money in the tenant's currency, half up: "$1,234.50"; places=0 gives "$1,235"."""
+    amount = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     sign = "-" if amount < 0 else ""
-    digits = f"{abs(amount):,.2f}"
+    digits = f"{abs(amount):,.{places}f}"
     symbol = CURRENCY_SYMBOLS.get(currency)
     if symbol:
         return f"{sign}{symbol}{digits}"

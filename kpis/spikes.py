@@ -110,6 +110,36 @@ def spikes_rejudge(
     recompute_execute(organization, statements, params)
 
 
+def spikes_by_campaign_and_publisher(
+    organization: Organization, date_from: dt.date, date_to: dt.date
+) -> dict[tuple[int, int], list[Spike]]:
+    """Spike hours per (campaign, publisher) in the local days [date_from, date_to], in hour
+    order: each publisher's calls to each campaign, judged on their own."""
+    rows = VelocitySpike.objects.for_organization(organization).filter(
+        day__gte=date_from, day__lte=date_to, campaign_id__isnull=False
+    )
+    found: dict[tuple[int, int], list[Spike]] = defaultdict(list)
+    for campaign_id, publisher_id, spike in _spikes_of(rows, "campaign_id", "publisher_id"):
+        found[campaign_id, publisher_id].append(spike)
+    return dict(found)
+
+
+def _spikes_of(rows, *key_fields: str):
+    """(key..., Spike) of each VelocitySpike row, in hour order."""
+    ordered = rows.order_by("day", "hour").values_list(
+        *key_fields, "day", "hour", "calls", "trailing_calls"
+    )
+    for *key, day, hour, calls, trailing in ordered:
+        yield (
+            *key,
+            Spike(
+                hour=dt.datetime.combine(day, dt.time(hour)),
+                calls=calls,
+                trailing_mean=trailing / SPIKE_HISTORY_DAYS,
+            ),
+        )
+
+
 def spikes_by_publisher(
     organization: Organization, date_from: dt.date, date_to: dt.date, campaign_id: int | None
 ) -> dict[int, list[Spike]]:
@@ -123,14 +153,6 @@ def spikes_by_publisher(
     else:
         rows = rows.filter(campaign_id=campaign_id)
     found: dict[int, list[Spike]] = defaultdict(list)
-    for publisher_id, day, hour, calls, trailing in rows.order_by("day", "hour").values_list(
-        "publisher_id", "day", "hour", "calls", "trailing_calls"
-    ):
-        found[publisher_id].append(
-            Spike(
-                hour=dt.datetime.combine(day, dt.time(hour)),
-                calls=calls,
-                trailing_mean=trailing / SPIKE_HISTORY_DAYS,
-            )
-        )
+    for publisher_id, spike in _spikes_of(rows, "publisher_id"):
+        found[publisher_id].append(spike)
     return dict(found)

@@ -3,30 +3,34 @@
 No Django, no database: callers read Kpis from the rollups (kpis.selectors), build the
 thresholds from the tenant's and campaign's overrides, and pass plain values in.
 
-Verdict precedence (the first rule that applies sets the label; every signal that fired is
-still listed in the reasons, the deciding ones first):
+The signals (KPIS.md v2), each judged only with volume: at least `min_calls` calls for the
+rules about calls (conversion, missed rate, profit, traffic quality), at least `min_calls`
+answered calls for the rules about talk time (duration benchmark, RPM floor):
 
-1. fewer calls than `min_calls` -> **watch** ("too few to judge"), whatever the rates say
-   (velocity spikes, which need no volume, are still listed);
-2. weak conversion (significant volume) or RPM under the campaign's floor -> **cut**;
-3. a missed-call leak and no other problem -> **fix** (routing, not the publisher; this
-   holds even with strong conversion: scaling a leaking campaign burns calls);
-4. any watch signal -> **watch**: low conversion whose 95% interval still reaches the weak
-   bound (not conclusive), short calls (average duration under the vertical's benchmark),
-   repeat rate, short-call rate, velocity spikes. A leak that comes with one of these is
-   listed but the verdict is watch, since the leak is then not the only problem;
-5. strong conversion -> **scale**;
-6. otherwise (conversion between weak and strong) -> **watch**.
+- conversion strong: conversion > 15%; weak: < 5% with the 95% Wilson upper bound < 15%
+  (a low rate whose interval reaches 15% is "not conclusive", a watch reason);
+- missed-call leak: missed-call rate > 5% (a routing problem);
+- RPM floor broken: RPM under the campaign's floor, when one is set;
+- short calls: average duration under the vertical's benchmark;
+- losing money: ROI under the ROI floor (default 0%: profit < 0), with spend > 0;
+- traffic quality (publishers only; on a campaign they are notes): repeat rate > 20%,
+  short-call rate > 30%, or velocity-spike hours holding at least 10% of the calls.
 
-Short calls make a verdict watch, never cut: the vertical benchmark is a floor that blocks
-scale, but a short average alone says nothing of what buyers pay (the RPM floor does that).
-Signals measured over answered calls (average duration, short-call rate) need `min_calls`
-answered calls; the others need `min_calls` calls.
+The verdict:
+- **cut**: conversion weak or RPM floor broken, and losing money;
+- **fix**: a missed-call leak and nothing that warrants cut ("fix routing"), or conversion
+  weak or RPM floor broken while still making money ("fix the deal");
+- **scale**: conversion strong, not losing money, no floor broken, no leak, no short calls
+  and no traffic-quality flag;
+- **watch**: everything else: too few calls, mixed signals, quality flags.
 
-Reasons state their numbers the same way everywhere: rates with 1 decimal ("3.1%"), the
-95% Wilson interval as "95% CI 1.7-5.3%", money with 2 decimals (half up), seconds as whole
-seconds (truncated), thresholds as configured ("15%", "7.5%"), counts with thousands
-separators.
+Reasons are the sentences behind the verdict, the deciding ones first, each with its
+numbers; notes are facts that did not decide it (spike hours under the 10% share, traffic
+quality on a campaign, talk time not judged for want of answered calls). Numbers are written
+the same way everywhere: rates with 1 decimal ("3.1%"), the 95% Wilson interval as "95% CI
+1.7-5.3%", RPM with 2 decimals and profit in whole units of the tenant's currency, seconds
+as whole seconds (truncated), thresholds as configured ("15%", "7.5%"), counts with
+thousands separators.
 """
 
 from __future__ import annotations
@@ -36,9 +40,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Literal
 
+from .formatting import format_money
 from .metrics import DURATION_BUCKET_EDGES, Kpis
 
 VerdictLabel = Literal["scale", "watch", "fix", "cut"]
@@ -47,8 +52,8 @@ MIN_CALLS = 30  # KPIS.md "significant volume"
 SPIKE_MULTIPLIER = 3
 SPIKE_MIN_CALLS = 10
 SPIKE_HISTORY_DAYS = 7
-THRESHOLD_RATIO = 3
-THRESHOLD_MIN_ANSWERED = 30
+THRESHOLD_MIN_CONVERSIONS = 30  # KPIS.md: the finder needs 30 conversions
+THRESHOLD_MAX_SHARE_BELOW_PCT = 5.0  # share of conversions a threshold may leave unpaid
 
 _PERCENT_FIELDS = frozenset(
     {
@@ -58,8 +63,11 @@ _PERCENT_FIELDS = frozenset(
         "missed_leak_pct",
         "repeat_rate_pct",
         "short_call_rate_pct",
+        "spike_share_pct",
     }
 )
+# ROI runs from -100% up; a floor may be negative (accept a small loss) or far above 100%.
+_ROI_FLOOR_RANGE = (-100.0, 10_000.0)
 _BENCHMARK_FIELDS = {
     "insurance": "insurance_benchmark_seconds",
     "legal": "legal_benchmark_seconds",
@@ -71,6 +79,14 @@ _BENCHMARK_FIELDS = {
 def _checked_threshold(key: str, value: Any, source: str) -> float | int:
     """One override value, checked against the field's kind; ValueError names the key."""
     where = f" in {source} overrides" if source else ""
+    if key == "roi_floor_pct":
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            raise ValueError(f"{key}{where} must be a number, got {type(value).__name__}")
+        number = float(value)
+        low, high = _ROI_FLOOR_RANGE
+        if not math.isfinite(number) or not low <= number <= high:
+            raise ValueError(f"{key}{where} must be from {low:g} to {high:g} (%), got {value}")
+        return number
     if key in _PERCENT_FIELDS:
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
             raise ValueError(f"{key}{where} must be a number, got {type(value).__name__}")
@@ -101,6 +117,8 @@ class VerdictThresholds:
     missed_leak_pct: float = 5.0  # leak when missed-call rate > this
     repeat_rate_pct: float = 20.0  # watch when repeat rate > this
     short_call_rate_pct: float = 30.0  # watch when short-call rate > this
+    spike_share_pct: float = 10.0  # flag when velocity-spike hours hold >= this % of calls
+    roi_floor_pct: float = 0.0  # losing money when ROI < this (0%: profit < 0)
     insurance_benchmark_seconds: int = 180  # short calls when average duration < benchmark
     legal_benchmark_seconds: int = 180
     home_services_benchmark_seconds: int = 90
@@ -158,9 +176,22 @@ class VerdictThresholds:
 
 
 @dataclass(frozen=True)
+class Spike:
+    """An hour in which a publisher sent far more calls than usual at that hour."""
+
+    hour: datetime  # start of the local hour, as given
+    calls: int
+    trailing_mean: float  # mean calls in the same hour of the previous 7 days
+
+
+@dataclass(frozen=True)
 class Verdict:
     label: VerdictLabel
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # why this verdict, deciding ones first
+    notes: list[str] = field(default_factory=list)  # facts that did not decide it
+
+
+VerdictSubject = Literal["campaign", "publisher"]
 
 
 def _pct(value: float) -> str:
@@ -179,8 +210,17 @@ def _ci(interval: tuple[float, float] | None) -> str:
     return f" (95% CI {low:.1f}-{high:.1f}%)"
 
 
-def _money(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+def _rpm(value: Decimal, currency: str) -> str:
+    return format_money(value, currency)
+
+
+def _whole_money(value: Decimal, currency: str) -> str:
+    return format_money(value, currency, places=0)
+
+
+def _roi(value: float) -> str:
+    # Whole percent ("51%"), but a small loss must not read as "-0%".
+    return f"{value:.0f}%" if abs(value) >= 1 else f"{value:.1f}%"
 
 
 def _calls(count: int, noun: str = "calls") -> str:
@@ -188,18 +228,20 @@ def _calls(count: int, noun: str = "calls") -> str:
     return f"{count:,} {singular if count == 1 else noun}"
 
 
-def _spike_reason(spikes: int) -> str:
-    hours = "hour" if spikes == 1 else "hours"
-    return (
-        f"{spikes} {hours} with a velocity spike (over {SPIKE_MULTIPLIER}x the trailing "
-        f"{SPIKE_HISTORY_DAYS}-day mean, at least {SPIKE_MIN_CALLS} calls)"
+SPIKE_HOURS_LISTED = 6
+
+
+def _hours(spikes: Sequence[Spike]) -> str:
+    """Spike hours in local time: "Nov 3 14:00, Nov 5 09:00" (the first few, then a count)."""
+    listed = ", ".join(
+        f"{s.hour:%b} {s.hour.day} {s.hour:%H:00}" for s in spikes[:SPIKE_HOURS_LISTED]
     )
+    more = len(spikes) - SPIKE_HOURS_LISTED
+    return f"{listed} and {more} more" if more > 0 else listed
 
 
-def _too_few_reason(calls: int, needed: int) -> str:
-    if calls == 0:
-        return f"no calls yet: nothing to judge (needs {needed})"
-    return f"only {_calls(calls)}: too few to judge (needs {needed})"
+def _share(part: int, whole: int) -> float:
+    return part * 100 / whole if whole else 0.0
 
 
 def verdict_for(
@@ -208,99 +250,146 @@ def verdict_for(
     thresholds: VerdictThresholds,
     vertical: str,
     rpm_floor: Decimal | None,
-    velocity_spikes: int = 0,
+    spikes: Sequence[Spike] = (),
+    subject: VerdictSubject = "publisher",
+    currency: str = "USD",
 ) -> Verdict:
-    """The scale / watch / fix / cut verdict of a publisher or campaign (module docstring)."""
+    """The scale / watch / fix / cut verdict of a publisher or campaign (module docstring).
+
+    `spikes` are the subject's velocity-spike hours in the range (local hours); `subject`
+    says whether traffic-quality signals decide ("publisher") or are notes ("campaign").
+    """
     t = thresholds
+    spike_calls = sum(s.calls for s in spikes)
+    spike_text = ""
+    if spikes:
+        hours, hold = ("hour", "holds") if len(spikes) == 1 else ("hours", "hold")
+        spike_text = (
+            f"{len(spikes)} velocity-spike {hours} ({_hours(spikes)}) {hold} "
+            f"{_calls(spike_calls)}, {_pct(_share(spike_calls, kpis.calls))} of the calls"
+        )
     if kpis.calls < t.min_calls:
-        reasons = [_too_few_reason(kpis.calls, t.min_calls)]
-        if velocity_spikes > 0:
-            reasons.append(_spike_reason(velocity_spikes))
-        return Verdict("watch", reasons)
+        notes = [spike_text] if spike_text else []
+        return Verdict(
+            "watch",
+            [f"too few calls to judge: {kpis.calls:,} of the {t.min_calls:,} needed"],
+            notes,
+        )
 
-    cut: list[str] = []
-    watch: list[str] = []
-    leak: list[str] = []
+    deciding: list[str] = []  # cut or fix reasons
+    flags: list[str] = []  # watch reasons: what keeps a source from scale
+    context: list[str] = []  # what the verdict stands on besides
+    notes: list[str] = []
 
+    # Conversion.
     conversion = kpis.conversion_rate
     assert conversion is not None  # calls >= min_calls >= 1
     stated = (
         f"conversion {_pct(conversion)} over {_calls(kpis.calls)}{_ci(kpis.conversion_rate_ci)}"
     )
     strong = conversion > t.strong_conversion_pct
-    conversion_reason: str | None = None  # stated last when it decides nothing
+    weak = False
     if conversion < t.weak_conversion_pct:
         upper = kpis.conversion_rate_ci[1] if kpis.conversion_rate_ci else 100.0
         if upper < t.weak_ci_upper_pct:
-            cut.append(f"{stated} is below {_limit(t.weak_conversion_pct)}")
+            weak = True
+            deciding.append(f"{stated} is below {_limit(t.weak_conversion_pct)}")
         else:
-            watch.append(
+            flags.append(
                 f"{stated} is below {_limit(t.weak_conversion_pct)} but not conclusive: "
                 f"the interval reaches {_limit(t.weak_ci_upper_pct)}"
             )
     elif strong:
-        conversion_reason = f"{stated} is above {_limit(t.strong_conversion_pct)}"
+        context.append(f"{stated} is above {_limit(t.strong_conversion_pct)}")
     else:
-        conversion_reason = (
+        context.append(
             f"{stated} is between {_limit(t.weak_conversion_pct)} "
             f"and {_limit(t.strong_conversion_pct)}"
         )
 
-    if rpm_floor is not None and kpis.rpm is not None and kpis.rpm < rpm_floor:
-        cut.append(
-            f"RPM {_money(kpis.rpm)} over {_calls(kpis.calls)} is under "
-            f"the {_money(rpm_floor)} floor"
+    # Talk time: the duration benchmark and the RPM floor need answered volume.
+    rpm_broken = short_average = False
+    if kpis.answered >= t.min_calls:
+        if rpm_floor is not None and kpis.rpm is not None and kpis.rpm < rpm_floor:
+            rpm_broken = True
+            deciding.append(
+                f"RPM {_rpm(kpis.rpm, currency)} over "
+                f"{_calls(kpis.answered, 'answered calls')} is under the "
+                f"{_rpm(rpm_floor, currency)} floor"
+            )
+        benchmark = t.duration_benchmark(vertical)
+        average = kpis.average_duration
+        if average is not None and average < benchmark:
+            short_average = True
+            # Whole seconds, truncated, so the stated figure is always under the benchmark.
+            flags.append(
+                f"average call {int(average)} s over {_calls(kpis.answered, 'answered calls')} "
+                f"is under the {benchmark} s benchmark for {vertical}"
+            )
+    else:
+        notes.append(
+            f"talk time not judged: {kpis.answered:,} of the {t.min_calls:,} answered calls needed"
         )
 
-    if kpis.missed_rate is not None and kpis.missed_rate > t.missed_leak_pct:
-        leak.append(
-            f"missed-call rate {_pct(kpis.missed_rate)} over {_calls(kpis.calls)}"
-            f"{_ci(kpis.missed_rate_ci)} is above {_limit(t.missed_leak_pct)}: "
-            "a routing problem to fix"
+    # Profit.
+    losing = kpis.spend > 0 and kpis.roi is not None and kpis.roi < t.roi_floor_pct
+    profit = _whole_money(kpis.profit, currency)
+    if kpis.roi is None:
+        money_reason = f"no spend recorded ({_whole_money(kpis.revenue, currency)} revenue)"
+    elif not losing:
+        money_reason = f"returns {_roi(kpis.roi)} ROI ({profit} profit)"
+    elif t.roi_floor_pct == 0:
+        money_reason = f"loses money: {_roi(kpis.roi)} ROI ({profit} profit)"
+    else:
+        money_reason = (
+            f"{_roi(kpis.roi)} ROI ({profit} profit) is under the "
+            f"{_limit(t.roi_floor_pct)} ROI floor"
         )
 
-    benchmark = t.duration_benchmark(vertical)
-    enough_answered = kpis.answered >= t.min_calls
-    average = kpis.average_duration
-    if enough_answered and average is not None and average < benchmark:
-        # Whole seconds, truncated, so the stated figure is always under the benchmark.
-        watch.append(
-            f"average call {int(average)} s over {_calls(kpis.answered, 'answered calls')} "
-            f"is under the {benchmark} s benchmark for {vertical}"
-        )
+    # Routing.
+    leak = kpis.missed_rate is not None and kpis.missed_rate > t.missed_leak_pct
+    leak_reason = (
+        f"missed-call rate {_pct(kpis.missed_rate or 0.0)} over {_calls(kpis.calls)}"
+        f"{_ci(kpis.missed_rate_ci)} is above {_limit(t.missed_leak_pct)}: "
+        "a routing problem to fix"
+    )
+
+    # Traffic quality: publisher reasons, campaign notes.
+    quality: list[str] = []
     if kpis.repeat_rate is not None and kpis.repeat_rate > t.repeat_rate_pct:
-        watch.append(
+        quality.append(
             f"repeat rate {_pct(kpis.repeat_rate)} over {_calls(kpis.calls)} "
             f"is above {_limit(t.repeat_rate_pct)}"
         )
     short_rate = kpis.short_call_rate
-    if enough_answered and short_rate is not None and short_rate > t.short_call_rate_pct:
-        watch.append(
+    if short_rate is not None and short_rate > t.short_call_rate_pct:
+        quality.append(
             f"short-call rate {_pct(short_rate)} over {_calls(kpis.answered, 'answered calls')} "
             f"is above {_limit(t.short_call_rate_pct)}"
         )
-    if velocity_spikes > 0:
-        watch.append(_spike_reason(velocity_spikes))
+    if spikes:
+        if _share(spike_calls, kpis.calls) >= t.spike_share_pct:
+            quality.append(f"{spike_text}: at least {_limit(t.spike_share_pct)}")
+        else:
+            notes.append(f"{spike_text}: under {_limit(t.spike_share_pct)}, noted only")
+    if subject == "campaign":
+        notes = quality + notes
+        quality = []
 
-    context = [conversion_reason] if conversion_reason else []
-    if cut:
-        return Verdict("cut", cut + leak + watch + context)
-    if leak and not watch:
-        return Verdict("fix", leak + context)
-    if watch:
-        return Verdict("watch", watch + leak + context)
-    if strong:
-        return Verdict("scale", context)
-    return Verdict("watch", context)
-
-
-@dataclass(frozen=True)
-class Spike:
-    """An hour in which a publisher sent far more calls than usual at that hour."""
-
-    hour: datetime  # start of the local hour, as given
-    calls: int
-    trailing_mean: float  # mean calls in the same hour of the previous 7 days
+    leaks = [leak_reason] if leak else []
+    others = quality + flags + context
+    if (weak or rpm_broken) and losing:
+        return Verdict("cut", [*deciding, money_reason, *leaks, *others], notes)
+    if weak or rpm_broken:
+        deal = f"{money_reason}: fix the deal before cutting"
+        return Verdict("fix", [*deciding, deal, *leaks, *others], notes)
+    if leak:
+        return Verdict("fix", [leak_reason, *others, money_reason], notes)
+    if strong and not losing and not short_average and not quality:
+        return Verdict("scale", [*context, money_reason], notes)
+    if losing:
+        return Verdict("watch", [money_reason, *others], notes)
+    return Verdict("watch", [*others, money_reason], notes)
 
 
 def _wall_clock(hour: datetime) -> datetime:
@@ -379,22 +468,7 @@ def is_velocity_spike(
     return calls >= min_calls and calls * SPIKE_HISTORY_DAYS > multiplier * trailing_calls
 
 
-def qualifying_threshold_suggestion(
-    buckets: Sequence[tuple[int, int]],
-    *,
-    min_answered: int = THRESHOLD_MIN_ANSWERED,
-    ratio: float = THRESHOLD_RATIO,
-) -> int | None:
-    """The smallest duration (s) past which calls convert at least 3x better than before it.
-
-    `buckets` holds one (answered, conversions) pair per KPIS.md duration bucket, in the
-    order of kpis.metrics.DURATION_BUCKET_EDGES (0-30, 30-60, ... 300+). For each edge after
-    0, the conversion rate of all answered calls at or over the edge (ratio of sums) is
-    compared with that of all calls under it; the first edge where longer >= `ratio` x
-    shorter is the suggestion. Both sides need `min_answered` answered calls, so a shorter
-    side converting at 0% counts only when it is that large, and the longer side must
-    convert at all (0 >= 3 x 0 is no signal). None when no edge qualifies.
-    """
+def _checked_buckets(buckets: Sequence[tuple[int, int]]) -> None:
     if len(buckets) != len(DURATION_BUCKET_EDGES):
         raise ValueError(
             f"expected {len(DURATION_BUCKET_EDGES)} duration buckets, got {len(buckets)}"
@@ -404,19 +478,102 @@ def qualifying_threshold_suggestion(
             raise ValueError(
                 f"duration bucket {index} has {conversions} conversions for {answered} answered"
             )
+
+
+@dataclass(frozen=True)
+class ThresholdFinding:
+    """KPIS.md "Qualifying-threshold finder" for one campaign: the suggested threshold, or
+    why there is none."""
+
+    seconds: int | None  # None: not enough conversions
+    conversions: int  # of answered calls, over the range
+    reason: str  # the suggestion or the reason for none, as a sentence
+
+
+def qualifying_threshold_suggestion(
+    buckets: Sequence[tuple[int, int]],
+    *,
+    min_conversions: int = THRESHOLD_MIN_CONVERSIONS,
+    max_share_below_pct: float = THRESHOLD_MAX_SHARE_BELOW_PCT,
+) -> ThresholdFinding:
+    """The largest bucket edge b (30, 60, 90, 120, 180 or 300 s) such that answered calls
+    shorter than b hold at most 5% of the answered calls' conversions: where calls actually
+    convert. 0 s when even the calls under 30 s hold more than 5%.
+
+    `buckets` holds one (answered, conversions) pair per KPIS.md duration bucket, in the
+    order of kpis.metrics.DURATION_BUCKET_EDGES (0-30, 30-60, ... 300+). It needs
+    `min_conversions` conversions ("not enough conversions to suggest: 12 of 30").
+    """
+    _checked_buckets(buckets)
+    total = sum(conversions for _, conversions in buckets)
+    if total < min_conversions:
+        return ThresholdFinding(
+            None, total, f"not enough conversions to suggest: {total:,} of {min_conversions:,}"
+        )
+    suggested = 0
+    below = 0
     for index in range(1, len(DURATION_BUCKET_EDGES)):
-        short_answered = sum(answered for answered, _ in buckets[:index])
-        short_conversions = sum(conversions for _, conversions in buckets[:index])
-        long_answered = sum(answered for answered, _ in buckets[index:])
-        long_conversions = sum(conversions for _, conversions in buckets[index:])
-        if short_answered < min_answered or long_answered < min_answered:
-            continue
-        # long / long_answered >= ratio * short / short_answered, cross-multiplied.
-        if long_conversions > 0 and (
-            long_conversions * short_answered >= ratio * short_conversions * long_answered
-        ):
-            return DURATION_BUCKET_EDGES[index]
-    return None
+        below += buckets[index - 1][1]
+        # below / total <= max share, cross-multiplied to stay exact at the boundary.
+        if below * 100 > max_share_below_pct * total:
+            break
+        suggested = DURATION_BUCKET_EDGES[index]
+    if suggested == 0:
+        reason = (
+            f"even calls under {DURATION_BUCKET_EDGES[1]} s hold "
+            f"{_pct(_share(buckets[0][1], total))} of {_calls(total, 'conversions')}, "
+            f"over {_limit(max_share_below_pct)}: every answered call converts"
+        )
+    else:
+        index = DURATION_BUCKET_EDGES.index(suggested)
+        unpaid = sum(c for _, c in buckets[:index])
+        reason = (
+            f"calls under {suggested} s hold {_pct(_share(unpaid, total))} of "
+            f"{_calls(total, 'conversions')}, at most {_limit(max_share_below_pct)}"
+        )
+    return ThresholdFinding(suggested, total, reason)
+
+
+def threshold_tradeoff(
+    buckets: Sequence[tuple[int, int]],
+    *,
+    suggested_seconds: int,
+    current_seconds: int,
+    current_qualified: int,
+    payout: Decimal | None,
+    currency: str = "USD",
+) -> str:
+    """The suggestion weighed against the threshold in force, over the same calls:
+    "qualifying at 120 s keeps 96% of conversions and pays for 1,204 fewer calls ($18,060
+    less payout) than 90 s".
+
+    `current_qualified` is the answered calls at or over the current threshold (the rollups
+    count them by the campaign's threshold, which need not be a bucket edge); the calls a
+    suggestion would pay for are those in its bucket and above. `payout` is per qualified
+    call; without one the money is left out.
+    """
+    _checked_buckets(buckets)
+    index = DURATION_BUCKET_EDGES.index(suggested_seconds)
+    total = sum(c for _, c in buckets)
+    kept = sum(c for _, c in buckets[index:])
+    qualified = sum(a for a, _ in buckets[index:])
+    change = qualified - current_qualified
+    keeps = (
+        f"keeps {_share(kept, total):.0f}% of conversions" if total else "keeps every conversion"
+    )
+    if suggested_seconds == current_seconds:
+        return f"the current {current_seconds} s threshold {keeps}"
+    if change == 0:
+        pays = "pays for as many calls as"
+    else:
+        fewer_or_more = "fewer" if change < 0 else "more"
+        noun = "call" if abs(change) == 1 else "calls"
+        pays = f"pays for {abs(change):,} {fewer_or_more} {noun}"
+        if payout:
+            amount = _whole_money(abs(change) * payout, currency)
+            pays += f" ({amount} {'less' if change < 0 else 'more'} payout)"
+        pays += " than"
+    return f"qualifying at {suggested_seconds} s {keeps} and {pays} {current_seconds} s"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from calls.selectors import FilterChoices
 from kpis.decisions import (
     CampaignReallocation,
     EntityVerdict,
+    ThresholdSuggestion,
     reallocation_report,
     threshold_suggestions,
     verdicts_report,
@@ -286,14 +287,14 @@ class CampaignPage:
     tiles: list[Tile]
     leaderboard: list[EntityVerdict]
     qualifying_seconds: int
-    suggested_seconds: int | None
+    threshold: ThresholdSuggestion | None  # the finder's suggestion, or why there is none
     heatmap_error: str
     charts: dict[str, str] = field(default_factory=dict)
 
 
 def _duration_chart(
     organization: Organization, kpi_filter: KpiFilter, campaign: Campaign
-) -> tuple[str, int | None]:
+) -> tuple[str, ThresholdSuggestion | None]:
     suggestion = next(
         (
             s
@@ -312,10 +313,7 @@ def _duration_chart(
         qualifying_seconds=campaign.qualifying_seconds,
         suggested_seconds=suggestion.suggested_seconds if suggestion else None,
     )
-    return (
-        charts.figure_html(figure, "chart-duration-buckets"),
-        suggestion.suggested_seconds if suggestion else None,
-    )
+    return charts.figure_html(figure, "chart-duration-buckets"), suggestion
 
 
 def _heatmap_chart(organization: Organization, kpi_filter: KpiFilter) -> tuple[str, str]:
@@ -339,7 +337,7 @@ def campaign_page(
     report = kpis_report(organization, kpi_filter, GroupBy.DAY)
     previous = kpis_report(organization, kpi_filter.previous_period()).totals.kpis
     verdicts = verdicts_report(organization, kpi_filter, overall_publishers=False)
-    duration_html, suggested = _duration_chart(organization, kpi_filter, campaign)
+    duration_html, threshold = _duration_chart(organization, kpi_filter, campaign)
     heatmap_html, heatmap_error = _heatmap_chart(organization, kpi_filter)
     series = daily_series(report)
     rpm_figure = charts.rpm_trend_figure(
@@ -354,7 +352,7 @@ def campaign_page(
         tiles=kpi_tiles(report.totals.kpis, previous, CAMPAIGN_TILES),
         leaderboard=_by_calls(verdicts.publishers_by_campaign.get(campaign.id, [])),
         qualifying_seconds=campaign.qualifying_seconds,
-        suggested_seconds=suggested,
+        threshold=threshold,
         heatmap_error=heatmap_error,
         charts={
             "duration_buckets": duration_html,

@@ -9,11 +9,11 @@ length, one breakdown per campaign, publisher, buyer and day, and the verdicts. 
   `section` (`total`, `previous_period`, `campaign`, `publisher`, `buyer`, `day`), `key` (the
   campaign / publisher / buyer id or the ISO day; empty for the totals and for the "No
   publisher" style rows), `name`, `date_from` and `date_to` (the period the row covers),
-  `verdict` and `reasons` (campaign and publisher rows), then the KPI columns named as in the
-  KPI API. Cell values are the API's: money as decimal strings with 4 places in the tenant's
-  currency, rates as percentages (14.2857 means 14.2857%) rounded to 4 places, null KPIs as
-  empty cells. A single table sorts, filters and loads (pandas, SQL) without parsing sections.
-  A name starting with = + - @ gets a leading ' (spreadsheet formula injection).
+  `verdict`, `reasons` and `notes` (campaign and publisher rows), then the KPI columns named
+  as in the KPI API. Cell values are the API's: money as decimal strings with 4 places in the
+  tenant's currency, rates as percentages (14.2857 means 14.2857%) rounded to 4 places, null
+  KPIs as empty cells. A single table sorts, filters and loads (pandas, SQL) without parsing
+  sections. A name starting with = + - @ gets a leading ' (spreadsheet formula injection).
 - XLSX (`report_xlsx`): a Summary sheet (KPI, this period, previous period, change; then the
   organization, periods and filters) and one sheet per breakdown (Campaigns, Publishers,
   Buyers, Days), header row and name column frozen, columns sized to their content. Money
@@ -318,7 +318,7 @@ def change_text(change: float | None) -> str:
 
 # --- CSV ----------------------------------------------------------------------------------
 
-_CSV_LEADING = ["section", "key", "name", "date_from", "date_to", "verdict", "reasons"]
+_CSV_LEADING = ["section", "key", "name", "date_from", "date_to", "verdict", "reasons", "notes"]
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -356,6 +356,7 @@ def _csv_row(
         period[1].isoformat(),
         verdict.label if verdict else "",
         _csv_text(" | ".join(verdict.reasons)) if verdict else "",
+        _csv_text(" | ".join(verdict.notes)) if verdict else "",
         *_csv_values(kpis),
     ]
 
@@ -501,7 +502,7 @@ def _write_breakdown(sheet: Worksheet, breakdown: Breakdown, currency: str) -> N
     is_day = breakdown.group_by is GroupBy.DAY
     leading = [breakdown.label_header] + ([] if is_day else ["ID"])
     leading += ["Verdict"] if breakdown.has_verdicts else []
-    trailing = ["Reasons"] if breakdown.has_verdicts else []
+    trailing = ["Reasons", "Notes"] if breakdown.has_verdicts else []
     writer.header(leading + [m.header for m in BREAKDOWN_MEASURES] + trailing)
     for row in breakdown.rows:
         if is_day:
@@ -514,6 +515,7 @@ def _write_breakdown(sheet: Worksheet, breakdown: Breakdown, currency: str) -> N
         cells += [_kpi_cell(m.kind, m.value(row.kpis), currency) for m in BREAKDOWN_MEASURES]
         if breakdown.has_verdicts:
             cells.append(_text_cell("; ".join(verdict.reasons) if verdict else None))
+            cells.append(_text_cell("; ".join(verdict.notes) if verdict else None))
         writer.row(cells)
     if breakdown.rows:
         sheet.auto_filter.ref = sheet.dimensions

@@ -169,7 +169,9 @@ def _verdicts_reference(organization, filters):
                     thresholds=thresholds(campaign),
                     vertical=vertical,
                     rpm_floor=campaign.rpm_floor if campaign else None,
-                    velocity_spikes=len(spikes),
+                    spikes=spikes,
+                    subject=kind,
+                    currency=organization.currency,
                 )
             ),
             "campaign_id": campaign_id,
@@ -191,9 +193,18 @@ def _verdicts_reference(organization, filters):
         rows = [row for row in report.rows if row.key is not None and row.kpis.calls]
         for row in rows:
             dominant[row.key][campaign.vertical] += row.kpis.calls
+        # A publisher within a campaign is judged on its spikes in that campaign's calls.
+        pair_spikes = _spikes_reference(organization, replace(filters, campaign_id=campaign_id))
         if rows:
             by_campaign[campaign_id] = [
-                judged("publisher", row, campaign, campaign.vertical, campaign_id=campaign_id)
+                judged(
+                    "publisher",
+                    row,
+                    campaign,
+                    campaign.vertical,
+                    pair_spikes.get(row.key, []),
+                    campaign_id=campaign_id,
+                )
                 for row in rows
             ]
     spikes = _spikes_reference(organization, filters)
@@ -243,7 +254,8 @@ def test_stored_overrides_that_contradict_the_tenant_judge_by_the_tenant(tenant,
         thresholds=VerdictThresholds.from_overrides(org.verdict_thresholds, None),
         vertical=auto.vertical,
         rpm_floor=auto.rpm_floor,
-        velocity_spikes=0,
+        subject="campaign",
+        currency=org.currency,
     )
     assert judged.verdict == expected
     assert f"campaign {auto.pk} (organization {org.pk}): verdict overrides ignored" in caplog.text

@@ -17,11 +17,13 @@ from kpis.metrics import BaseCounts, Kpis, kpis_from_counts
 from kpis.verdicts import (
     PublisherPerformance,
     Spike,
+    ThresholdFinding,
     Verdict,
     VerdictThresholds,
     budget_reallocation,
     is_velocity_spike,
     qualifying_threshold_suggestion,
+    threshold_tradeoff,
     velocity_spikes,
     verdict_for,
 )
@@ -62,219 +64,345 @@ def judge(
     thresholds: VerdictThresholds = DEFAULTS,
     vertical: str = "other",
     rpm_floor: Decimal | None = None,
-    spikes: int = 0,
+    spikes: tuple[Spike, ...] = (),
+    subject: str = "publisher",
 ) -> Verdict:
     return verdict_for(
         kpis,
         thresholds=thresholds,
         vertical=vertical,
         rpm_floor=rpm_floor,
-        velocity_spikes=spikes,
+        spikes=spikes,
+        subject=subject,
+        currency="USD",
     )
 
 
-# --- scale / watch / cut on conversion ------------------------------------------------------
+def spike(day: int, hour: int, calls: int) -> Spike:
+    return Spike(hour=dt.datetime(2026, 11, day, hour), calls=calls, trailing_mean=1.0)
 
 
-def test_strong_conversion_with_volume_is_scale():
-    # 20 / 100 = 20% > 15%
-    verdict = judge(make_kpis(100, conversions=20))
+# Money in the examples: revenue 2,000 over spend 1,000 returns 100% ROI ($1,000 profit).
+PROFITABLE = {"revenue": "2000", "spend": "1000"}
+LOSING = {"revenue": "100", "spend": "1000"}  # -90% ROI (-$900 profit)
+
+
+# --- KPIS.md: "scale: conversion strong, not losing money, and no floor broken, no leak, no
+# short calls and no traffic-quality flag" -------------------------------------------------------
+
+
+def test_strong_conversion_that_makes_money_is_scale():
+    # 20 / 100 = 20% > 15%, ROI (2000 - 1000) / 1000 = 100%
+    verdict = judge(make_kpis(100, conversions=20, **PROFITABLE))
     assert verdict == Verdict(
-        "scale", ["conversion 20.0% over 100 calls (95% CI 13.3-28.9%) is above 15%"]
-    )
-
-
-def test_exactly_15_percent_is_not_strong_so_watch():
-    # 15 / 100 = 15%, and strong means > 15%
-    verdict = judge(make_kpis(100, conversions=15))
-    assert verdict == Verdict(
-        "watch", ["conversion 15.0% over 100 calls (95% CI 9.3-23.3%) is between 5% and 15%"]
-    )
-
-
-def test_middling_conversion_is_watch():
-    # 10 / 100 = 10%: neither > 15% nor < 5%
-    verdict = judge(make_kpis(100, conversions=10))
-    assert verdict.label == "watch"
-    assert verdict.reasons == [
-        "conversion 10.0% over 100 calls (95% CI 5.5-17.4%) is between 5% and 15%"
-    ]
-
-
-def test_weak_conversion_with_volume_is_cut():
-    # 12 / 400 = 3% < 5%, with 400 >= 30 calls and a 95% upper bound of 5.2% < 15%
-    verdict = judge(make_kpis(400, conversions=12))
-    assert verdict == Verdict(
-        "cut", ["conversion 3.0% over 400 calls (95% CI 1.7-5.2%) is below 5%"]
-    )
-
-
-def test_exactly_5_percent_conversion_is_not_weak():
-    # 5 / 100 = 5%, and weak means < 5%
-    verdict = judge(make_kpis(100, conversions=5))
-    assert verdict.label == "watch"
-    assert verdict.reasons == [
-        "conversion 5.0% over 100 calls (95% CI 2.2-11.2%) is between 5% and 15%"
-    ]
-
-
-def test_twelve_calls_is_watch_too_few():
-    # 0 / 12 would be "weak" but 12 < 30 calls is too few to judge
-    verdict = judge(make_kpis(12))
-    assert verdict == Verdict("watch", ["only 12 calls: too few to judge (needs 30)"])
-
-
-def test_strong_conversion_on_too_few_calls_is_watch():
-    # 10 / 20 = 50%, but 20 < 30 calls
-    verdict = judge(make_kpis(20, conversions=10))
-    assert verdict == Verdict("watch", ["only 20 calls: too few to judge (needs 30)"])
-
-
-def test_twenty_nine_calls_is_watch_too_few():
-    assert judge(make_kpis(29)).label == "watch"
-
-
-def test_exactly_thirty_calls_without_conversions_is_cut():
-    # 0 / 30 = 0%, upper bound 3.8415 / 33.8415 = 11.35% < 15%: significant
-    verdict = judge(make_kpis(30))
-    assert verdict == Verdict(
-        "cut", ["conversion 0.0% over 30 calls (95% CI 0.0-11.4%) is below 5%"]
-    )
-
-
-def test_low_conversion_whose_interval_reaches_15_percent_is_watch_not_cut():
-    # 1 / 30 = 3.3% < 5% with 30 calls, but the 95% upper bound is 16.7% >= 15%
-    verdict = judge(make_kpis(30, conversions=1))
-    assert verdict == Verdict(
-        "watch",
+        "scale",
         [
-            "conversion 3.3% over 30 calls (95% CI 0.6-16.7%) is below 5% "
-            "but not conclusive: the interval reaches 15%"
+            "conversion 20.0% over 100 calls (95% CI 13.3-28.9%) is above 15%",
+            "returns 100% ROI ($1,000 profit)",
         ],
     )
 
 
-def test_one_call_and_no_calls_read_naturally():
-    assert judge(make_kpis(1)).reasons == ["only 1 call: too few to judge (needs 30)"]
-    assert judge(make_kpis(0)).reasons == ["no calls yet: nothing to judge (needs 30)"]
+def test_exactly_15_percent_is_not_strong_so_watch():
+    verdict = judge(make_kpis(100, conversions=15, **PROFITABLE))
+    assert verdict == Verdict(
+        "watch",
+        [
+            "conversion 15.0% over 100 calls (95% CI 9.3-23.3%) is between 5% and 15%",
+            "returns 100% ROI ($1,000 profit)",
+        ],
+    )
 
 
-# --- missed-call leak: fix --------------------------------------------------------------------
+def test_strong_conversion_that_loses_money_is_watch_not_scale():
+    verdict = judge(make_kpis(100, conversions=20, **LOSING))
+    assert verdict == Verdict(
+        "watch",
+        [
+            "loses money: -90% ROI (-$900 profit)",
+            "conversion 20.0% over 100 calls (95% CI 13.3-28.9%) is above 15%",
+        ],
+    )
 
 
-def test_missed_call_leak_alone_is_fix():
+def test_strong_conversion_without_spend_is_scale():
+    verdict = judge(make_kpis(100, conversions=20, revenue="450"))
+    assert verdict.label == "scale"
+    assert verdict.reasons[-1] == "no spend recorded ($450 revenue)"
+
+
+def test_a_profitable_star_with_one_small_spike_hour_is_still_scale():
+    # The demo's star: one spike hour of 12 calls in 1,809 is 0.7% of its calls, under 10%.
+    verdict = judge(make_kpis(1809, conversions=497, **PROFITABLE), spikes=(spike(3, 14, 12),))
+    assert verdict.label == "scale"
+    assert verdict.notes == [
+        "1 velocity-spike hour (Nov 3 14:00) holds 12 calls, 0.7% of the calls: "
+        "under 10%, noted only"
+    ]
+
+
+# --- "cut: conversion weak or RPM floor broken, and losing money" ------------------------------
+
+
+def test_weak_conversion_that_loses_money_is_cut():
+    # 12 / 400 = 3% < 5%, upper bound 5.2% < 15%; ROI (100 - 1000) / 1000 = -90%
+    verdict = judge(make_kpis(400, conversions=12, **LOSING))
+    assert verdict == Verdict(
+        "cut",
+        [
+            "conversion 3.0% over 400 calls (95% CI 1.7-5.2%) is below 5%",
+            "loses money: -90% ROI (-$900 profit)",
+        ],
+    )
+
+
+def test_exactly_thirty_calls_without_conversions_that_lose_money_is_cut():
+    # 0 / 30 = 0%, upper bound 3.8415 / 33.8415 = 11.35% < 15%: significant
+    verdict = judge(make_kpis(30, spend="300"))
+    assert verdict == Verdict(
+        "cut",
+        [
+            "conversion 0.0% over 30 calls (95% CI 0.0-11.4%) is below 5%",
+            "loses money: -100% ROI (-$300 profit)",
+        ],
+    )
+
+
+def test_exactly_5_percent_conversion_is_not_weak():
+    # 20 / 400 = 5%: weak means < 5%
+    assert judge(make_kpis(400, conversions=20, **LOSING)).label == "watch"
+
+
+def test_low_conversion_whose_interval_reaches_15_percent_is_watch_not_cut():
+    # 1 / 30 = 3.3% < 5% with 30 calls, but the 95% upper bound is 16.7% >= 15%
+    verdict = judge(make_kpis(30, conversions=1, revenue="50", spend="300"))
+    assert verdict == Verdict(
+        "watch",
+        [
+            "loses money: -83% ROI (-$250 profit)",
+            "conversion 3.3% over 30 calls (95% CI 0.6-16.7%) is below 5% "
+            "but not conclusive: the interval reaches 15%",
+        ],
+    )
+
+
+def test_rpm_under_the_floor_that_loses_money_is_cut():
+    # 300.00 revenue / (100 calls x 200 s = 333.3 min) = $0.90 a minute < $1.00; spend 400
+    verdict = judge(
+        make_kpis(100, conversions=20, revenue="300", spend="400"), rpm_floor=Decimal("1.00")
+    )
+    assert verdict == Verdict(
+        "cut",
+        [
+            "RPM $0.90 over 100 answered calls is under the $1.00 floor",
+            "loses money: -25% ROI (-$100 profit)",
+            "conversion 20.0% over 100 calls (95% CI 13.3-28.9%) is above 15%",
+        ],
+    )
+
+
+def test_rpm_exactly_at_the_floor_is_not_broken():
+    # 600 / 333.3 min = $1.80 a minute, at a $1.80 floor
+    verdict = judge(make_kpis(100, conversions=20, revenue="600"), rpm_floor=Decimal("1.80"))
+    assert verdict.label == "scale"
+
+
+def test_rpm_is_not_judged_without_a_floor():
+    assert judge(make_kpis(100, conversions=20, revenue="1", spend="0.5")).label == "scale"
+
+
+# --- "fix: a missed-call leak and nothing that warrants cut ("fix routing"); or conversion weak
+# or RPM floor broken while still making money ("fix the deal")" -------------------------------
+
+
+def test_weak_conversion_that_makes_money_is_fix_the_deal():
+    # The demo's "2.4% conversion but 51% ROI": 12 / 400 = 3%, ROI (1510 - 1000) / 1000 = 51%
+    verdict = judge(make_kpis(400, conversions=12, revenue="1510", spend="1000"))
+    assert verdict == Verdict(
+        "fix",
+        [
+            "conversion 3.0% over 400 calls (95% CI 1.7-5.2%) is below 5%",
+            "returns 51% ROI ($510 profit): fix the deal before cutting",
+        ],
+    )
+
+
+def test_rpm_under_the_floor_that_makes_money_is_fix_the_deal():
+    verdict = judge(
+        make_kpis(100, conversions=20, revenue="300", spend="100"), rpm_floor=Decimal("1.00")
+    )
+    assert verdict.label == "fix"
+    assert verdict.reasons[:2] == [
+        "RPM $0.90 over 100 answered calls is under the $1.00 floor",
+        "returns 200% ROI ($200 profit): fix the deal before cutting",
+    ]
+
+
+def test_weak_conversion_without_spend_is_fix_the_deal():
+    verdict = judge(make_kpis(400, conversions=12, revenue="100"))
+    assert verdict.label == "fix"
+    assert verdict.reasons[1] == "no spend recorded ($100 revenue): fix the deal before cutting"
+
+
+def test_missed_call_leak_alone_is_fix_routing():
     # 100 calls, 92 answered: 8 / 100 = 8% missed > 5%; conversion 10% is fine
-    verdict = judge(make_kpis(100, answered=92, conversions=10))
+    verdict = judge(make_kpis(100, answered=92, conversions=10, **PROFITABLE))
     assert verdict == Verdict(
         "fix",
         [
             "missed-call rate 8.0% over 100 calls (95% CI 4.1-15.0%) is above 5%: "
             "a routing problem to fix",
             "conversion 10.0% over 100 calls (95% CI 5.5-17.4%) is between 5% and 15%",
+            "returns 100% ROI ($1,000 profit)",
         ],
     )
 
 
 def test_exactly_5_percent_missed_is_not_a_leak():
     # 95 of 100 answered: 5 / 100 = 5% missed, and a leak means > 5%
-    assert judge(make_kpis(100, answered=95, conversions=20)).label == "scale"
+    assert judge(make_kpis(100, answered=95, conversions=20, **PROFITABLE)).label == "scale"
 
 
 def test_strong_conversion_with_a_leak_is_fix_not_scale():
-    # 20% conversion would scale, but 10% of calls are missed: fix routing first
-    verdict = judge(make_kpis(100, answered=90, conversions=20))
+    verdict = judge(make_kpis(100, answered=90, conversions=20, **PROFITABLE))
     assert verdict.label == "fix"
     assert verdict.reasons[0].startswith("missed-call rate 10.0% over 100 calls")
-    assert verdict.reasons[1].endswith("is above 15%")
 
 
-def test_leak_on_too_few_calls_is_watch():
-    # 10 missed of 20 = 50%, but 20 < 30 calls
-    verdict = judge(make_kpis(20, answered=10))
-    assert verdict == Verdict("watch", ["only 20 calls: too few to judge (needs 30)"])
+def test_a_leak_with_weak_conversion_that_loses_money_is_cut_listing_the_leak():
+    # 12 / 400 = 3% converts, 40 / 400 = 10% missed, -90% ROI
+    verdict = judge(make_kpis(400, answered=360, conversions=12, **LOSING))
+    assert verdict == Verdict(
+        "cut",
+        [
+            "conversion 3.0% over 400 calls (95% CI 1.7-5.2%) is below 5%",
+            "loses money: -90% ROI (-$900 profit)",
+            "missed-call rate 10.0% over 400 calls (95% CI 7.4-13.3%) is above 5%: "
+            "a routing problem to fix",
+        ],
+    )
 
 
-# --- precedence -------------------------------------------------------------------------------
-
-
-def test_weak_conversion_and_leak_is_cut_with_both_reasons():
-    # 12 / 400 = 3% converts (cut) and 40 / 400 = 10% missed (leak)
-    verdict = judge(make_kpis(400, answered=360, conversions=12))
-    assert verdict.label == "cut"
+def test_a_leak_with_a_profitable_weak_converter_is_fix_listing_both():
+    verdict = judge(make_kpis(400, answered=360, conversions=12, revenue="1510", spend="1000"))
+    assert verdict.label == "fix"
     assert verdict.reasons == [
         "conversion 3.0% over 400 calls (95% CI 1.7-5.2%) is below 5%",
+        "returns 51% ROI ($510 profit): fix the deal before cutting",
         "missed-call rate 10.0% over 400 calls (95% CI 7.4-13.3%) is above 5%: "
         "a routing problem to fix",
     ]
 
 
-def test_leak_with_a_watch_signal_is_watch_listing_both():
-    # 8% missed and 25 / 100 = 25% repeat callers (> 20%): the leak is not the only problem
-    verdict = judge(make_kpis(100, answered=92, conversions=10, repeat_calls=25))
-    assert verdict.label == "watch"
-    assert verdict.reasons[0] == "repeat rate 25.0% over 100 calls is above 20%"
-    assert verdict.reasons[1].startswith("missed-call rate 8.0% over 100 calls")
+def test_a_leak_with_a_quality_flag_is_still_fix():
+    # "a missed-call leak and nothing that warrants cut": 25% repeat callers do not
+    verdict = judge(make_kpis(100, answered=92, conversions=10, repeat_calls=25, **PROFITABLE))
+    assert verdict.label == "fix"
+    assert "repeat rate 25.0% over 100 calls is above 20%" in verdict.reasons
 
 
-def test_cut_also_lists_quality_reasons():
-    # 0 / 100 converts, 30 / 100 repeat callers, 2 velocity spikes
-    verdict = judge(make_kpis(100, repeat_calls=30), spikes=2)
-    assert verdict.label == "cut"
-    assert verdict.reasons == [
-        "conversion 0.0% over 100 calls (95% CI 0.0-3.7%) is below 5%",
-        "repeat rate 30.0% over 100 calls is above 20%",
-        "2 hours with a velocity spike (over 3x the trailing 7-day mean, at least 10 calls)",
-    ]
+# --- "losing money: ROI below the ROI floor (default 0%, i.e. profit < 0), with volume and
+# spend > 0" ------------------------------------------------------------------------------------
 
 
-# --- RPM floor --------------------------------------------------------------------------------
-
-
-def test_rpm_under_the_floor_is_cut_even_with_strong_conversion():
-    # 300.00 revenue / (100 calls x 200 s = 20000 s = 333.3 min) = 0.90 per minute < 1.00
-    verdict = judge(make_kpis(100, conversions=20, revenue="300"), rpm_floor=Decimal("1.00"))
+def test_losing_money_alone_is_watch_with_the_loss_first():
+    verdict = judge(make_kpis(100, conversions=10, revenue="900", spend="1000"))
     assert verdict == Verdict(
-        "cut",
+        "watch",
         [
-            "RPM 0.90 over 100 calls is under the 1.00 floor",
-            "conversion 20.0% over 100 calls (95% CI 13.3-28.9%) is above 15%",
+            "loses money: -10% ROI (-$100 profit)",
+            "conversion 10.0% over 100 calls (95% CI 5.5-17.4%) is between 5% and 15%",
         ],
     )
 
 
-def test_rpm_exactly_at_the_floor_is_not_cut():
-    # 333.33... min x 0.90 = 300.00: RPM is exactly the floor
-    verdict = judge(make_kpis(100, conversions=20, revenue="300"), rpm_floor=Decimal("0.9"))
-    assert verdict.label == "scale"
+def test_a_small_loss_does_not_read_as_zero():
+    verdict = judge(make_kpis(100, conversions=20, revenue="997", spend="1000"))
+    assert verdict.reasons[0] == "loses money: -0.3% ROI (-$3 profit)"
 
 
-def test_rpm_is_not_judged_without_a_floor():
-    assert judge(make_kpis(100, conversions=20, revenue="1"), rpm_floor=None).label == "scale"
+def test_break_even_is_not_losing_money():
+    verdict = judge(make_kpis(100, conversions=20, revenue="1000", spend="1000"))
+    assert verdict == Verdict(
+        "scale",
+        [
+            "conversion 20.0% over 100 calls (95% CI 13.3-28.9%) is above 15%",
+            "returns 0.0% ROI ($0 profit)",
+        ],
+    )
 
 
-def test_rpm_under_the_floor_on_too_few_calls_is_watch():
-    verdict = judge(make_kpis(29, conversions=10, revenue="1"), rpm_floor=Decimal("5.00"))
-    assert verdict == Verdict("watch", ["only 29 calls: too few to judge (needs 30)"])
+def test_the_roi_floor_is_configurable():
+    thresholds = VerdictThresholds.from_overrides({"roi_floor_pct": 20}, None)
+    # ROI (1100 - 1000) / 1000 = 10% < 20%: weak conversion is then cut
+    verdict = judge(
+        make_kpis(400, conversions=12, revenue="1100", spend="1000"), thresholds=thresholds
+    )
+    assert verdict.label == "cut"
+    assert verdict.reasons[1] == "10% ROI ($100 profit) is under the 20% ROI floor"
+    # A negative floor accepts a small loss.
+    tolerant = VerdictThresholds.from_overrides(None, {"roi_floor_pct": -20})
+    assert (
+        judge(
+            make_kpis(400, conversions=12, **{"revenue": "900", "spend": "1000"}),
+            thresholds=tolerant,
+        ).label
+        == "fix"
+    )
 
 
-def test_rpm_and_floor_are_stated_with_two_decimals():
-    # 10.00 / (30 x 200 s = 100 min) = 0.10; floor 0.125 rounds half up to 0.13
-    verdict = judge(make_kpis(30, conversions=6, revenue="10"), rpm_floor=Decimal("0.125"))
-    assert verdict.reasons[0] == "RPM 0.10 over 30 calls is under the 0.13 floor"
+# --- "Volume" and "too few calls to judge" ------------------------------------------------------
 
 
-# --- short calls and call quality -------------------------------------------------------------
+def test_too_few_calls_is_watch_with_the_count_needed():
+    verdict = judge(make_kpis(16, conversions=8, **PROFITABLE))
+    assert verdict == Verdict("watch", ["too few calls to judge: 16 of the 30 needed"])
 
 
-def test_short_average_duration_is_watch_not_scale():
-    # 8000 s / 100 answered = 80 s < the 90 s home services benchmark; 20% would scale
-    verdict = judge(make_kpis(100, conversions=20, talk_seconds=8000), vertical="home_services")
+def test_twenty_nine_calls_is_too_few_whatever_the_rates():
+    assert judge(make_kpis(29, answered=10, **LOSING)).label == "watch"
+
+
+def test_no_calls_is_too_few():
+    assert judge(make_kpis(0)).reasons == ["too few calls to judge: 0 of the 30 needed"]
+
+
+def test_spikes_on_too_few_calls_are_notes():
+    verdict = judge(make_kpis(20), spikes=(spike(3, 14, 12),))
+    assert verdict.label == "watch"
+    assert verdict.notes == [
+        "1 velocity-spike hour (Nov 3 14:00) holds 12 calls, 60.0% of the calls"
+    ]
+
+
+def test_talk_time_rules_need_thirty_answered_calls():
+    # 100 calls, only 20 answered (80% missed): average 60 s < 180 s and RPM $0.50 < $1.00,
+    # but talk time is judged on 30 answered calls
+    kpis = make_kpis(100, answered=20, conversions=20, talk_seconds=1200, revenue="10")
+    verdict = judge(kpis, vertical="insurance", rpm_floor=Decimal("1.00"))
+    assert verdict.label == "fix"  # the leak, not the talk time
+    assert not any("RPM" in r or "average call" in r for r in verdict.reasons)
+    assert verdict.notes == ["talk time not judged: 20 of the 30 answered calls needed"]
+
+
+def test_call_counts_are_stated_with_thousands_separators():
+    # 40 / 2000 = 2%: upper bound well under 15%
+    verdict = judge(make_kpis(2000, conversions=40, **LOSING))
+    assert verdict.reasons[0].startswith("conversion 2.0% over 2,000 calls (95% CI ")
+
+
+# --- "short calls: average duration below the vertical's benchmark" ---------------------------
+
+
+def test_short_average_duration_blocks_scale():
+    # 100 answered calls of 100 s < 120 s (other)
+    verdict = judge(make_kpis(100, conversions=20, talk_seconds=10_000, **PROFITABLE))
     assert verdict == Verdict(
         "watch",
         [
-            "average call 80 s over 100 answered calls is under the 90 s benchmark "
-            "for home_services",
+            "average call 100 s over 100 answered calls is under the 120 s benchmark for other",
             "conversion 20.0% over 100 calls (95% CI 13.3-28.9%) is above 15%",
+            "returns 100% ROI ($1,000 profit)",
         ],
     )
 
@@ -284,78 +412,100 @@ def test_short_average_duration_is_watch_not_scale():
     [("insurance", 180), ("legal", 180), ("home_services", 90), ("other", 120)],
 )
 def test_each_vertical_has_its_duration_benchmark(vertical, benchmark):
-    at_benchmark = make_kpis(100, conversions=20, talk_seconds=100 * benchmark)
-    just_under = make_kpis(100, conversions=20, talk_seconds=100 * benchmark - 1)
-    assert judge(at_benchmark, vertical=vertical).label == "scale"
-    under = judge(just_under, vertical=vertical)
-    assert under.label == "watch"
-    # 100 x benchmark - 1 seconds / 100 = benchmark - 0.01 s, stated truncated
-    assert under.reasons[0] == (
-        f"average call {benchmark - 1} s over 100 answered calls is under the "
-        f"{benchmark} s benchmark for {vertical}"
-    )
+    below = make_kpis(100, conversions=20, talk_seconds=(benchmark - 1) * 100, **PROFITABLE)
+    at = make_kpis(100, conversions=20, talk_seconds=benchmark * 100, **PROFITABLE)
+    assert judge(below, vertical=vertical).label == "watch"
+    assert judge(at, vertical=vertical).label == "scale"
 
 
 def test_an_unknown_vertical_uses_the_other_benchmark():
-    assert DEFAULTS.duration_benchmark("solar") == 120
+    kpis = make_kpis(100, conversions=20, talk_seconds=110 * 100, **PROFITABLE)
+    assert judge(kpis, vertical="solar").reasons[0].endswith("benchmark for solar")
 
 
-def test_short_average_duration_needs_thirty_answered_calls():
-    # 40 calls, 29 answered at 10 s each: too few answered calls to judge the average
-    verdict = judge(make_kpis(40, answered=29, conversions=8, talk_seconds=290))
-    assert not any(reason.startswith("average call") for reason in verdict.reasons)
+# --- "traffic quality ... Traffic-quality signals are publisher reasons; on a campaign they are
+# notes" -----------------------------------------------------------------------------------------
 
 
-def test_repeat_rate_over_20_percent_is_a_watch_reason():
-    # 21 / 100 = 21% repeat callers > 20%
-    verdict = judge(make_kpis(100, conversions=20, repeat_calls=21))
+def test_repeat_rate_over_20_percent_keeps_a_publisher_from_scale():
+    verdict = judge(make_kpis(100, conversions=20, repeat_calls=25, **PROFITABLE))
     assert verdict.label == "watch"
-    assert verdict.reasons[0] == "repeat rate 21.0% over 100 calls is above 20%"
+    assert verdict.reasons[0] == "repeat rate 25.0% over 100 calls is above 20%"
 
 
 def test_repeat_rate_of_exactly_20_percent_is_fine():
-    assert judge(make_kpis(100, conversions=20, repeat_calls=20)).label == "scale"
+    assert judge(make_kpis(100, conversions=20, repeat_calls=20, **PROFITABLE)).label == "scale"
 
 
-def test_short_call_rate_over_30_percent_is_a_watch_reason():
-    # 31 / 100 answered = 31% under 20 s > 30%
-    verdict = judge(make_kpis(100, conversions=20, short_calls=31))
+def test_short_call_rate_over_30_percent_keeps_a_publisher_from_scale():
+    verdict = judge(make_kpis(100, conversions=20, short_calls=31, **PROFITABLE))
     assert verdict.label == "watch"
     assert verdict.reasons[0] == "short-call rate 31.0% over 100 answered calls is above 30%"
 
 
 def test_short_call_rate_of_exactly_30_percent_is_fine():
-    assert judge(make_kpis(100, conversions=20, short_calls=30)).label == "scale"
+    assert judge(make_kpis(100, conversions=20, short_calls=30, **PROFITABLE)).label == "scale"
 
 
-def test_short_call_rate_needs_thirty_answered_calls():
-    # 15 / 29 answered = 52% short, but only 29 answered calls (32 calls: 3 missed = 9.4%)
-    verdict = judge(make_kpis(32, answered=29, conversions=8, short_calls=15))
-    assert verdict.label == "fix"
-    assert not any(reason.startswith("short-call rate") for reason in verdict.reasons)
-
-
-def test_a_velocity_spike_is_a_watch_reason():
-    verdict = judge(make_kpis(100, conversions=20), spikes=1)
+def test_spike_hours_holding_10_percent_of_the_calls_are_a_quality_flag():
+    spikes = (spike(3, 14, 6), spike(5, 9, 4))  # 10 of 100 calls: exactly 10%
+    verdict = judge(make_kpis(100, conversions=20, **PROFITABLE), spikes=spikes)
     assert verdict.label == "watch"
     assert verdict.reasons[0] == (
-        "1 hour with a velocity spike (over 3x the trailing 7-day mean, at least 10 calls)"
+        "2 velocity-spike hours (Nov 3 14:00, Nov 5 09:00) hold 10 calls, 10.0% of the calls: "
+        "at least 10%"
     )
 
 
-def test_a_velocity_spike_is_reported_even_with_too_few_calls():
-    verdict = judge(make_kpis(12), spikes=1)
-    assert verdict.label == "watch"
-    assert verdict.reasons == [
-        "only 12 calls: too few to judge (needs 30)",
-        "1 hour with a velocity spike (over 3x the trailing 7-day mean, at least 10 calls)",
+def test_spike_hours_under_10_percent_are_a_note_listing_their_hours():
+    verdict = judge(make_kpis(100, conversions=20, **PROFITABLE), spikes=(spike(3, 14, 9),))
+    assert verdict.label == "scale"
+    assert verdict.notes == [
+        "1 velocity-spike hour (Nov 3 14:00) holds 9 calls, 9.0% of the calls: "
+        "under 10%, noted only"
     ]
 
 
-def test_call_counts_are_stated_with_thousands_separators():
-    # 40 / 2000 = 2%: upper bound well under 15%
-    verdict = judge(make_kpis(2000, conversions=40))
-    assert verdict.reasons[0].startswith("conversion 2.0% over 2,000 calls (95% CI ")
+def test_many_spike_hours_list_the_first_six():
+    spikes = tuple(spike(day, 10, 1) for day in range(1, 10))
+    verdict = judge(make_kpis(100, conversions=20, **PROFITABLE), spikes=spikes)
+    assert (
+        "(Nov 1 10:00, Nov 2 10:00, Nov 3 10:00, Nov 4 10:00, Nov 5 10:00, Nov 6 10:00 and 3 more)"
+        in verdict.notes[0]
+    )
+
+
+def test_quality_signals_on_a_campaign_are_notes():
+    verdict = judge(
+        make_kpis(100, conversions=20, repeat_calls=25, short_calls=31, **PROFITABLE),
+        subject="campaign",
+    )
+    assert verdict.label == "scale"
+    assert verdict.notes == [
+        "repeat rate 25.0% over 100 calls is above 20%",
+        "short-call rate 31.0% over 100 answered calls is above 30%",
+    ]
+
+
+def test_a_quality_flag_does_not_save_a_losing_weak_publisher_from_cut():
+    verdict = judge(make_kpis(100, repeat_calls=30, **LOSING))
+    assert verdict.label == "cut"
+    assert verdict.reasons == [
+        "conversion 0.0% over 100 calls (95% CI 0.0-3.7%) is below 5%",
+        "loses money: -90% ROI (-$900 profit)",
+        "repeat rate 30.0% over 100 calls is above 20%",
+    ]
+
+
+def test_reasons_use_the_tenants_currency():
+    verdict = verdict_for(
+        make_kpis(400, conversions=12, revenue="1510", spend="1000"),
+        thresholds=DEFAULTS,
+        vertical="other",
+        rpm_floor=None,
+        currency="EUR",
+    )
+    assert verdict.reasons[1] == "returns 51% ROI (€510 profit): fix the deal before cutting"
 
 
 # --- thresholds and overrides -----------------------------------------------------------------
@@ -369,6 +519,8 @@ def test_default_thresholds_are_the_kpis_md_defaults():
     assert DEFAULTS.missed_leak_pct == 5
     assert DEFAULTS.repeat_rate_pct == 20
     assert DEFAULTS.short_call_rate_pct == 30
+    assert DEFAULTS.spike_share_pct == 10
+    assert DEFAULTS.roi_floor_pct == 0
     benchmarks = {v: DEFAULTS.duration_benchmark(v) for v in ("insurance", "legal")}
     assert benchmarks == {"insurance": 180, "legal": 180}
     assert DEFAULTS.duration_benchmark("home_services") == 90
@@ -391,23 +543,31 @@ def test_campaign_overrides_win_over_tenant_overrides():
 
 def test_overridden_thresholds_change_the_verdict():
     thresholds = VerdictThresholds.from_overrides(None, {"strong_conversion_pct": 25})
-    verdict = judge(make_kpis(100, conversions=20), thresholds=thresholds)
+    verdict = judge(make_kpis(100, conversions=20, **PROFITABLE), thresholds=thresholds)
     assert verdict.label == "watch"
     assert verdict.reasons == [
-        "conversion 20.0% over 100 calls (95% CI 13.3-28.9%) is between 5% and 25%"
+        "conversion 20.0% over 100 calls (95% CI 13.3-28.9%) is between 5% and 25%",
+        "returns 100% ROI ($1,000 profit)",
     ]
 
 
 def test_an_overridden_threshold_is_exact_at_its_boundary():
     # 7 / 50 = 14% exactly (7 / 50 * 100 would be 14.000000000000002 in floats)
     thresholds = VerdictThresholds.from_overrides({"strong_conversion_pct": 14}, None)
-    assert judge(make_kpis(50, conversions=7), thresholds=thresholds).label == "watch"
-    assert judge(make_kpis(50, conversions=8), thresholds=thresholds).label == "scale"
+    assert judge(make_kpis(50, conversions=7, **PROFITABLE), thresholds=thresholds).label == (
+        "watch"
+    )
+    assert judge(make_kpis(50, conversions=8, **PROFITABLE), thresholds=thresholds).label == (
+        "scale"
+    )
 
 
 def test_overridden_min_calls_changes_what_is_too_few():
     thresholds = VerdictThresholds.from_overrides({"min_calls": 10}, None)
     assert judge(make_kpis(12, conversions=6), thresholds=thresholds).label == "scale"
+    assert judge(make_kpis(9, conversions=6), thresholds=thresholds).reasons == [
+        "too few calls to judge: 9 of the 10 needed"
+    ]
 
 
 def test_a_decimal_override_is_accepted_as_a_percentage():
@@ -460,6 +620,9 @@ def test_a_decimal_override_is_accepted_as_a_percentage():
             r"weak_conversion_pct \(20\) must not exceed strong_conversion_pct \(15\)",
         ),
         (["min_calls"], None, "tenant verdict thresholds must be a dict, got list"),
+        (None, {"roi_floor_pct": -101}, "roi_floor_pct in campaign overrides must be from -100"),
+        (None, {"roi_floor_pct": "0"}, "roi_floor_pct in campaign overrides must be a number"),
+        ({"spike_share_pct": 101}, None, "spike_share_pct in tenant overrides must be a percent"),
     ],
 )
 def test_bad_overrides_raise_naming_the_key(tenant, campaign, message):
@@ -567,51 +730,47 @@ def test_a_spike_is_strictly_over_three_times_the_mean_and_at_least_ten_calls():
 # buckets: 0-30, 30-60, 60-90, 90-120, 120-180, 180-300, 300+ s as (answered, conversions)
 
 
-def test_threshold_is_the_first_edge_where_longer_calls_convert_three_times_better():
-    buckets = [(200, 10), (100, 5), (100, 4), (100, 15), (100, 18), (100, 20), (50, 10)]
-    # edge 30: shorter 10/200 = 5.0%, longer 72/550 = 13.1% < 15.0%   (3 x 5.0)
-    # edge 60: shorter 15/300 = 5.0%, longer 67/450 = 14.9% < 15.0%
-    # edge 90: shorter 19/400 = 4.75%, longer 63/350 = 18.0% >= 14.25% -> 90
-    assert qualifying_threshold_suggestion(buckets) == 90
+def test_threshold_is_the_largest_edge_below_which_calls_hold_at_most_5_percent():
+    # KPIS.md: "the largest bucket edge b ... such that answered calls shorter than b hold at
+    # most 5% of the answered calls' conversions". 100 conversions: under 30 s 1, under 60 s 2,
+    # under 90 s 3 (3%), under 120 s 13 (13% > 5%) -> 90
+    buckets = [(200, 1), (100, 1), (100, 1), (100, 10), (100, 20), (100, 30), (50, 37)]
+    assert qualifying_threshold_suggestion(buckets) == ThresholdFinding(
+        90, 100, "calls under 90 s hold 3.0% of 100 conversions, at most 5%"
+    )
 
 
-def test_exactly_three_times_qualifies():
-    # edge 30: shorter 3/30 = 10%, longer 9/30 = 30% = 3 x 10%
-    buckets = [(30, 3), (0, 0), (0, 0), (0, 0), (0, 0), (0, 0), (30, 9)]
-    assert qualifying_threshold_suggestion(buckets) == 30
+def test_exactly_5_percent_below_still_qualifies():
+    # 5 of 100 conversions under 30 s and none until 300 s: every edge holds 5% -> 300
+    buckets = [(100, 5), (10, 0), (10, 0), (10, 0), (10, 0), (10, 0), (100, 95)]
+    assert qualifying_threshold_suggestion(buckets).seconds == 300
 
 
-def test_just_under_three_times_does_not_qualify():
-    # shorter 3/30 = 10% everywhere; longer 8/30 = 26.7% < 30%
-    buckets = [(30, 3), (0, 0), (0, 0), (0, 0), (0, 0), (0, 0), (30, 8)]
-    assert qualifying_threshold_suggestion(buckets) is None
+def test_over_5_percent_under_30_seconds_suggests_0():
+    # "0 s when even calls under 30 s hold more than 5%"
+    buckets = [(100, 6), (10, 0), (10, 0), (10, 0), (10, 0), (10, 0), (100, 94)]
+    assert qualifying_threshold_suggestion(buckets) == ThresholdFinding(
+        0,
+        100,
+        "even calls under 30 s hold 6.0% of 100 conversions, over 5%: every answered call converts",
+    )
 
 
-def test_shorter_calls_that_never_convert_count_with_enough_calls():
-    # edge 30: shorter 0/30 = 0%, longer 1/30 = 3.3% > 0
-    buckets = [(30, 0), (30, 1), (0, 0), (0, 0), (0, 0), (0, 0), (0, 0)]
-    assert qualifying_threshold_suggestion(buckets) == 30
+def test_the_finder_needs_thirty_conversions():
+    # "It needs at least 30 conversions ("not enough conversions to suggest: 12 of 30")"
+    buckets = [(100, 0), (100, 0), (100, 2), (100, 4), (100, 6), (0, 0), (0, 0)]
+    assert qualifying_threshold_suggestion(buckets) == ThresholdFinding(
+        None, 12, "not enough conversions to suggest: 12 of 30"
+    )
+    buckets[6] = (30, 18)  # 30 conversions: under 60 s 0, under 90 s 2 (6.7% > 5%) -> 60
+    assert qualifying_threshold_suggestion(buckets).seconds == 60
 
 
-def test_shorter_calls_that_never_convert_need_thirty_calls():
-    # edge 30: shorter 0/29 is too thin; edge 60: shorter 0/59 = 0% but longer has 0 answered
-    buckets = [(29, 0), (30, 1), (0, 0), (0, 0), (0, 0), (0, 0), (0, 0)]
-    assert qualifying_threshold_suggestion(buckets) is None
-
-
-def test_no_conversions_anywhere_suggest_nothing():
-    buckets = [(100, 0)] * 7
-    assert qualifying_threshold_suggestion(buckets) is None
-
-
-def test_thin_longer_side_suggests_nothing():
-    # edge 30 has only 29 answered calls at or over 30 s
-    buckets = [(300, 3), (29, 20), (0, 0), (0, 0), (0, 0), (0, 0), (0, 0)]
-    assert qualifying_threshold_suggestion(buckets) is None
-
-
-def test_a_flat_conversion_curve_suggests_nothing():
-    assert qualifying_threshold_suggestion([(100, 10)] * 7) is None
+def test_calls_that_convert_late_suggest_a_late_threshold():
+    # The demo campaign where calls under 90 s convert at 0-0.6%: 1 of 200 conversions under
+    # 90 s (0.5%), 9 more in 90-120 (5% in all under 120 s), 30 in 120-180 -> 120
+    buckets = [(300, 0), (200, 1), (150, 0), (100, 9), (200, 30), (300, 80), (200, 80)]
+    assert qualifying_threshold_suggestion(buckets).seconds == 120
 
 
 def test_threshold_finder_rejects_the_wrong_number_of_buckets():
@@ -624,6 +783,68 @@ def test_threshold_finder_rejects_more_conversions_than_answered():
         qualifying_threshold_suggestion([(10, 1), (10, 1), (4, 5), (0, 0), (0, 0), (0, 0), (0, 0)])
 
 
+def test_the_tradeoff_states_conversions_kept_calls_paid_and_payout():
+    # KPIS.md: "qualifying at 120 s keeps 96% of conversions and pays for 1,204 fewer calls
+    # ($18,060 less payout) than 90 s". 1,000 conversions, 40 under 120 s: 96% kept. At 90 s
+    # the campaign pays for 6,000 calls; at 120 s for the 4,796 calls of 120 s and over:
+    # 1,204 fewer, at $15.00 a call $18,060.
+    buckets = [(2000, 10), (1000, 10), (1000, 10), (1200, 10), (2000, 300), (2000, 400), (796, 260)]
+    sentence = threshold_tradeoff(
+        buckets,
+        suggested_seconds=120,
+        current_seconds=90,
+        current_qualified=6000,
+        payout=Decimal("15.00"),
+    )
+    assert sentence == (
+        "qualifying at 120 s keeps 96% of conversions and pays for 1,204 fewer calls "
+        "($18,060 less payout) than 90 s"
+    )
+
+
+def test_a_lower_suggestion_pays_for_more_calls():
+    buckets = [(100, 0), (100, 0), (100, 40), (100, 0), (0, 0), (0, 0), (0, 0)]
+    # at 60 s the campaign would pay for the 200 calls of 60 s and over
+    sentence = threshold_tradeoff(
+        buckets,
+        suggested_seconds=60,
+        current_seconds=90,
+        current_qualified=100,  # the 90-120 s calls
+        payout=Decimal("10"),
+    )
+    assert sentence == (
+        "qualifying at 60 s keeps 100% of conversions and pays for 100 more calls "
+        "($1,000 more payout) than 90 s"
+    )
+
+
+def test_the_threshold_in_force_says_so_and_no_payout_means_no_money():
+    buckets = [(100, 0), (100, 0), (100, 1), (100, 39), (0, 0), (0, 0), (0, 0)]
+    assert (
+        threshold_tradeoff(
+            buckets, suggested_seconds=90, current_seconds=90, current_qualified=100, payout=None
+        )
+        == "the current 90 s threshold keeps 98% of conversions"
+    )
+    assert (
+        threshold_tradeoff(
+            buckets,
+            suggested_seconds=60,
+            current_seconds=90,
+            current_qualified=100,
+            payout=Decimal("0"),
+        )
+        == "qualifying at 60 s keeps 100% of conversions and pays for 100 more calls than 90 s"
+    )
+    # A current threshold off the bucket edges may pay for exactly as many calls.
+    assert (
+        threshold_tradeoff(
+            buckets, suggested_seconds=60, current_seconds=75, current_qualified=200, payout=None
+        )
+        == "qualifying at 60 s keeps 100% of conversions and pays for as many calls as 75 s"
+    )
+
+
 # --- budget reallocation ----------------------------------------------------------------------
 
 
@@ -633,13 +854,13 @@ def performance(publisher_id: int, kpis: Kpis, rpm_floor: Decimal | None = None)
 
 
 def test_reallocation_spreads_and_spend_freed_by_cuts():
-    # 1: 20/100 = 20%, RPM 300 / (20000 s / 60) = 0.90, spend 500 -> scale
-    star = performance(1, make_kpis(100, conversions=20, revenue="300", spend="500"))
-    # 2: 4/200 = 2%, RPM 60 / (40000 s / 60) = 0.09, spend 800 -> cut
+    # 1: 20/100 = 20%, RPM 600 / (20000 s / 60) = 1.80, spend 500 (ROI 20%) -> scale
+    star = performance(1, make_kpis(100, conversions=20, revenue="600", spend="500"))
+    # 2: 4/200 = 2%, RPM 60 / (40000 s / 60) = 0.09, spend 800 (losing money) -> cut
     dud = performance(2, make_kpis(200, conversions=4, revenue="60", spend="800"))
     # 3: 10/20 = 50% but only 20 calls: not compared; watch
     newcomer = performance(3, make_kpis(20, conversions=10, revenue="500", spend="40"))
-    # 4: 10/100 = 10%, RPM 100 / (20000 s / 60) = 0.30 < floor 0.50 -> cut, spend 300
+    # 4: 10/100 = 10%, RPM 100 / (20000 s / 60) = 0.30 < floor 0.50, losing -> cut, spend 300
     cheap = performance(
         4, make_kpis(100, conversions=10, revenue="100", spend="300"), Decimal("0.50")
     )
@@ -660,7 +881,7 @@ def test_reallocation_spreads_and_spend_freed_by_cuts():
     assert reallocation.rpm is not None
     assert reallocation.rpm.best is star
     assert reallocation.rpm.worst is dud
-    assert reallocation.rpm.amount == Decimal("0.81")  # 0.90 - 0.09
+    assert reallocation.rpm.amount == Decimal("1.71")  # 1.80 - 0.09
     assert reallocation.cut == [dud, cheap]
     assert reallocation.freed_spend == Decimal("1100")  # 800 + 300
     assert isinstance(reallocation.freed_spend, Decimal)

@@ -228,7 +228,7 @@ def test_csv_rows_carry_ids_verdicts_and_empty_nulls(org, week):
     auto = next(r for r in rows if r["section"] == "campaign" and r["name"] == "Auto")
     assert auto["key"] == str(week["auto"].id)
     assert auto["verdict"] == "watch"  # 6 calls: too few to judge
-    assert "too few to judge" in auto["reasons"]
+    assert auto["reasons"] == "too few calls to judge: 6 of the 30 needed"
     weak = next(r for r in rows if r["section"] == "publisher" and r["name"] == "Weak")
     assert weak["cpa"] == "" and weak["rpm"] == "0.0000"
     assert weak["conversion_rate"] == "0.0"
@@ -253,7 +253,7 @@ def test_xlsx_has_a_summary_and_one_sheet_per_breakdown_with_frozen_headers(org,
     assert header(book["Summary"]) == ["KPI", "This period", "Previous period", "Change"]
     campaigns = header(book["Campaigns"])
     assert campaigns[:4] == ["Campaign", "ID", "Verdict", "Calls"]
-    assert campaigns[-1] == "Reasons"
+    assert campaigns[-2:] == ["Reasons", "Notes"]
     assert header(book["Buyers"])[:3] == ["Buyer", "ID", "Calls"]
     assert header(book["Days"])[:2] == ["Day", "Calls"]
     # Columns are sized to their content, the reasons widest but capped.
