@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from calls.models import Campaign
 from calls.selectors import FilterChoices
@@ -26,6 +27,7 @@ from kpis.metrics import DURATION_BUCKET_EDGES, Kpis, duration_bucket_label
 from kpis.selectors import GroupBy, KpiFilter, KpiQueryError, KpiReport, kpis_as_dict, kpis_report
 from kpis.verdicts import Verdict
 from ppc_dashboard.tenancy.models import Organization
+from publishers.models import Publisher
 
 from . import charts
 from .page_filters import PageFilters
@@ -55,6 +57,36 @@ TILES = (
     # CPA, RPM and profit tiles tell apart.
     TileSpec("spend", "Spend", "money", None),
     TileSpec("profit", "Profit", "money", "up"),
+    TileSpec("roi", "ROI", "percent", "up"),
+    TileSpec("repeat_rate", "Repeat rate", "percent", "down"),
+    TileSpec("short_call_rate", "Short-call rate", "percent", "down"),
+)
+OVERVIEW_TILES = (
+    "calls",
+    "answered",
+    "missed_rate",
+    "average_duration",
+    "conversion_rate",
+    "cost_per_call",
+    "cpa",
+    "rpm",
+    "revenue",
+    "spend",
+    "profit",
+)
+PUBLISHER_TILES = (
+    "calls",
+    "conversion_rate",
+    "missed_rate",
+    "average_duration",
+    "rpm",
+    "cpa",
+    "revenue",
+    "spend",
+    "profit",
+    "roi",
+    "repeat_rate",
+    "short_call_rate",
 )
 CAMPAIGN_TILES = (
     "calls",
@@ -115,14 +147,11 @@ def _tile(spec: TileSpec, current: Kpis, previous: Kpis, api_values: dict[str, A
     )
 
 
-def kpi_tiles(current: Kpis, previous: Kpis, keys: Iterable[str] | None = None) -> list[Tile]:
-    wanted = set(keys) if keys is not None else None
+def kpi_tiles(current: Kpis, previous: Kpis, keys: Iterable[str]) -> list[Tile]:
+    """Tiles of these KPIs, in the order of TILES."""
+    wanted = set(keys)
     api_values = kpis_as_dict(current)  # once for all tiles, not once a tile
-    return [
-        _tile(spec, current, previous, api_values)
-        for spec in TILES
-        if wanted is None or spec.key in wanted
-    ]
+    return [_tile(spec, current, previous, api_values) for spec in TILES if spec.key in wanted]
 
 
 # --- Series ------------------------------------------------------------------------------
@@ -171,7 +200,7 @@ def _daily_trend_chart(series: DailySeries, currency: str) -> str:
 VERDICT_LABELS = ("scale", "fix", "cut", "watch")
 VERDICT_TITLES = {
     "scale": "Scale",
-    "fix": "Fix (routing)",
+    "fix": "Fix (routing or the deal)",
     "cut": "Cut",
     "watch": "Watch",
 }
@@ -226,7 +255,7 @@ def overview_page(organization: Organization, kpi_filter: KpiFilter) -> Overview
     verdicts = verdicts_report(organization, kpi_filter)
     return OverviewPage(
         previous_filter=previous_filter,
-        tiles=kpi_tiles(report.totals.kpis, previous),
+        tiles=kpi_tiles(report.totals.kpis, previous, OVERVIEW_TILES),
         verdict_groups=verdict_groups(verdicts.campaigns, verdicts.publishers),
         charts={"daily_trend": _daily_trend_chart(daily_series(report), organization.currency)},
     )
@@ -415,6 +444,60 @@ def publishers_page(organization: Organization, kpi_filter: KpiFilter) -> Publis
         reallocations=reallocations,
         freed_spend=sum((r.reallocation.freed_spend for r in reallocations), Decimal("0")),
         charts=_publisher_charts(publishers, totals),
+    )
+
+
+@dataclass
+class PublisherCampaign:
+    """One campaign a publisher sends calls to: its verdict there and what it is judged by."""
+
+    campaign: Campaign
+    judged: EntityVerdict
+
+
+@dataclass
+class PublisherPage:
+    publisher: Publisher
+    tiles: list[Tile]
+    verdict: EntityVerdict | None  # overall, across campaigns; None without calls
+    campaigns: list[PublisherCampaign]  # busiest first
+    call_log_query: str  # the call log's filters for this publisher and range
+    charts: dict[str, str] = field(default_factory=dict)
+
+
+def publisher_page(
+    organization: Organization, publisher: Publisher, kpi_filter: KpiFilter
+) -> PublisherPage:
+    """One publisher over the filter (the publisher in the path wins over ?publisher=): its
+    KPIs, trend, verdict overall and per campaign, and the calls it sent."""
+    kpi_filter = replace(kpi_filter, publisher_id=publisher.id)
+    report = kpis_report(organization, kpi_filter, GroupBy.DAY)
+    previous = kpis_report(organization, kpi_filter.previous_period()).totals.kpis
+    verdicts = verdicts_report(organization, kpi_filter)
+    campaigns = {c.id: c for c in Campaign.objects.for_organization(organization)}
+    per_campaign = [
+        PublisherCampaign(campaign=campaigns[campaign_id], judged=judged)
+        for campaign_id, judged_list in verdicts.publishers_by_campaign.items()
+        for judged in judged_list
+        if judged.id == publisher.id and campaign_id in campaigns
+    ]
+    per_campaign.sort(key=lambda c: (-c.judged.kpis.calls, c.campaign.name))
+    call_log = {
+        "publisher": publisher.id,
+        "date_from": kpi_filter.date_from.isoformat(),
+        "date_to": kpi_filter.date_to.isoformat(),
+    }
+    if kpi_filter.campaign_id is not None:
+        call_log["campaign"] = kpi_filter.campaign_id
+    if kpi_filter.buyer_id is not None:
+        call_log["buyer"] = kpi_filter.buyer_id
+    return PublisherPage(
+        publisher=publisher,
+        tiles=kpi_tiles(report.totals.kpis, previous, PUBLISHER_TILES),
+        verdict=next((v for v in verdicts.publishers if v.id == publisher.id), None),
+        campaigns=per_campaign,
+        call_log_query=urlencode(call_log),
+        charts={"daily_trend": _daily_trend_chart(daily_series(report), organization.currency)},
     )
 
 

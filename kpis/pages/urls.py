@@ -8,4 +8,5 @@ urlpatterns = [
     path("campaigns/", views.CampaignListView.as_view(), name="campaigns"),
     path("campaigns/<int:pk>/", views.CampaignDetailView.as_view(), name="campaign"),
     path("publishers/", views.PublisherListView.as_view(), name="publishers"),
+    path("publishers/<int:pk>/", views.PublisherDetailView.as_view(), name="publisher"),
 ]

@@ -13,12 +13,14 @@ from calls.models import Call, Campaign, Vertical
 from calls.selectors import filter_choices
 from kpis.selectors import KpiFilter
 from ppc_dashboard.tenancy.pages import TenantPageMixin
+from publishers.models import Publisher
 
 from .page_data import (
     campaign_list_page,
     campaign_page,
     overview_page,
     page_filters_checked,
+    publisher_page,
     publishers_page,
 )
 from .page_filters import RANGE_PRESETS, PageFilters, page_filters_from_query
@@ -87,6 +89,20 @@ class CampaignDetailView(KpiPageMixin, TemplateView):
 
     def page_context(self, kpi_filter):
         return {"page": campaign_page(self.organization, self.campaign, kpi_filter)}
+
+
+class PublisherDetailView(KpiPageMixin, TemplateView):
+    template_name = "kpis/publisher_detail.html"
+
+    def get(self, request, *args, **kwargs):
+        self.publisher = get_object_or_404(self.tenant_queryset(Publisher), pk=kwargs["pk"])
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(publisher=self.publisher, **kwargs)
+
+    def page_context(self, kpi_filter):
+        return {"page": publisher_page(self.organization, self.publisher, kpi_filter)}
 
 
 class PublisherListView(KpiPageMixin, TemplateView):

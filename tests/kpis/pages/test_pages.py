@@ -1,9 +1,6 @@
 """The analysis pages (overview, campaigns, publishers): rendered for a member from the
 rollups, numbers equal to the KPI selector's, filters carried by the URL, tenants apart."""
 
-import datetime as dt
-import itertools
-import re
 from decimal import Decimal
 
 import pytest
@@ -18,88 +15,28 @@ from kpis.decisions import reallocation_report
 from kpis.formatting import format_kpi
 from kpis.metrics import DURATION_BUCKET_EDGES, BaseCounts, kpis_from_counts
 from kpis.pages.charts import bucket_position
-from kpis.pages.page_data import CAMPAIGN_TILES, TILES, kpi_change, kpi_tiles
+from kpis.pages.page_data import (
+    CAMPAIGN_TILES,
+    OVERVIEW_TILES,
+    kpi_change,
+    kpi_tiles,
+)
 from kpis.pages.views import OverviewView
 from kpis.rollups import rollups_rebuild
-from kpis.selectors import KpiFilter, kpis_as_dict, kpis_report
+from kpis.selectors import KpiFilter, kpis_report
 from tests.factories import (
-    BuyerFactory,
-    CallFactory,
     CampaignFactory,
     PublisherFactory,
 )
-
-DAY = dt.datetime(2026, 11, 2, 15, 0, tzinfo=dt.UTC)  # 10:00 in New York, a Monday
-WEEK = {"range": "custom", "date_from": "2026-11-01", "date_to": "2026-11-07"}
-WEEK_FILTER = KpiFilter(date_from=dt.date(2026, 11, 1), date_to=dt.date(2026, 11, 7))
-PAGES = ["/", "/campaigns/", "/publishers/"]
-_callers = itertools.count()
-
-
-def _calls(organization, campaign, publisher, buyer, *, count, converted, missed, start=DAY):
-    """`count` calls 17 minutes apart (no velocity spike), the first `missed` missed, the next
-    `converted` converted at 40.00; every call costs 5.00 and comes from a new caller."""
-    for n in range(count):
-        is_missed = n < missed
-        is_converted = not is_missed and n < missed + converted
-        CallFactory(
-            organization=organization,
-            campaign=campaign,
-            publisher=publisher,
-            buyer=buyer,
-            started_at=start + dt.timedelta(minutes=17 * n),
-            status="missed" if is_missed else "answered",
-            duration_seconds=0 if is_missed else 200,
-            converted=is_converted,
-            revenue=Decimal("40.00") if is_converted else Decimal("0"),
-            cost=Decimal("5.00"),
-            caller_number=f"+1312555{next(_callers) % 10000:04d}",
-        )
-
-
-@pytest.fixture
-def traffic(org):
-    """Star converts 30% (scale); Weak 1 in 60 with a routing leak (cut)."""
-    campaign = CampaignFactory(
-        organization=org, name="Auto", vertical="insurance", rpm_floor=Decimal("2.00")
-    )
-    star = PublisherFactory(organization=org, name="Star")
-    weak = PublisherFactory(organization=org, name="Weak")
-    buyer = BuyerFactory(organization=org, name="Call Center")
-    _calls(org, campaign, star, buyer, count=40, converted=12, missed=1)
-    _calls(org, campaign, weak, buyer, count=60, converted=1, missed=6)
-    # The week before: fewer calls, so the calls tile goes up.
-    last_week = DAY - dt.timedelta(days=7)
-    _calls(org, campaign, star, buyer, count=20, converted=6, missed=0, start=last_week)
-    rollups_rebuild(org)
-    return {"campaign": campaign, "star": star, "weak": weak, "buyer": buyer}
-
-
-def page(client, url, **params):
-    response = client.get(url, params)
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-TILE = re.compile(
-    r'data-kpi="(?P<key>\w+)" data-value="(?P<raw>[^"]*)">\s*'
-    r'<div class="tile-label">[^<]*</div>\s*<div class="tile-value">(?P<shown>[^<]*)</div>'
+from tests.kpis.pages.traffic import (
+    PAGES,
+    WEEK,
+    WEEK_FILTER,
+    _calls,
+    expected_tiles,
+    page,
+    tiles,
 )
-
-
-def tiles(html):
-    return {m["key"]: (m["shown"], m["raw"]) for m in TILE.finditer(html)}
-
-
-def expected_tiles(organization, kpi_filter, keys=None):
-    kpis = kpis_report(organization, kpi_filter).totals.kpis
-    api = kpis_as_dict(kpis)
-    return {
-        spec.key: (format_kpi(getattr(kpis, spec.key), spec.kind, "USD"), str(api[spec.key]))
-        for spec in TILES
-        if keys is None or spec.key in keys
-    }
-
 
 # --- Overview ----------------------------------------------------------------------------
 
@@ -374,7 +311,7 @@ def test_kpi_values_print_one_way(value, kind, currency, shown):
 def test_a_change_is_good_or_bad_by_what_the_kpi_means():
     before = kpis_from_counts(BaseCounts(calls=100, answered=95, conversions=10))
     after = kpis_from_counts(BaseCounts(calls=120, answered=96, conversions=10))
-    by_key = {tile.key: tile for tile in kpi_tiles(after, before)}
+    by_key = {tile.key: tile for tile in kpi_tiles(after, before, OVERVIEW_TILES)}
     assert (by_key["calls"].direction, by_key["calls"].tone) == ("up", "good")
     assert by_key["calls"].change_pct == pytest.approx(20.0)
     assert (by_key["missed_rate"].direction, by_key["missed_rate"].tone) == ("up", "bad")
