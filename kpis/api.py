@@ -14,6 +14,7 @@ from ppc_dashboard.tenancy.api import TenantViewSet
 
 from .decisions import reallocation_report, threshold_suggestions, verdicts_report
 from .selectors import (
+    AD_SPEND_NOT_ATTRIBUTED,
     GroupBy,
     KpiFilter,
     KpiQueryError,
@@ -95,7 +96,11 @@ class KpisSerializer(serializers.Serializer):
 
 class KpiRowSerializer(KpisSerializer):
     key = serializers.JSONField(
-        help_text="id, date, {weekday, hour}, {campaign, publisher} or null"
+        help_text=(
+            "id, date, {weekday, hour}, {campaign, publisher} or null (no publisher, say); "
+            '"ad_spend" for the row of ad spend that names no publisher (grouped by publisher, '
+            "buyer or hour_of_week; within a campaign as its publisher): spend only, no calls"
+        )
     )
     label = serializers.CharField()
 
@@ -120,6 +125,8 @@ def _row_as_dict(row: KpiRow, group_by: GroupBy) -> dict[str, Any]:
     key = row.key
     if isinstance(key, dt.date):
         key = key.isoformat()
+    elif key == AD_SPEND_NOT_ATTRIBUTED:
+        pass  # "ad_spend": a row of spend only, whatever the grouping
     elif group_by is GroupBy.CAMPAIGN_PUBLISHER:
         key = {"campaign": key[0], "publisher": key[1]}
     elif group_by is GroupBy.HOUR_OF_WEEK:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Sum
 
@@ -23,7 +24,15 @@ from .metrics import (
 from .models import (
     DurationBucketDaily,
 )
-from .selectors import GroupBy, KpiFilter, KpiGroups, KpiRow, kpi_groups, kpi_row
+from .selectors import (
+    AD_SPEND_NOT_ATTRIBUTED,
+    GroupBy,
+    KpiFilter,
+    KpiGroups,
+    KpiRow,
+    kpi_groups,
+    kpi_row,
+)
 from .spikes import spikes_by_campaign_and_publisher, spikes_by_publisher
 from .verdicts import (
     PublisherPerformance,
@@ -81,13 +90,14 @@ def kpi_counts_by_campaign_and_publisher(
 
 
 def _summed_by(
-    counts: dict[tuple[int | None, int | None], BaseCounts], side: int
+    counts: dict[tuple[int | None, Any], BaseCounts], side: int
 ) -> dict[int, BaseCounts]:
-    """The pairs' counts summed per campaign (side 0) or per publisher (side 1), None left out."""
+    """The pairs' counts summed per campaign (side 0) or per publisher (side 1), None left out,
+    and ad spend that names no publisher left out of the publishers (it is no publisher)."""
     summed: dict[int, BaseCounts] = {}
     for pair, pair_counts in counts.items():
         key = pair[side]
-        if key is not None:
+        if key is not None and key != AD_SPEND_NOT_ATTRIBUTED:
             summed[key] = summed.get(key, BaseCounts()) + pair_counts
     return summed
 

@@ -48,6 +48,19 @@ class GroupBy(StrEnum):
     CAMPAIGN_PUBLISHER = "campaign_publisher"  # each publisher within each campaign
 
 
+# KPIS.md "Ad spend without a publisher": grouped by publisher, buyer or hour, ad spend that
+# names no publisher (or, by buyer and hour, any ad spend: it has neither) is one row of its
+# own, with spend only. It is never a publisher, buyer or hour: its key is this value.
+AD_SPEND_NOT_ATTRIBUTED = "ad_spend"
+AD_SPEND_NOT_ATTRIBUTED_LABEL = "Ad spend not attributed"
+_AD_SPEND_APART = (
+    GroupBy.PUBLISHER,
+    GroupBy.BUYER,
+    GroupBy.HOUR_OF_WEEK,
+    GroupBy.CAMPAIGN_PUBLISHER,
+)
+
+
 class KpiQueryError(ValueError):
     """A filter and grouping the rollups cannot answer (reported as a 400)."""
 
@@ -272,10 +285,18 @@ def _grouped_counts(organization: Organization, filters: KpiFilter, group_by: Gr
         for name_index, (key_index, column) in enumerate(named):
             if keys[key_index] is not None and row[sums_end + 1 + name_index] is not None:
                 names[column, keys[key_index]] = row[sums_end + 1 + name_index]
-        if group_by is GroupBy.HOUR_OF_WEEK:
-            if source == 2:
-                continue  # in the totals only
-            key: Any = (_as_date(keys[0]).weekday(), keys[1])
+        if (
+            source == 2
+            and group_by in _AD_SPEND_APART
+            and (group_by in (GroupBy.BUYER, GroupBy.HOUR_OF_WEEK) or keys[-1] is None)
+        ):
+            # Spend that names no publisher (buyer, hour) is a row of its own.
+            unattributed = AD_SPEND_NOT_ATTRIBUTED
+            key = (
+                (keys[0], unattributed) if group_by is GroupBy.CAMPAIGN_PUBLISHER else unattributed
+            )
+        elif group_by is GroupBy.HOUR_OF_WEEK:
+            key = (_as_date(keys[0]).weekday(), keys[1])
         elif group_by is GroupBy.NONE:
             key = None
         elif group_by is GroupBy.CAMPAIGN_PUBLISHER:
@@ -305,7 +326,9 @@ def kpi_counts(organization: Organization, filters: KpiFilter) -> BaseCounts:
 def _labels(
     group_by: GroupBy, keys: list[Any], names: dict[tuple[str, int], str]
 ) -> dict[Any, str]:
-    def name(column: str, entity_id: int | None) -> str:
+    def name(column: str, entity_id: int | str | None) -> str:
+        if entity_id == AD_SPEND_NOT_ATTRIBUTED:
+            return AD_SPEND_NOT_ATTRIBUTED_LABEL
         if entity_id is None:
             return f"No {column.removesuffix('_id')}"
         return names.get((column, entity_id), f"#{entity_id}")
@@ -317,14 +340,23 @@ def _labels(
     if group_by is GroupBy.DAY:
         return {k: k.isoformat() for k in keys}
     if group_by is GroupBy.HOUR_OF_WEEK:
-        return {k: f"{WEEKDAYS[k[0]]} {k[1]:02d}:00" for k in keys}
+        return {
+            k: AD_SPEND_NOT_ATTRIBUTED_LABEL
+            if k == AD_SPEND_NOT_ATTRIBUTED
+            else f"{WEEKDAYS[k[0]]} {k[1]:02d}:00"
+            for k in keys
+        }
     return {k: "All" for k in keys}
 
 
 def _sort_key(key: Any) -> tuple:
-    """Ids, days and hours ascending; "none" (no publisher, say) after the rest."""
-    parts = key if isinstance(key, tuple) else (key,)
-    return tuple((part is None, part if part is not None else 0) for part in parts)
+    """Ids, days and hours ascending; "none" (no publisher, say) after the rest, and ad spend
+    not attributed last."""
+    parts = key if key != AD_SPEND_NOT_ATTRIBUTED and isinstance(key, tuple) else (key,)
+    return tuple(
+        (2, 0) if part == AD_SPEND_NOT_ATTRIBUTED else (int(part is None), part or 0)
+        for part in parts
+    )
 
 
 def kpi_groups(organization: Organization, filters: KpiFilter, group_by: GroupBy) -> KpiGroups:
@@ -332,7 +364,12 @@ def kpi_groups(organization: Organization, filters: KpiFilter, group_by: GroupBy
 
 
 def kpi_row(key: Any, label: str, counts: BaseCounts) -> KpiRow:
-    return KpiRow(key=key, label=label, counts=counts, kpis=kpis_from_counts(counts))
+    kpis = kpis_from_counts(counts)
+    if key == AD_SPEND_NOT_ATTRIBUTED or (
+        isinstance(key, tuple) and key[-1] == AD_SPEND_NOT_ATTRIBUTED
+    ):
+        kpis = replace(kpis, roi=None)  # spend only: no calls, no rates
+    return KpiRow(key=key, label=label, counts=counts, kpis=kpis)
 
 
 def kpis_report(

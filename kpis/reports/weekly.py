@@ -7,8 +7,9 @@ length, one breakdown per campaign, publisher, buyer and day, and the verdicts. 
 
 - CSV (`report_csv`): one flat table, one header row, every row self-describing. Columns:
   `section` (`total`, `previous_period`, `campaign`, `publisher`, `buyer`, `day`), `key` (the
-  campaign / publisher / buyer id or the ISO day; empty for the totals and for the "No
-  publisher" style rows), `name`, `date_from` and `date_to` (the period the row covers),
+  campaign / publisher / buyer id or the ISO day; empty for the totals, the "No publisher"
+  style rows and "Ad spend not attributed"), `name`, `date_from` and `date_to` (the period
+  the row covers),
   `verdict`, `reasons` and `notes` (campaign and publisher rows), then the KPI columns named
   as in the KPI API. Cell values are the API's: money as decimal strings with 4 places in the
   tenant's currency, rates as percentages (14.2857 means 14.2857%) rounded to 4 places, null
@@ -51,6 +52,7 @@ from kpis.metrics import BaseCounts, Kpis
 from kpis.pages.page_data import kpi_change
 from kpis.pages.page_filters import PageFilters, page_filters_from_query
 from kpis.selectors import (
+    AD_SPEND_NOT_ATTRIBUTED,
     MONEY_PLACES,
     GroupBy,
     KpiFilter,
@@ -350,7 +352,7 @@ def _csv_row(
         key = key.isoformat()
     return [
         section,
-        "" if key is None else str(key),
+        "" if key in (None, AD_SPEND_NOT_ATTRIBUTED) else str(key),
         _csv_text(name),
         period[0].isoformat(),
         period[1].isoformat(),
@@ -508,7 +510,8 @@ def _write_breakdown(sheet: Worksheet, breakdown: Breakdown, currency: str) -> N
         if is_day:
             cells: list[_Cell] = [(row.key, _DATE_FORMAT, row.label)]
         else:
-            cells = [_text_cell(row.label), (row.key, "0", str(row.key or ""))]
+            entity_id = None if row.key == AD_SPEND_NOT_ATTRIBUTED else row.key
+            cells = [_text_cell(row.label), (entity_id, "0", str(entity_id or ""))]
         verdict = breakdown.verdicts.get(row.key)
         if breakdown.has_verdicts:
             cells.append(_text_cell(verdict.label if verdict else None))

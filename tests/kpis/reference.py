@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from calls.models import AdSpend, Call
 from kpis.metrics import MISSED_STATUSES, BaseCounts
-from kpis.selectors import GroupBy, KpiFilter
+from kpis.selectors import AD_SPEND_NOT_ATTRIBUTED, GroupBy, KpiFilter
 from ppc_dashboard.tenancy.models import Organization
 
 
@@ -83,15 +83,16 @@ def reference_counts(
             continue
         extra = BaseCounts(ad_spend=Decimal(spend.amount))
         totals += extra
+        # KPIS.md: spend without a publisher, by publisher, buyer or hour, is a row of its own.
+        publisher = spend.publisher_id or AD_SPEND_NOT_ATTRIBUTED
         key = {
             GroupBy.NONE: None,
             GroupBy.CAMPAIGN: spend.campaign_id,
-            GroupBy.PUBLISHER: spend.publisher_id,
-            GroupBy.BUYER: None,
+            GroupBy.PUBLISHER: publisher,
+            GroupBy.BUYER: AD_SPEND_NOT_ATTRIBUTED,
             GroupBy.DAY: spend.day,
-            GroupBy.HOUR_OF_WEEK: "no-hour",
-            GroupBy.CAMPAIGN_PUBLISHER: (spend.campaign_id, spend.publisher_id),
+            GroupBy.HOUR_OF_WEEK: AD_SPEND_NOT_ATTRIBUTED,
+            GroupBy.CAMPAIGN_PUBLISHER: (spend.campaign_id, publisher),
         }[group_by]
-        if key != "no-hour":
-            grouped[key] += extra
+        grouped[key] += extra
     return totals, dict(grouped)

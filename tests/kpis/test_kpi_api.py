@@ -168,3 +168,34 @@ def test_kpis_default_to_the_last_30_local_days(posted, org):
     today = dt.datetime.now(tz=org.tzinfo).date()
     assert body["date_to"] == today.isoformat()
     assert body["date_from"] == (today - dt.timedelta(days=29)).isoformat()
+
+
+def test_ad_spend_without_a_publisher_is_a_row_of_its_own(posted, org):
+    # KPIS.md "Ad spend without a publisher": it "counts in campaign and tenant totals. Grouped
+    # by publisher (or buyer, or hour) it is one row, "Ad spend not attributed", with spend
+    # only: no calls, no rates, no verdict. It is never presented as a publisher."
+    campaign = Campaign.objects.get(organization=org, name="Auto")
+    star = Publisher.objects.get(organization=org, name="Star")
+    response = posted.post(
+        "/api/v1/ad-spend/", {"campaign": campaign.pk, "day": DAY, "amount": "120.00"}
+    )
+    assert response.status_code == 201, response.json()
+    posted.post(
+        "/api/v1/ad-spend/",
+        {"campaign": campaign.pk, "publisher": star.pk, "day": DAY, "amount": "30.00"},
+    )
+    assert kpis(posted)["totals"]["spend"] == "630.0000"  # 480 payouts + 150 ad spend
+    by_campaign = kpis(posted, group_by="campaign")["rows"]
+    assert [row["spend"] for row in by_campaign] == ["630.0000"]
+    for group_by in ("publisher", "buyer", "hour_of_week"):
+        rows = kpis(posted, group_by=group_by)["rows"]
+        unattributed = [row for row in rows if row["label"] == "Ad spend not attributed"]
+        assert len(unattributed) == 1, group_by
+        row = unattributed[0]
+        assert row["key"] == "ad_spend", group_by
+        assert row["calls"] == 0 and row["conversion_rate"] is None and row["roi"] is None
+        # By publisher, the 30.00 of Star is Star's; by buyer and hour no spend has either.
+        assert row["spend"] == ("120.0000" if group_by == "publisher" else "150.0000"), group_by
+        assert "No publisher" not in {r["label"] for r in rows}
+    verdicts = posted.get("/api/v1/verdicts/", {"date_from": DAY, "date_to": DAY}).json()
+    assert "Ad spend not attributed" not in {v["name"] for v in verdicts["publishers"]}

@@ -208,8 +208,8 @@ def test_csv_is_one_flat_table_with_the_api_values(org, week):
     assert sections == (
         ["total", "previous_period"]
         + ["campaign"] * 2
-        + ["publisher"] * 3  # Star, Weak and "No publisher" (the ad spend)
-        + ["buyer"] * 3  # B1, B2 and "No buyer" (the ad spend)
+        + ["publisher"] * 3  # Star, Weak and "Ad spend not attributed"
+        + ["buyer"] * 3  # B1, B2 and "Ad spend not attributed" (ad spend has no buyer)
         + ["day"] * 7
     )
     total = rows[0]
@@ -232,8 +232,10 @@ def test_csv_rows_carry_ids_verdicts_and_empty_nulls(org, week):
     weak = next(r for r in rows if r["section"] == "publisher" and r["name"] == "Weak")
     assert weak["cpa"] == "" and weak["rpm"] == "0.0000"
     assert weak["conversion_rate"] == "0.0"
-    no_buyer = next(r for r in rows if r["section"] == "buyer" and r["key"] == "")
-    assert no_buyer["name"] == "No buyer" and no_buyer["spend"] == "100.0000"
+    # KPIS.md: ad spend is one row of its own, "spend only: no calls, no rates".
+    ad_spend = next(r for r in rows if r["section"] == "buyer" and r["key"] == "")
+    assert ad_spend["name"] == "Ad spend not attributed" and ad_spend["spend"] == "100.0000"
+    assert ad_spend["calls"] == "0" and ad_spend["roi"] == "" and ad_spend["cost_per_call"] == ""
     day = next(r for r in rows if r["section"] == "day" and r["key"] == "2026-11-05")
     assert (day["date_from"], day["date_to"], day["calls"]) == ("2026-11-05", "2026-11-05", "0")
     assert day["average_duration"] == ""
@@ -287,11 +289,12 @@ def test_xlsx_summary_values_and_formats(org, week):
 def test_xlsx_breakdown_rows_equal_the_selector(org, week):
     book = workbook(report_xlsx(weekly_report_data(org, WEEK)))
     sheet = book["Publishers"]
-    expected = {row.key: row.kpis for row in kpis_report(org, WEEK, GroupBy.PUBLISHER).rows}
+    expected = {row.label: row.kpis for row in kpis_report(org, WEEK, GroupBy.PUBLISHER).rows}
     rows = list(sheet.iter_rows(min_row=2))
-    assert [row[0].value for row in rows] == ["Star", "Weak", "No publisher"]
+    assert [row[0].value for row in rows] == ["Star", "Weak", "Ad spend not attributed"]
+    assert [row[1].value for row in rows] == [week["star"].id, week["weak"].id, None]
     for row in rows:
-        kpis = expected[row[1].value]
+        kpis = expected[row[0].value]
         assert row[column(sheet, "Calls") - 1].value == kpis.calls
         spend = row[column(sheet, "Spend") - 1]
         assert Decimal(str(spend.value)) == kpis.spend
@@ -306,7 +309,7 @@ def test_xlsx_breakdown_rows_equal_the_selector(org, week):
     assert weak[column(sheet, "CPA") - 1].value is None  # null, not 0
     assert weak[column(sheet, "Verdict") - 1].value == "watch"
     star_cpa = rows[0][column(sheet, "CPA") - 1]
-    assert Decimal(str(star_cpa.value)) == expected[week["star"].id].cpa.quantize(Decimal("0.0001"))
+    assert Decimal(str(star_cpa.value)) == expected["Star"].cpa.quantize(Decimal("0.0001"))
 
     days = book["Days"]
     first = next(days.iter_rows(min_row=2))
@@ -353,7 +356,7 @@ def test_print_page_renders_the_report_with_download_links(member_client, week):
     assert "@media print" in html
     assert "Weekly report: Acme Calls" in html
     assert "$130.00" in html  # revenue, in the tenant's currency
-    assert "Auto" in html and "Star" in html and "No buyer" in html
+    assert "Auto" in html and "Star" in html and "Ad spend not attributed" in html
     assert "Rival" not in html
     query = "range=custom&amp;date_from=2026-11-02&amp;date_to=2026-11-08"
     assert f'href="/reports/weekly.csv?{query}"' in html
