@@ -67,9 +67,15 @@ def repeat_flags_rederive(
     caller = (
         'x.caller_number COLLATE "C"' if connection.vendor == "postgresql" else "x.caller_number"
     )
-    previous = (
+    # The caller's latest earlier call to the campaign (KPIS.md: "at an earlier instant";
+    # two calls at the same instant are not repeats of each other). LAG gives the row before;
+    # within a run of calls at one instant only the first has an earlier one, which the
+    # outer window hands to the whole run.
+    previous_row = (
         f"LAG(x.started_at) OVER (PARTITION BY {caller}, x.campaign_id ORDER BY x.started_at, x.id)"
     )
+    run = f"{caller.replace('x.', 'w.')}, w.campaign_id, w.started_at"
+    previous = f"MAX(w.prev_earlier) OVER (PARTITION BY {run})"
     flag = (
         f"CASE WHEN y.prev IS NOT NULL AND {_days_between_sql('y.started_at', 'y.prev')} <= "
         f"COALESCE(cp.duplicate_window_days, {DEFAULT_WINDOW_DAYS}) THEN TRUE ELSE FALSE END"
@@ -80,9 +86,14 @@ def repeat_flags_rederive(
     if since is not None:
         changes += " AND y.started_at >= %s"
         params.append(db_datetime(since))
+    rows = (
+        f"SELECT x.id, x.started_at, x.campaign_id, x.caller_number, x.is_repeat, "
+        f"CASE WHEN {previous_row} < x.started_at THEN {previous_row} END AS prev_earlier "
+        f"FROM {table} x WHERE {scope}"
+    )
     derived = (
-        f"SELECT y.id, {flag} AS flag FROM (SELECT x.id, x.started_at, x.campaign_id, "
-        f"x.is_repeat, {previous} AS prev FROM {table} x WHERE {scope}) y "
+        f"SELECT y.id, {flag} AS flag FROM (SELECT w.id, w.started_at, w.campaign_id, "
+        f"w.is_repeat, {previous} AS prev FROM ({rows}) w) y "
         f"LEFT JOIN calls_campaign cp ON cp.id = y.campaign_id WHERE {changes}"
     )
     sql = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections import defaultdict
 from decimal import Decimal
 
@@ -20,10 +19,13 @@ def _repeat_ids(calls: list[Call]) -> set[int]:
             by_key[(call.campaign_id, call.caller_number)].append(call)
     repeats = set()
     for group in by_key.values():
-        group.sort(key=lambda c: (c.started_at, c.id))
-        for previous, call in itertools.pairwise(group):
-            window = call.campaign.duplicate_window_days if call.campaign else 30
-            if call.started_at - previous.started_at <= dt.timedelta(days=window):
+        # KPIS.md: a call earlier than this one, at most the window before; two calls at the
+        # same instant are not repeats of each other.
+        for call in group:
+            window = dt.timedelta(days=call.campaign.duplicate_window_days if call.campaign else 30)
+            if any(
+                dt.timedelta(0) < call.started_at - other.started_at <= window for other in group
+            ):
                 repeats.add(call.id)
     return repeats
 

@@ -170,6 +170,23 @@ def test_changing_the_duplicate_window_rederives_repeats(org, campaign):
     assert kpi_counts(org, WEEK).repeat_calls == 0
 
 
+def test_calls_at_the_same_instant_are_not_repeats_of_each_other(org, campaign):
+    # KPIS.md: a repeat called "at an earlier instant ... two calls at the same instant are
+    # not repeats of each other"; a third call a minute later repeats them.
+    start = dt.datetime(2026, 11, 1, 15, 0, tzinfo=dt.UTC)
+    same = {"campaign_id": campaign.id, "status": "answered", "caller_number": "+13125550000"}
+    items = [
+        {**same, "external_id": "a", "started_at": start.isoformat()},
+        {**same, "external_id": "b", "started_at": start.isoformat()},
+        {**same, "external_id": "c", "started_at": (start + dt.timedelta(minutes=1)).isoformat()},
+    ]
+    assert call_ingest_batch(organization=org, items=items).ok
+    flags = dict(Call.objects.filter(organization=org).values_list("external_id", "is_repeat"))
+    assert flags == {"a": False, "b": False, "c": True}
+    rollups_refresh(org.pk)
+    assert kpi_counts(org, WEEK).repeat_calls == 1
+
+
 def test_the_hour_a_dst_change_repeats_is_one_hourly_row(org, campaign):
     # New York falls back on 2026-11-01: 1 AM local is 05:00-06:00 and 06:00-07:00 UTC.
     for n, start in enumerate(["2026-11-01T05:30:00+00:00", "2026-11-01T06:30:00+00:00"]):
