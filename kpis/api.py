@@ -19,6 +19,9 @@ from .selectors import (
     KpiFilter,
     KpiQueryError,
     KpiRow,
+    kpi_cut_at_hour,
+    kpi_filter_so_far,
+    kpi_freshness,
     kpi_json_value,
     kpis_as_dict,
     kpis_report,
@@ -52,7 +55,7 @@ class KpiQuerySerializer(serializers.Serializer):
             raise serializers.ValidationError({"date_from": ["Must not be after date_to."]})
         if (date_to - date_from).days >= MAX_DAYS:
             raise serializers.ValidationError({"date_from": [f"At most {MAX_DAYS} days."]})
-        return KpiFilter(
+        kpi_filter = KpiFilter(
             date_from=date_from,
             date_to=date_to,
             campaign_id=data.get("campaign"),
@@ -60,6 +63,7 @@ class KpiQuerySerializer(serializers.Serializer):
             buyer_id=data.get("buyer"),
             vertical=data.get("vertical"),
         )
+        return kpi_filter_so_far(kpi_filter, organization)
 
 
 class KpisSerializer(serializers.Serializer):
@@ -105,9 +109,25 @@ class KpiRowSerializer(KpisSerializer):
     label = serializers.CharField()
 
 
+UNTIL_HOUR_HELP = (
+    "A range that ends today is partial: date_to counts its local hours before this one "
+    "(the end of the current hour), and so does the previous period's last day. Null: whole "
+    "days (a buyer view counts date_to whole: hourly rollups carry no buyer)."
+)
+
+
+class FreshnessSerializer(serializers.Serializer):
+    as_of = serializers.DateTimeField(help_text="Every write before this instant is counted")
+    pending = serializers.BooleanField(help_text="A recomputation is pending")
+    pending_days = serializers.IntegerField(help_text="Local days waiting to be recomputed")
+    stale = serializers.BooleanField(help_text="More than 60 s behind the writes")
+    reason = serializers.CharField(help_text="Why the numbers are behind; empty when not")
+
+
 class PreviousPeriodSerializer(KpisSerializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
+    until_hour = serializers.IntegerField(allow_null=True, help_text=UNTIL_HOUR_HELP)
 
 
 class KpiReportSerializer(serializers.Serializer):
@@ -115,6 +135,8 @@ class KpiReportSerializer(serializers.Serializer):
     timezone = serializers.CharField()
     date_from = serializers.DateField()
     date_to = serializers.DateField()
+    until_hour = serializers.IntegerField(allow_null=True, help_text=UNTIL_HOUR_HELP)
+    freshness = FreshnessSerializer()
     group_by = serializers.CharField()
     totals = KpisSerializer()
     previous = PreviousPeriodSerializer()
@@ -142,6 +164,22 @@ class KpiQueryViewSet(TenantViewSet):
         query.is_valid(raise_exception=True)
         return query.validated_data, query.to_filter(self.organization)
 
+    def period(self, filters: KpiFilter, cut_at_hour: int | None) -> dict[str, Any]:
+        """The range the numbers cover and how fresh they are (KPIS.md "Periods")."""
+        freshness = kpi_freshness(self.organization)
+        return {
+            "date_from": filters.date_from,
+            "date_to": filters.date_to,
+            "until_hour": cut_at_hour,
+            "freshness": {
+                "as_of": freshness.as_of,
+                "pending": freshness.pending,
+                "pending_days": freshness.pending_days,
+                "stale": freshness.stale,
+                "reason": freshness.reason,
+            },
+        }
+
 
 class KpiViewSet(KpiQueryViewSet):
     """KPIs of KPIS.md from the rollups: totals, previous period and grouped rows."""
@@ -156,7 +194,9 @@ class KpiViewSet(KpiQueryViewSet):
             "campaign_publisher (each publisher within each campaign). Money is "
             "a decimal string in the organization's currency; rates are percentages; a KPI "
             "with an empty denominator is null. `previous` covers the same number of days "
-            "just before."
+            "just before. A range that ends today is partial: it and its previous period are "
+            "cut at the end of the current local hour (`until_hour`). `freshness` says up to "
+            "when writes are counted and whether a recomputation is pending or stale."
         ),
     )
     def list(self, request):
@@ -173,13 +213,13 @@ class KpiViewSet(KpiQueryViewSet):
             {
                 "currency": organization.currency,
                 "timezone": organization.timezone,
-                "date_from": filters.date_from,
-                "date_to": filters.date_to,
+                **self.period(filters, report.cut_at_hour),
                 "group_by": group_by.value,
                 "totals": kpis_as_dict(report.totals.kpis),
                 "previous": {
                     "date_from": previous_filters.date_from,
                     "date_to": previous_filters.date_to,
+                    "until_hour": previous.cut_at_hour,
                     **kpis_as_dict(previous.totals.kpis),
                 },
                 "rows": [_row_as_dict(row, group_by) for row in report.rows],
@@ -226,6 +266,8 @@ class VerdictSerializer(serializers.Serializer):
 class VerdictsResponseSerializer(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
+    until_hour = serializers.IntegerField(allow_null=True, help_text=UNTIL_HOUR_HELP)
+    freshness = FreshnessSerializer()
     campaigns = VerdictSerializer(many=True)
     publishers = VerdictSerializer(many=True, help_text="Across campaigns")
     publishers_by_campaign = VerdictSerializer(many=True, help_text="Within each campaign")
@@ -248,8 +290,7 @@ class VerdictsViewSet(KpiQueryViewSet):
         report = verdicts_report(self.organization, filters)
         return Response(
             {
-                "date_from": filters.date_from,
-                "date_to": filters.date_to,
+                **self.period(filters, kpi_cut_at_hour(filters)),
                 "campaigns": [_verdict_as_dict(v) for v in report.campaigns],
                 "publishers": [_verdict_as_dict(v) for v in report.publishers],
                 "publishers_by_campaign": [
@@ -280,8 +321,8 @@ class ThresholdSuggestionsViewSet(KpiQueryViewSet):
         _, filters = self.kpi_query(request)
         return Response(
             {
-                "date_from": filters.date_from,
-                "date_to": filters.date_to,
+                # Talk-time buckets are daily: the finder counts whole days.
+                **self.period(filters, None),
                 "campaigns": [
                     {
                         "campaign_id": s.campaign_id,
@@ -356,6 +397,4 @@ class ReallocationViewSet(KpiQueryViewSet):
                     "freed_spend": kpi_json_value(r.freed_spend),
                 }
             )
-        return Response(
-            {"date_from": filters.date_from, "date_to": filters.date_to, "campaigns": campaigns}
-        )
+        return Response({**self.period(filters, kpi_cut_at_hour(filters)), "campaigns": campaigns})

@@ -5,6 +5,7 @@ Days and hours are in the organization's time zone, so date filters align with r
 """
 
 from django.db import models
+from django.utils import timezone
 
 from ppc_dashboard.tenancy.models import Organization, TenantModel
 
@@ -191,6 +192,10 @@ class DirtyDay(TenantModel):
     day = models.DateField()
     version = models.BigIntegerField(default=1)
     marked_at = models.DateTimeField(auto_now=True)
+    # Since when the day holds writes its rollups do not reflect: set by the first mark, kept
+    # by later ones, moved to a refresh's start when writes went on during it (KPIS.md
+    # "freshness": what the numbers are as of).
+    pending_since = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, connections, transaction
 from django.db.models import Max, Min, Q, Sum
+from django.utils import timezone
 
 from calls.models import Call, CallStatus
 from ppc_dashboard.celery import task_enqueue
@@ -71,14 +72,15 @@ def rollups_mark_dirty(
     if not days:
         return
     table = DirtyDay._meta.db_table
-    rows = ", ".join(["(%s, %s, 1, CURRENT_TIMESTAMP)"] * len(days))
+    rows = ", ".join(["(%s, %s, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"] * len(days))
     params: list[object] = []
     for day in days:
         params += [organization_id, day]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (organization_id, day, version, marked_at) VALUES {rows} "
-            f"ON CONFLICT (organization_id, day) DO UPDATE "
+            f"INSERT INTO {table} (organization_id, day, version, marked_at, pending_since) "
+            f"VALUES {rows} ON CONFLICT (organization_id, day) DO UPDATE "
+            # A mark on a pending day keeps its pending_since: the older write is still out.
             f"SET version = {table}.version + 1, marked_at = CURRENT_TIMESTAMP",
             params,
         )
@@ -376,18 +378,24 @@ def _full_rebuild_running(organization_id: int) -> bool:
         return not cursor.fetchone()[0]
 
 
-def _clear_marks(organization_id: int, marks: list[tuple[dt.date, int]]) -> None:
-    """Delete the dirty marks recomputed; a write that bumped a version keeps its mark."""
+def _clear_marks(
+    organization_id: int, marks: list[tuple[dt.date, int]], recompute_started: dt.datetime
+) -> None:
+    """Delete the dirty marks recomputed; a write that bumped a version keeps its mark, now
+    pending only since the recompute started (what was written before is in the rollups)."""
     if marks:
         matching = Q()
         for day, version in marks:
             matching |= Q(day=day, version=version)
-        DirtyDay.objects.for_organization(organization_id).filter(matching).delete()
+        dirty = DirtyDay.objects.for_organization(organization_id)
+        dirty.filter(matching).delete()
+        dirty.filter(day__in=[day for day, _ in marks]).update(pending_since=recompute_started)
 
 
 def rollups_refresh(organization_id: int) -> int:
     """Recompute the tenant's dirty days; returns how many days were recomputed."""
     organization = Organization.objects.get(pk=organization_id)
+    started = timezone.now()
     with transaction.atomic():
         if _full_rebuild_running(organization_id):
             return 0  # it recomputes every marked day, and schedules a refresh when done
@@ -400,7 +408,7 @@ def rollups_refresh(organization_id: int) -> int:
         days = sorted(day for day, _ in dirty)
         _recompute(organization, days)
         spikes_rejudge(organization, days=days_judged_after(days))
-        _clear_marks(organization_id, dirty)
+        _clear_marks(organization_id, dirty, started)
     return len(dirty)
 
 
@@ -412,6 +420,7 @@ def _rebuild_range(
     A `chunk` of a full rebuild leaves the spikes and the dirty marks to the full rebuild,
     which does them once every chunk is in.
     """
+    started = timezone.now()
     with transaction.atomic():
         _lock_organization(organization.pk, shared=chunk)
         rows = CallRollupDailyCampaign.objects.for_organization(organization)
@@ -425,7 +434,7 @@ def _rebuild_range(
         if not chunk:
             after = until + dt.timedelta(days=SPIKE_HISTORY_DAYS) if until else None
             spikes_rejudge(organization, since=since, until=after)
-            _clear_marks(organization.pk, marked)
+            _clear_marks(organization.pk, marked, started)
         return rows.aggregate(calls=Sum("calls"))["calls"] or 0
 
 
@@ -533,6 +542,7 @@ def rollups_rebuild_full(
             .filter(day__gte=first, day__lte=last)
             .values_list("day", "version")
         )
+        started = timezone.now()
         since_instant = local_day_bounds(since, organization.tzinfo)[0] if since else None
         _run_in_parallel(
             [
@@ -564,7 +574,7 @@ def rollups_rebuild_full(
         spike_shards = 2 * shards if parallel else 1
         _run_in_parallel([partial(spikes, (k, spike_shards)) for k in range(spike_shards)], workers)
         with transaction.atomic():
-            _clear_marks(organization.pk, marked)  # a write meanwhile keeps its mark
+            _clear_marks(organization.pk, marked, started)  # a write meanwhile keeps its mark
     if DirtyDay.objects.for_organization(organization).exists():
         rollups_schedule_refresh(organization.pk)  # writes that came in meanwhile
     return total

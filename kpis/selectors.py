@@ -19,6 +19,8 @@ from operator import itemgetter
 from typing import Any
 
 from django.db import connection, models
+from django.db.models import Count, Min
+from django.utils import timezone
 
 from calls.models import AdSpend, Campaign
 from ppc_dashboard.tenancy.models import Organization
@@ -33,6 +35,7 @@ from .models import (
     CallRollupDailyCampaignPublisher,
     CallRollupHourly,
     CallRollupHourlyCampaign,
+    DirtyDay,
 )
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # date.weekday() order
@@ -73,10 +76,19 @@ class KpiFilter:
     publisher_id: int | None = None
     buyer_id: int | None = None
     vertical: str | None = None
+    # KPIS.md "Periods": a range that ends today is partial. date_to then counts only its
+    # local hours before this one (1-24); None: date_to is a whole day.
+    until_hour: int | None = None
 
     def __post_init__(self) -> None:
         if self.date_to < self.date_from:
             raise KpiQueryError("date_to is before date_from")
+        if self.until_hour is not None and not 1 <= self.until_hour <= 24:
+            raise KpiQueryError("until_hour must be from 1 to 24")
+
+    @property
+    def is_partial(self) -> bool:
+        return self.until_hour is not None
 
     @property
     def days(self) -> int:
@@ -87,12 +99,25 @@ class KpiFilter:
         return [self.date_from + dt.timedelta(days=n) for n in range(self.days)]
 
     def previous_period(self) -> KpiFilter:
-        """The same number of days immediately before."""
+        """The same number of days immediately before, cut at the same local hour."""
         return replace(
             self,
             date_from=self.date_from - dt.timedelta(days=self.days),
             date_to=self.date_from - dt.timedelta(days=1),
         )
+
+
+def kpi_filter_so_far(
+    kpi_filter: KpiFilter, organization: Organization, now: dt.datetime | None = None
+) -> KpiFilter:
+    """The filter as KPIS.md reads it: a range that ends today is partial, cut at the end of
+    the current local hour (rollups are hourly), and previous_period() keeps that cut. The
+    current hour is in: a call posted a second ago counts, against the same whole hour of
+    the period before."""
+    local_now = (now or timezone.now()).astimezone(organization.tzinfo)
+    if kpi_filter.date_to != local_now.date():
+        return replace(kpi_filter, until_hour=None)
+    return replace(kpi_filter, until_hour=local_now.hour + 1)
 
 
 @dataclass(frozen=True)
@@ -109,6 +134,9 @@ class KpiReport:
     group_by: GroupBy
     totals: KpiRow
     rows: list[KpiRow] = field(default_factory=list)
+    # The local hour date_to was cut at (filters.until_hour when the rollups could cut it:
+    # hourly rollups carry no buyer, so a buyer view counts date_to whole); None: whole days.
+    cut_at_hour: int | None = None
 
 
 MONEY_PLACES = Decimal("0.0001")
@@ -151,15 +179,31 @@ def _counts_from_sums(sums: Sequence[Any]) -> BaseCounts:
     )
 
 
-def _rollup_model(filters: KpiFilter, group_by: GroupBy) -> type[models.Model]:
-    """The coarsest rollup that holds every dimension the filter and grouping name."""
-    if group_by is GroupBy.HOUR_OF_WEEK:
-        if filters.buyer_id is not None:
+def _hourly_cut_possible(filters: KpiFilter, group_by: GroupBy) -> bool:
+    """Whether hourly rollups hold what the view needs (they carry no buyer)."""
+    return group_by is not GroupBy.BUYER and filters.buyer_id is None
+
+
+def kpi_cut_at_hour(filters: KpiFilter, group_by: GroupBy = GroupBy.NONE) -> int | None:
+    """The local hour a view of the filter cuts date_to at; None when it counts whole days."""
+    return filters.until_hour if _hourly_cut_possible(filters, group_by) else None
+
+
+def _rollup_model(
+    filters: KpiFilter, group_by: GroupBy, *, hourly: bool = False
+) -> type[models.Model]:
+    """The coarsest rollup that holds every dimension the filter and grouping name (an hourly
+    one when hours are cut)."""
+    names_publisher = (
+        group_by in (GroupBy.PUBLISHER, GroupBy.CAMPAIGN_PUBLISHER) or filters.publisher_id
+    )
+    if hourly or group_by is GroupBy.HOUR_OF_WEEK:
+        if filters.buyer_id is not None or group_by is GroupBy.BUYER:
             raise KpiQueryError("hour_of_week cannot be filtered by buyer (hourly rollups)")
-        return CallRollupHourly if filters.publisher_id is not None else CallRollupHourlyCampaign
+        return CallRollupHourly if names_publisher else CallRollupHourlyCampaign
     if group_by is GroupBy.BUYER or filters.buyer_id is not None:
         return CallRollupDaily
-    if group_by in (GroupBy.PUBLISHER, GroupBy.CAMPAIGN_PUBLISHER) or filters.publisher_id:
+    if names_publisher:
         return CallRollupDailyCampaignPublisher
     return CallRollupDailyCampaign
 
@@ -203,16 +247,24 @@ def _where(organization: Organization, filters: KpiFilter) -> tuple[str, list[An
 
 
 def _sums_sql(
-    organization: Organization, filters: KpiFilter, group_by: GroupBy
+    organization: Organization,
+    filters: KpiFilter,
+    group_by: GroupBy,
+    before_hour: int | None = None,
 ) -> tuple[str, list[Any]]:
     """One statement: the rollup sums per group, then the ad spend per group.
 
     Each row is (source, *group keys, *COUNT_FIELDS sums, ad spend). Ad spend has no buyer
-    and no hour: grouped by buyer it is the "none" buyer's; by hour of week, the totals' only.
+    and no hour: grouped by buyer or hour it is its own row (AD_SPEND_NOT_ATTRIBUTED), and
+    its days count whole. `before_hour` counts only the local hours before it (hourly
+    rollups).
     """
     keys = _GROUP_FIELDS[group_by]
     where, params = _where(organization, filters)
-    table = _rollup_model(filters, group_by)._meta.db_table
+    table = _rollup_model(filters, group_by, hourly=before_hour is not None)._meta.db_table
+    if before_hour is not None:
+        where += " AND hour < %s"
+        params.append(before_hour)
     key_columns = "".join(f"{key}, " for key in keys)
     sums = ", ".join(f"SUM({name})" for name in COUNT_FIELDS)
     group = f" GROUP BY {', '.join(keys)}" if keys else ""
@@ -257,9 +309,44 @@ class KpiGroups:
     totals: BaseCounts  # over all rows, and ad spend that belongs to no row
     names: dict[tuple[str, int], str]  # ("campaign_id", 7) -> "Auto insurance"
 
+    def __add__(self, other: KpiGroups) -> KpiGroups:
+        """The groups of two disjoint sets of rollup rows (whole days and a cut day)."""
+        counts = dict(self.counts)
+        for key, more in other.counts.items():
+            counts[key] = counts[key] + more if key in counts else more
+        return KpiGroups(
+            counts=counts, totals=self.totals + other.totals, names=self.names | other.names
+        )
+
 
 def _grouped_counts(organization: Organization, filters: KpiFilter, group_by: GroupBy) -> KpiGroups:
-    sql, params = _sums_sql(organization, filters, group_by)
+    """The rollup sums of the filter per group; a partial last day from the hourly rollups."""
+    whole_days = replace(filters, until_hour=None)
+    if not _cuts_hours(filters, group_by):
+        return _read_counts(organization, whole_days, group_by)
+    last_day = replace(whole_days, date_from=filters.date_to)
+    groups = _read_counts(organization, last_day, group_by, before_hour=filters.until_hour)
+    if filters.date_from < filters.date_to:
+        before = replace(whole_days, date_to=filters.date_to - dt.timedelta(days=1))
+        groups = _read_counts(organization, before, group_by) + groups
+    return groups
+
+
+def _cuts_hours(filters: KpiFilter, group_by: GroupBy) -> bool:
+    return (
+        filters.until_hour is not None
+        and filters.until_hour < 24
+        and _hourly_cut_possible(filters, group_by)
+    )
+
+
+def _read_counts(
+    organization: Organization,
+    filters: KpiFilter,
+    group_by: GroupBy,
+    before_hour: int | None = None,
+) -> KpiGroups:
+    sql, params = _sums_sql(organization, filters, group_by, before_hour)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         result = cursor.fetchall()
@@ -377,7 +464,12 @@ def kpis_report(
 ) -> KpiReport:
     groups = _grouped_counts(organization, filters, group_by)
     totals = kpi_row(None, "Total", groups.totals)
-    report = KpiReport(filters=filters, group_by=group_by, totals=totals)
+    report = KpiReport(
+        filters=filters,
+        group_by=group_by,
+        totals=totals,
+        cut_at_hour=kpi_cut_at_hour(filters, group_by),
+    )
     if group_by is GroupBy.NONE:
         return report
     keys = sorted(groups.counts, key=_sort_key)
@@ -401,3 +493,58 @@ def kpi_json_value(value: Any) -> Any:
 def kpis_as_dict(kpis: Kpis) -> dict[str, Any]:
     """KPIs for JSON: money as 4-place decimal strings, rates as floats, nulls as null."""
     return {f.name: kpi_json_value(getattr(kpis, f.name)) for f in dataclasses.fields(kpis)}
+
+
+# --- Freshness ----------------------------------------------------------------------------
+
+# KPIS.md: numbers more than this behind the writes are shown as stale, with the reason.
+STALE_AFTER = dt.timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How far the rollups are behind the writes (KPIS.md "Periods, comparisons, freshness")."""
+
+    as_of: dt.datetime  # every write before this instant is in the numbers
+    pending_days: int  # local days whose rollups wait for a recomputation
+    stale: bool  # more than STALE_AFTER behind
+    reason: str  # why the numbers are behind ("" when they are not)
+
+    @property
+    def pending(self) -> bool:
+        return self.pending_days > 0
+
+
+def _elapsed(delta: dt.timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+def kpi_freshness(organization: Organization, now: dt.datetime | None = None) -> Freshness:
+    """The time up to which writes are reflected, and whether a recomputation is pending.
+
+    Writes mark their local days dirty in their own transaction (kpis.rollups); a refresh
+    task recomputes them within seconds. A mark older than STALE_AFTER means no refresh has
+    run: the numbers are stale, and the reason says so.
+    """
+    now = now or timezone.now()
+    marks = DirtyDay.objects.for_organization(organization).aggregate(
+        oldest=Min("pending_since"), days=Count("id")
+    )
+    if not marks["days"]:
+        return Freshness(as_of=now, pending_days=0, stale=False, reason="")
+    oldest: dt.datetime = marks["oldest"]
+    behind = max(now - oldest, dt.timedelta(0))
+    days = "1 day" if marks["days"] == 1 else f"{marks['days']:,} days"
+    if behind > STALE_AFTER:
+        reason = (
+            f"{days} of calls have waited {_elapsed(behind)} for recomputation: the "
+            "background worker that runs it may be down"
+        )
+        return Freshness(as_of=oldest, pending_days=marks["days"], stale=True, reason=reason)
+    reason = f"recomputing {days} of calls written in the last {_elapsed(behind)}"
+    return Freshness(as_of=oldest, pending_days=marks["days"], stale=False, reason=reason)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.http import QueryDict
 
 from calls.models import Vertical
-from kpis.selectors import KpiFilter
+from kpis.selectors import KpiFilter, kpi_filter_so_far
 from ppc_dashboard.tenancy.models import Organization
 
 RANGE_PRESETS = {
@@ -101,15 +101,16 @@ def page_filters_from_query(query: QueryDict, organization: Organization) -> Pag
     if vertical and vertical not in Vertical.values:
         errors["vertical"] = f"'{vertical}' is not a vertical."
         vertical = None
+    kpi_filter = KpiFilter(
+        date_from=date_from,
+        date_to=date_to,
+        campaign_id=_positive_int(query.get("campaign"), "campaign", errors),
+        publisher_id=_positive_int(query.get("publisher"), "publisher", errors),
+        buyer_id=_positive_int(query.get("buyer"), "buyer", errors),
+        vertical=vertical,
+    )
     return PageFilters(
-        kpi_filter=KpiFilter(
-            date_from=date_from,
-            date_to=date_to,
-            campaign_id=_positive_int(query.get("campaign"), "campaign", errors),
-            publisher_id=_positive_int(query.get("publisher"), "publisher", errors),
-            buyer_id=_positive_int(query.get("buyer"), "buyer", errors),
-            vertical=vertical,
-        ),
+        kpi_filter=kpi_filter_so_far(kpi_filter, organization),
         range=range_name,
         errors=errors,
     )

@@ -11,7 +11,7 @@ from django.views.generic import TemplateView
 
 from calls.models import Call, Campaign, Vertical
 from calls.selectors import filter_choices
-from kpis.selectors import KpiFilter
+from kpis.selectors import KpiFilter, kpi_freshness
 from ppc_dashboard.tenancy.pages import TenantPageMixin
 from publishers.models import Publisher
 
@@ -55,6 +55,7 @@ class KpiPageMixin(TenantPageMixin):
             show_campaign_filter=self.show_campaign_filter,
             nav_query=filters.query_string(),
             has_any_call=has_any_call,
+            freshness=kpi_freshness(self.organization),
         )
         if has_any_call:
             context.update(self.page_context(filters.kpi_filter))

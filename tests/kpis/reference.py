@@ -47,9 +47,14 @@ def reference_counts(
 
     totals = BaseCounts()
     grouped: dict = defaultdict(BaseCounts)
+    # KPIS.md: a partial range counts date_to's hours before until_hour (hourly rollups carry
+    # no buyer, so a buyer view counts it whole); ad spend is daily and counts whole days.
+    cut = filters.until_hour if filters.buyer_id is None and group_by is not GroupBy.BUYER else None
     for call in every_call:
         local = call.started_at.astimezone(tz)
         if not matches(call.campaign, call.publisher_id, local.date()):
+            continue
+        if cut is not None and local.date() == filters.date_to and local.hour >= cut:
             continue
         if filters.buyer_id is not None and call.buyer_id != filters.buyer_id:
             continue

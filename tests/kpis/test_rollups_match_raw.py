@@ -108,6 +108,18 @@ def _assert_rollups_match(org, campaigns, publishers, buyers):
         KpiFilter(dt.date(2026, 10, 29), dt.date(2026, 11, 5), publisher_id=publishers[0].id),
         KpiFilter(dt.date(2026, 10, 29), dt.date(2026, 11, 5), buyer_id=buyers[1].id),
         KpiFilter(dt.date(2026, 11, 1), dt.date(2026, 11, 1), vertical="legal"),
+        # Ranges that end "today": their last day cut at a local hour (KPIS.md "Periods").
+        KpiFilter(dt.date(2026, 10, 30), dt.date(2026, 11, 2), until_hour=13),
+        KpiFilter(dt.date(2026, 11, 2), dt.date(2026, 11, 2), until_hour=1),
+        # The night DST ends: the repeated 1 AM is one wall-clock hour, before 2 AM twice.
+        KpiFilter(dt.date(2026, 10, 31), dt.date(2026, 11, 1), until_hour=2),
+        KpiFilter(
+            dt.date(2026, 10, 30),
+            dt.date(2026, 11, 3),
+            publisher_id=publishers[1].id,
+            until_hour=20,
+        ),
+        KpiFilter(dt.date(2026, 10, 29), dt.date(2026, 11, 2), buyer_id=buyers[0].id, until_hour=9),
     ]
     for kpi_filter in filters:
         for group_by in GroupBy:
