@@ -223,6 +223,7 @@ def test_retreaver_maps_statuses_money_and_dates(org):
         "e02": "missed",
         "e03": "no_buyer",
         "e04": "answered",
+        "e05": "answered",
     }
     first = calls["5d1c2a8e-0b7f-4d2a-9f3e-1a2b3c4d5e01"]
     assert first.started_at == utc(2026, 11, 3, 16, 5)
@@ -239,7 +240,9 @@ def test_retreaver_maps_statuses_money_and_dates(org):
     assert epoch.started_at == utc(2026, 11, 3, 16, 30)
     repeat = calls["5d1c2a8e-0b7f-4d2a-9f3e-1a2b3c4d5e04"]
     assert (repeat.tags, repeat.cost) == ({"duplicate": True}, Decimal("1000"))
-    assert error_columns(call_import) == {6: {"caller"}, 7: {"start_time"}}
+    # "12" is no phone number, but a call from it is still a call.
+    assert calls["5d1c2a8e-0b7f-4d2a-9f3e-1a2b3c4d5e05"].caller_number == "12"
+    assert error_columns(call_import) == {7: {"start_time"}}
 
 
 # --- invoca --------------------------------------------------------------------------------
