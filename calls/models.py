@@ -220,6 +220,8 @@ class CallImport(TenantModel):
     rows_done = models.PositiveIntegerField(default=0)
     rows_imported = models.PositiveIntegerField(default=0)
     rows_failed = models.PositiveIntegerField(default=0)
+    # Rows that are not calls to import (in progress, outbound, internal legs): no error.
+    rows_skipped = models.PositiveIntegerField(default=0)
     # At most ERROR_REPORT_LIMIT entries of {"row", "column", "error"}; rows_failed counts all.
     errors = models.JSONField(default=list, blank=True)
     detail = models.TextField(blank=True)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from ppc_dashboard.celery import task_enqueue
 from ppc_dashboard.tenancy.models import Organization
 
-from .importers import PRESETS, Preset, RowError
+from .importers import Preset, RowError, Skip, preset_for
 from .ingest import CallRecord, call_records_upsert, validate_call_item
 from .models import Call, CallImport, Campaign, ImportStatus
 from .repeat_calls import repeat_flags_rederive
@@ -116,11 +116,12 @@ def call_import_run(*, call_import_id: int) -> CallImport:
     Progress (rows_done of rows_total) is saved after each chunk of rows.
     """
     call_import = CallImport.objects.select_related("organization").get(pk=call_import_id)
-    preset = PRESETS[call_import.format]
+    preset = preset_for(call_import.format)
     organization = call_import.organization
     call_import.status = ImportStatus.RUNNING
     call_import.rows_total = _count_rows(call_import, preset)
     call_import.rows_done = call_import.rows_imported = call_import.rows_failed = 0
+    call_import.rows_skipped = 0
     call_import.errors = []
     call_import.save()
 
@@ -146,6 +147,9 @@ def call_import_run(*, call_import_id: int) -> CallImport:
                 call_import.rows_done += 1
                 if isinstance(item, RowError):
                     errors.append(item)
+                    continue
+                if isinstance(item, Skip):
+                    call_import.rows_skipped += 1
                     continue
                 record, field_errors = validate_call_item(item, organization.tzinfo)
                 if field_errors:

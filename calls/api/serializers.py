@@ -178,6 +178,7 @@ class CallImportSerializer(serializers.ModelSerializer):
             "rows_done",
             "rows_imported",
             "rows_failed",
+            "rows_skipped",
             "progress",
             "errors",
             "detail",

@@ -53,7 +53,17 @@ from dataclasses import dataclass
 
 from ..models import CallSource, CallStatus
 from ..parsing import parse_datetime
-from .base import Item, Preset, Row, RowError, RowValueError, cell, seconds, without_blanks
+from .base import (
+    Item,
+    Preset,
+    Row,
+    RowError,
+    RowValueError,
+    Skip,
+    cell,
+    seconds,
+    without_blanks,
+)
 
 STANDARD_COLUMNS = (
     "accountcode",
@@ -123,7 +133,6 @@ class AsteriskPreset(Preset):
     name = "asterisk"
     source = CallSource.ASTERISK
     header = False
-    positional_columns = STANDARD_COLUMNS + OPTIONAL_COLUMNS
     field_columns = {
         "external_id": "linkedid",
         "started_at": "start",
@@ -135,7 +144,13 @@ class AsteriskPreset(Preset):
         "caller_number": "src",
     }
 
-    def items(self, rows: Iterable[tuple[int, Row]]) -> Iterator[tuple[int, Item | RowError]]:
+    @property
+    def positional_columns(self) -> tuple[str, ...]:
+        return STANDARD_COLUMNS + OPTIONAL_COLUMNS
+
+    def items(
+        self, rows: Iterable[tuple[int, Row]]
+    ) -> Iterator[tuple[int, Item | RowError | Skip]]:
         """One item per call, after the whole file is read (a call's legs can be far apart)."""
         calls: dict[str, _Call] = {}
         for number, row in rows:

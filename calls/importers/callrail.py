@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from ..models import CallSource, CallStatus
 from .base import (
+    Column,
     Item,
     Preset,
     Row,
@@ -66,34 +67,47 @@ def _lead_converted(row: Row) -> bool | None:
 class CallRailPreset(Preset):
     name = "callrail"
     source = CallSource.CALLRAIL
-    required_columns = ("id", "start_time", "answered")
+    columns = (
+        Column("call_id", ("id",), required=True),
+        Column("started", ("start_time",), required=True),
+        Column("answered", ("answered",), required=True),
+        Column("voicemail", ("voicemail",)),
+        Column("duration", ("duration",)),
+        Column("campaign", ("campaign",)),
+        Column("source", ("source",)),
+        Column("tracking_number", ("tracking_phone_number",)),
+        Column("caller", ("customer_phone_number",)),
+        Column("caller_state", ("customer_state",)),
+        Column("value", ("value",)),
+        Column("lead_status", ("lead_status",)),
+    )
     field_columns = {
-        "external_id": "id",
-        "started_at": "start_time",
+        "external_id": "call_id",
+        "started_at": "started",
         "status": "answered",
         "campaign_name": "campaign",
-        "campaign": "tracking_phone_number",
+        "campaign": "tracking_number",
         "publisher_name": "source",
-        "tracking_number": "tracking_phone_number",
-        "caller_number": "customer_phone_number",
-        "caller_region": "customer_state",
+        "tracking_number": "tracking_number",
+        "caller_number": "caller",
+        "caller_region": "caller_state",
         "duration_seconds": "duration",
         "converted": "lead_status",
         "revenue": "value",
     }
 
-    def to_item(self, row: Row) -> Item:
+    def to_item(self, row: Row, extra: Row) -> Item:
         answered = yes_no(row, "answered") and not yes_no(row, "voicemail")
         item: Item = {
-            "external_id": cell(row, "id"),
-            "started_at": cell(row, "start_time"),
+            "external_id": cell(row, "call_id"),
+            "started_at": cell(row, "started"),
             "status": CallStatus.ANSWERED if answered else CallStatus.MISSED,
             "duration_seconds": cell(row, "duration") if answered else 0,
             "campaign_name": cell(row, "campaign"),
             "publisher_name": cell(row, "source"),
-            "tracking_number": cell(row, "tracking_phone_number"),
-            "caller_number": cell(row, "customer_phone_number"),
-            "caller_region": cell(row, "customer_state"),
+            "tracking_number": cell(row, "tracking_number"),
+            "caller_number": cell(row, "caller"),
+            "caller_region": cell(row, "caller_state"),
             "revenue": cell(row, "value"),
             "converted": _lead_converted(row),
         }

@@ -38,9 +38,11 @@ from __future__ import annotations
 
 from ..models import CallSource, CallStatus
 from .base import (
+    Column,
     Item,
     Preset,
     Row,
+    Skip,
     amount,
     cell,
     seconds,
@@ -53,46 +55,60 @@ CALL_TRANSACTION_TYPE = "call"
 class InvocaPreset(Preset):
     name = "invoca"
     source = CallSource.INVOCA
-    required_columns = ("transaction_id", "start_time_utc", "connect_duration")
+    columns = (
+        Column("transaction_id", ("transaction_id",), required=True),
+        Column("started", ("start_time_utc",), required=True),
+        Column("connected_seconds", ("connect_duration",), required=True),
+        Column("transaction_type", ("transaction_type",)),
+        Column("corrects", ("corrects_transaction_id",)),
+        Column("campaign", ("advertiser_campaign_name",)),
+        Column("publisher", ("affiliate_name",)),
+        Column("caller", ("calling_phone_number",)),
+        Column("region", ("region",)),
+        Column("payin", ("advertiser_payin_localized",)),
+        Column("payout", ("affiliate_payout_localized",)),
+        Column("complete_call_id", ("complete_call_id",)),
+        Column("call_result", ("call_result_description_detail",)),
+    )
     field_columns = {
         "external_id": "transaction_id",
-        "started_at": "start_time_utc",
-        "status": "connect_duration",
-        "campaign_name": "advertiser_campaign_name",
-        "campaign": "advertiser_campaign_name",
-        "publisher_name": "affiliate_name",
-        "caller_number": "calling_phone_number",
+        "started_at": "started",
+        "status": "connected_seconds",
+        "campaign_name": "campaign",
+        "campaign": "campaign",
+        "publisher_name": "publisher",
+        "caller_number": "caller",
         "caller_region": "region",
-        "duration_seconds": "connect_duration",
-        "converted": "advertiser_payin_localized",
-        "revenue": "advertiser_payin_localized",
-        "cost": "affiliate_payout_localized",
+        "duration_seconds": "connected_seconds",
+        "converted": "payin",
+        "revenue": "payin",
+        "cost": "payout",
     }
 
-    def to_item(self, row: Row) -> Item | None:
+    def to_item(self, row: Row, extra: Row) -> Item | Skip:
         transaction_type = cell(row, "transaction_type")
         if transaction_type and transaction_type.lower() != CALL_TRANSACTION_TYPE:
-            return None
-        connected_seconds = seconds(row, "connect_duration")
+            return Skip(f"not a call: a {transaction_type} transaction")
+        connected_seconds = seconds(row, "connected_seconds")
         answered = connected_seconds > 0
         item: Item = {
-            "external_id": cell(row, "corrects_transaction_id") or cell(row, "transaction_id"),
-            "started_at": cell(row, "start_time_utc"),
+            "external_id": cell(row, "corrects") or cell(row, "transaction_id"),
+            "started_at": cell(row, "started"),
             "status": CallStatus.ANSWERED if answered else CallStatus.MISSED,
             "duration_seconds": connected_seconds,
-            "campaign_name": cell(row, "advertiser_campaign_name"),
-            "publisher_name": cell(row, "affiliate_name"),
-            "caller_number": cell(row, "calling_phone_number"),
+            "campaign_name": cell(row, "campaign"),
+            "publisher_name": cell(row, "publisher"),
+            "caller_number": cell(row, "caller"),
             "caller_region": cell(row, "region"),
-            "revenue": cell(row, "advertiser_payin_localized"),
-            "cost": cell(row, "affiliate_payout_localized"),
+            "revenue": cell(row, "payin"),
+            "cost": cell(row, "payout"),
             "tags": without_blanks(
                 {
                     "complete_call_id": cell(row, "complete_call_id"),
-                    "call_result": cell(row, "call_result_description_detail"),
+                    "call_result": cell(row, "call_result"),
                 }
             ),
         }
-        if "advertiser_payin_localized" in row:
-            item["converted"] = amount(row, "advertiser_payin_localized") > 0
+        if "payin" in row:
+            item["converted"] = amount(row, "payin") > 0
         return without_blanks(item)

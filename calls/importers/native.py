@@ -10,21 +10,22 @@ from __future__ import annotations
 
 from ..ingest import CALL_INPUT_FIELDS
 from ..models import CallSource
-from .base import Item, Preset, Row, cell, tags_from_columns
+from .base import Column, Item, Preset, Row, cell, tags_from_columns
+
+REQUIRED = ("external_id", "started_at", "status")
 
 
 class NativePreset(Preset):
     name = "native"
     source = CallSource.NATIVE
-    required_columns = ("external_id", "started_at", "status")
+    columns = tuple(
+        Column(field, (field,), required=field in REQUIRED)
+        for field in sorted(CALL_INPUT_FIELDS - {"tags"})
+    )
 
-    def to_item(self, row: Row) -> Item:
-        item: Item = {
-            name: cell(row, name)
-            for name in CALL_INPUT_FIELDS
-            if name != "tags" and cell(row, name)
-        }
-        tags = tags_from_columns(row, "tag:")
+    def to_item(self, row: Row, extra: Row) -> Item:
+        item: Item = {name: cell(row, name) for name in row if cell(row, name)}
+        tags = tags_from_columns(extra, "tag:")
         if tags:
             item["tags"] = tags
         return item

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from ..models import CallSource
 from .base import (
+    Column,
     Item,
     Preset,
     Row,
@@ -47,36 +48,51 @@ from .base import (
 class RetreaverPreset(Preset):
     name = "retreaver"
     source = CallSource.RETREAVER
-    required_columns = ("uuid", "start_time", "connected")
+    columns = (
+        Column("call_id", ("uuid",), required=True),
+        Column("started", ("start_time",), required=True),
+        Column("connected", ("connected",), required=True),
+        Column("campaign", ("campaign_name",)),
+        Column("publisher", ("affiliate_name",)),
+        Column("target", ("target_name",)),
+        Column("tracking_number", ("number",)),
+        Column("caller", ("caller",)),
+        Column("caller_state", ("caller_state",)),
+        Column("talk_seconds", ("dialed_call_duration",)),
+        Column("converted", ("converted",)),
+        Column("revenue", ("revenue",)),
+        Column("payout", ("payout",)),
+        Column("duplicate", ("duplicate",)),
+    )
     field_columns = {
-        "external_id": "uuid",
-        "started_at": "start_time",
+        "external_id": "call_id",
+        "started_at": "started",
         "status": "connected",
-        "campaign_name": "campaign_name",
-        "campaign": "campaign_name",
-        "publisher_name": "affiliate_name",
-        "buyer_name": "target_name",
-        "tracking_number": "number",
+        "campaign_name": "campaign",
+        "campaign": "campaign",
+        "publisher_name": "publisher",
+        "buyer_name": "target",
+        "tracking_number": "tracking_number",
         "caller_number": "caller",
         "caller_region": "caller_state",
-        "duration_seconds": "dialed_call_duration",
+        "duration_seconds": "talk_seconds",
         "converted": "converted",
         "revenue": "revenue",
         "cost": "payout",
     }
 
-    def to_item(self, row: Row) -> Item:
+    def to_item(self, row: Row, extra: Row) -> Item:
         connected = yes_no(row, "connected")
-        target = cell(row, "target_name")
+        target = cell(row, "target")
         item: Item = {
-            "external_id": cell(row, "uuid"),
-            "started_at": cell(row, "start_time"),
-            "status": routed_call_status(connected=connected, target=target),
-            "duration_seconds": cell(row, "dialed_call_duration") if connected else 0,
-            "campaign_name": cell(row, "campaign_name"),
-            "publisher_name": cell(row, "affiliate_name"),
+            "external_id": cell(row, "call_id"),
+            "started_at": cell(row, "started"),
+            "status": routed_call_status(connected=connected, rang_a_target=bool(target)),
+            "duration_seconds": cell(row, "talk_seconds") if connected else 0,
+            "campaign_name": cell(row, "campaign"),
+            "publisher_name": cell(row, "publisher"),
             "buyer_name": target,
-            "tracking_number": cell(row, "number"),
+            "tracking_number": cell(row, "tracking_number"),
             "caller_number": cell(row, "caller"),
             "caller_region": cell(row, "caller_state"),
             "revenue": cell(row, "revenue"),

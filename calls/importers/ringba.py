@@ -37,6 +37,7 @@ from __future__ import annotations
 from ..ingest import MAX_TAGS
 from ..models import CallSource
 from .base import (
+    Column,
     Item,
     Preset,
     Row,
@@ -54,50 +55,65 @@ STATE_TAG = "InboundNumber:State"
 class RingbaPreset(Preset):
     name = "ringba"
     source = CallSource.RINGBA
-    required_columns = ("inboundCallId", "callDt", "hasConnected")
+    columns = (
+        Column("call_id", ("inboundCallId",), required=True),
+        Column("started", ("callDt",), required=True),
+        Column("connected", ("hasConnected",), required=True),
+        Column("campaign", ("campaignName",)),
+        Column("publisher", ("publisherName",)),
+        Column("target", ("targetName",)),
+        Column("tracking_number", ("inboundPhoneNumber",)),
+        Column("caller", ("number",)),
+        Column("talk_seconds", ("connectedCallLengthInSeconds",)),
+        Column("call_seconds", ("callLengthInSeconds",)),
+        Column("converted", ("hasConverted",)),
+        Column("revenue", ("conversionAmount",)),
+        Column("payout", ("payoutAmount",)),
+        Column("duplicate", ("isDuplicate",)),
+    )
     field_columns = {
-        "external_id": "inboundCallId",
-        "started_at": "callDt",
-        "status": "hasConnected",
-        "campaign_name": "campaignName",
-        "campaign": "campaignName",
-        "publisher_name": "publisherName",
-        "buyer_name": "targetName",
-        "tracking_number": "inboundPhoneNumber",
-        "caller_number": "number",
+        "external_id": "call_id",
+        "started_at": "started",
+        "status": "connected",
+        "campaign_name": "campaign",
+        "campaign": "campaign",
+        "publisher_name": "publisher",
+        "buyer_name": "target",
+        "tracking_number": "tracking_number",
+        "caller_number": "caller",
         "caller_region": f"tag:{STATE_TAG}",
-        "duration_seconds": "connectedCallLengthInSeconds",
-        "converted": "hasConverted",
-        "revenue": "conversionAmount",
-        "cost": "payoutAmount",
+        "duration_seconds": "talk_seconds",
+        "converted": "converted",
+        "revenue": "revenue",
+        "cost": "payout",
     }
 
-    def to_item(self, row: Row) -> Item:
-        connected = yes_no(row, "hasConnected")
-        target = cell(row, "targetName")
+    def to_item(self, row: Row, extra: Row) -> Item:
+        connected = yes_no(row, "connected")
+        target = cell(row, "target")
         duration: int | str = 0
         if connected:
-            duration = cell(row, "connectedCallLengthInSeconds") or seconds(
-                row, "callLengthInSeconds"
-            )
-        tags: dict[str, object] = dict(list(tags_from_columns(row, "tag:").items())[: MAX_TAGS - 1])
-        if "isDuplicate" in row:
-            tags["isDuplicate"] = yes_no(row, "isDuplicate")
+            duration = cell(row, "talk_seconds") or seconds(row, "call_seconds")
+        tags: dict[str, object] = dict(
+            list(tags_from_columns(extra, "tag:").items())[: MAX_TAGS - 1]
+        )
+        if "duplicate" in row:
+            tags["isDuplicate"] = yes_no(row, "duplicate")
         item: Item = {
-            "external_id": cell(row, "inboundCallId"),
-            "started_at": cell(row, "callDt"),
-            "status": routed_call_status(connected=connected, target=target),
+            "external_id": cell(row, "call_id"),
+            "started_at": cell(row, "started"),
+            "status": routed_call_status(connected=connected, rang_a_target=bool(target)),
             "duration_seconds": duration,
-            "campaign_name": cell(row, "campaignName"),
-            "publisher_name": cell(row, "publisherName"),
+            "campaign_name": cell(row, "campaign"),
+            "publisher_name": cell(row, "publisher"),
             "buyer_name": target,
-            "tracking_number": cell(row, "inboundPhoneNumber"),
-            "caller_number": cell(row, "number"),
-            "caller_region": cell(row, f"tag:{STATE_TAG}"),
-            "revenue": cell(row, "conversionAmount"),
-            "cost": cell(row, "payoutAmount"),
+            "tracking_number": cell(row, "tracking_number"),
+            "caller_number": cell(row, "caller"),
+            "caller_region": cell(extra, f"tag:{STATE_TAG}"),
+            "revenue": cell(row, "revenue"),
+            "cost": cell(row, "payout"),
             "tags": tags,
         }
-        if "hasConverted" in row:
-            item["converted"] = yes_no(row, "hasConverted")
+        if "converted" in row:
+            item["converted"] = yes_no(row, "converted")
         return without_blanks(item)

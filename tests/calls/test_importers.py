@@ -17,6 +17,7 @@ from django.core.management.base import CommandError
 
 from calls.importers import PRESETS
 from calls.importers.asterisk import AsteriskPreset
+from calls.importers.base import Column, HeaderColumns
 from calls.ingest import ConversionUpdate, call_conversion_record
 from calls.models import Call, CallImport, CallSource, ImportStatus
 from calls.services import call_import_run
@@ -116,7 +117,7 @@ def tracking_number(org):
 def test_every_preset_is_registered_and_documents_its_mapping():
     assert set(SAMPLE_OF_FORMAT) | {"native"} == set(PRESETS)
     for preset in PRESETS.values():
-        module_doc = sys.modules[type(preset).__module__].__doc__ or ""
+        module_doc = sys.modules[preset.__module__].__doc__ or ""
         assert "mapping" in module_doc.lower(), preset.name
 
 
@@ -148,6 +149,38 @@ def test_file_without_the_presets_columns_fails_naming_the_missing_columns(org):
     assert {e["column"] for e in call_import.errors} == {"inboundCallId", "callDt", "hasConnected"}
     assert all(e["row"] == 1 for e in call_import.errors)
     assert not Call.objects.for_organization(org).exists()
+
+
+def test_headers_match_without_regard_to_case_spaces_and_punctuation(org):
+    call_import = run_import_text(
+        org,
+        "ringba",
+        "INBOUND CALL ID,Call-Dt,has_connected,Campaign Name\n"
+        "RGB1,2026-11-03T16:05:00Z,maybe,Auto Insurance\n"
+        "RGB2,2026-11-03T16:06:00Z,false,Auto Insurance\n",
+    )
+    assert set(statuses(org)) == {"RGB2"}
+    # An error names the column as this file spells it.
+    assert [(e["row"], e["column"]) for e in call_import.errors] == [(2, "has_connected")]
+
+
+def test_header_columns_claim_each_header_once_in_the_order_columns_are_declared():
+    columns = (
+        Column("talk", ("connectedCallLengthInSeconds", "Duration")),
+        Column("length", ("callLengthInSeconds", "Duration"), required=True),
+        Column("id", ("inboundCallId", "Inbound Call ID"), required=True),
+    )
+    found = HeaderColumns(columns, ["Duration", "Call #", "inbound_call_id"])
+    assert found.headers == {"talk": "Duration", "id": "inbound_call_id"}
+    assert found.missing() == ['callLengthInSeconds (or "Duration")']
+    assert found.unclaimed == ["Call #"]
+    assert found.header_of("length") == "callLengthInSeconds"
+
+
+def test_rows_that_are_not_calls_are_counted_as_skipped_not_failed(org):
+    call_import = run_import(org, "invoca")
+    assert call_import.rows_skipped == 1  # the Signal transaction on row 4
+    assert 4 not in error_columns(call_import)
 
 
 # --- ringba --------------------------------------------------------------------------------
@@ -474,7 +507,7 @@ def test_import_calls_command_prints_the_counts_and_first_row_errors(org):
     )
     output = out.getvalue()
     assert "(ringba) for 'acme': done." in output
-    assert "Rows read: 8; calls imported: 5; rows failed: 3." in output
+    assert "Rows read: 8; calls imported: 5; rows failed: 3; rows skipped" in output
     assert "row 7, column callDt: 'yesterday' is not a date and time" in output
     assert "row 9, column conversionAmount:" in output
     assert Call.objects.for_organization(org).count() == 5

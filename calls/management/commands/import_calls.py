@@ -58,7 +58,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Rows read: {call_import.rows_total or 0}; calls imported: "
-            f"{call_import.rows_imported}; rows failed: {call_import.rows_failed}."
+            f"{call_import.rows_imported}; rows failed: {call_import.rows_failed}; rows skipped "
+            f"(not calls to import): {call_import.rows_skipped}."
         )
         shown = call_import.errors[: max(options["show_errors"], 0)]
         for error in shown:
