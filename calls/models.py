@@ -213,6 +213,9 @@ class CallImport(TenantModel):
     file = models.FileField(upload_to=import_upload_path)
     original_name = models.CharField(max_length=255, blank=True)
     create_missing = models.BooleanField(default=False)
+    # How to read the file beyond its format (importers.ImportOptions.as_json): a worker that
+    # runs the import later reads it the same way.
+    options = models.JSONField(default=dict, blank=True)
     status = models.CharField(
         max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING
     )

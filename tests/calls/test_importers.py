@@ -547,3 +547,47 @@ def test_import_calls_command_refuses_an_unknown_organization_or_file(org, tmp_p
         )
     with pytest.raises(CommandError, match="No such file"):
         call_command("import_calls", str(tmp_path / "missing.csv"), org="acme", format="ringba")
+
+
+def test_import_calls_command_passes_its_options_to_the_import(org, tmp_path):
+    CampaignFactory(organization=org, name="Solar Leads")
+    export = tmp_path / "pbx.csv"
+    export.write_text(
+        "external_id,started_at,status,campaign_name\nN1,2026-07-14 09:05:00,missed,Other\n"
+    )
+    call_command(
+        "import_calls",
+        str(export),
+        org="acme",
+        format="native",
+        campaign="Solar Leads",
+        source_timezone="UTC",
+        stdout=StringIO(),
+    )
+    call = calls_of(org)["N1"]
+    assert (call.campaign.name, call.started_at) == ("Solar Leads", utc(2026, 7, 14, 9, 5))
+    assert CallImport.objects.for_organization(org).get().options == {
+        "campaign": "Solar Leads",
+        "source_timezone": "UTC",
+    }
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"source_timezone": "Mars/Olympus"}, "--source-timezone: 'Mars/Olympus' is not an IANA"),
+        ({"campaign": "Nope"}, "--campaign: No campaign named 'Nope'"),
+        ({"columns": "src,dst"}, "--columns: not an option of the ringba format"),
+    ],
+)
+def test_import_calls_command_refuses_options_that_do_not_fit(org, options, message):
+    with pytest.raises(CommandError, match=message):
+        call_command(
+            "import_calls",
+            str(SAMPLES / "ringba_call_log.csv"),
+            org="acme",
+            format="ringba",
+            stdout=StringIO(),
+            **options,
+        )
+    assert not CallImport.objects.for_organization(org).exists()
