@@ -27,7 +27,8 @@ def test_post_small_import_runs_it_and_returns_the_report(api_client, org):
     body = response.json()
     assert body["status"] == "done"
     assert (body["format"], body["original_name"]) == ("ringba", "ringba_call_log.csv")
-    assert (body["rows_total"], body["rows_imported"], body["rows_failed"]) == (8, 5, 3)
+    assert (body["rows_total"], body["rows_imported"], body["rows_failed"]) == (9, 5, 3)
+    assert body["rows_skipped"] == 1
     first_error = body["errors"][0]
     assert (first_error["row"], first_error["column"]) == (7, "callDt")
     assert "'yesterday' is not a date and time" in first_error["error"]

@@ -146,7 +146,10 @@ def test_file_without_the_presets_columns_fails_naming_the_missing_columns(org):
     call_import = run_import(org, "ringba", sample="callrail_calls.csv")
     assert call_import.status == ImportStatus.FAILED
     assert "not a ringba export" in call_import.detail
-    assert {e["column"] for e in call_import.errors} == {"inboundCallId", "callDt", "hasConnected"}
+    assert {e["column"] for e in call_import.errors} == {
+        'inboundCallId (or "Inbound Call ID")',
+        'callDt (or "Call Date")',
+    }
     assert all(e["row"] == 1 for e in call_import.errors)
     assert not Call.objects.for_organization(org).exists()
 
@@ -213,6 +216,8 @@ def test_ringba_reads_money_dates_names_and_tags(org):
         "InboundNumber:City": "Chicago",
         "User:utm_source": "google",
         "isDuplicate": False,
+        "publisherSubId": "sub-42",
+        "targetNumber": "+18005550199",
     }
     # Epoch milliseconds, "$1,234.50", "Yes".
     assert calls["RGB3f9a1c0e02"].started_at == utc(2026, 11, 3, 16, 15)
@@ -228,13 +233,62 @@ def test_ringba_reads_money_dates_names_and_tags(org):
 def test_ringba_reports_bad_rows_by_row_and_column_and_imports_the_others(org):
     call_import = run_import(org, "ringba")
     assert call_import.status == ImportStatus.DONE
-    assert (call_import.rows_total, call_import.rows_imported, call_import.rows_failed) == (8, 5, 3)
+    assert (call_import.rows_total, call_import.rows_imported, call_import.rows_failed) == (9, 5, 3)
     assert error_columns(call_import) == {
         7: {"callDt"},
         8: {"hasConnected"},
         9: {"conversionAmount"},
     }
     assert "'yesterday' is not a date and time" in call_import.errors[0]["error"]
+
+
+def test_ringba_caller_is_inbound_phone_number_and_the_tracking_number_is_number(
+    org, tracking_number
+):
+    run_import(org, "ringba")
+    calls = calls_of(org)
+    answered_or_missed = [calls[f"RGB3f9a1c0e0{n}"] for n in range(1, 6)]
+    assert {call.dialed_number for call in answered_or_missed} == {"+18885550100"}
+    assert {call.tracking_number for call in answered_or_missed} == {tracking_number}
+    assert [call.caller_number for call in answered_or_missed] == [
+        "+13125550100",
+        "+13125550102",
+        "+13125550103",
+        "+13125550104",
+        "+13125550100",
+    ]
+    # Four different callers and one who called again, not one caller with four repeats.
+    assert [call.external_id for call in answered_or_missed if call.is_repeat] == ["RGB3f9a1c0e05"]
+
+
+def test_ringba_call_in_progress_is_skipped_not_stored_as_missed(org):
+    call_import = run_import(org, "ringba")
+    assert "RGB3f9a1c0e09" not in calls_of(org)  # isLive=true on row 10
+    assert call_import.rows_skipped == 1
+    assert 10 not in error_columns(call_import)
+
+
+def test_ringba_console_download_is_read_by_its_display_headers(org):
+    call_import = run_import(org, "ringba", sample="ringba_console_call_log.csv")
+    assert call_import.status == ImportStatus.DONE, call_import.detail
+    assert call_import.errors == []
+    calls = calls_of(org)
+    assert {k: (c.status, c.duration_seconds) for k, c in calls.items()} == {
+        "RGBc0a1": ("answered", 210),
+        "RGBc0a2": ("missed", 0),  # a target, no talk time
+        "RGBc0a3": ("no_buyer", 0),  # no target
+        "RGBc0a4": ("answered", 95),  # "00:01:35"
+    }
+    first = calls["RGBc0a1"]
+    assert first.started_at == utc(2026, 11, 3, 16, 5)  # Call Date in the tenant's zone
+    assert (first.caller_number, first.caller_region) == ("+13125550111", "IL")
+    assert (first.campaign.name, first.publisher.name, first.buyer.name) == (
+        "Auto Insurance",
+        "Star Media",
+        "Acme Insurance Buyer",
+    )
+    assert (first.revenue, first.cost, first.converted) == (Decimal("45"), Decimal("12.5"), True)
+    assert first.tags == {"InboundNumber:State": "IL", "User:utm_source": "google"}
 
 
 def test_ringba_unknown_names_without_create_missing_name_the_users_columns(org):
@@ -507,7 +561,7 @@ def test_import_calls_command_prints_the_counts_and_first_row_errors(org):
     )
     output = out.getvalue()
     assert "(ringba) for 'acme': done." in output
-    assert "Rows read: 8; calls imported: 5; rows failed: 3; rows skipped" in output
+    assert "Rows read: 9; calls imported: 5; rows failed: 3; rows skipped" in output
     assert "row 7, column callDt: 'yesterday' is not a date and time" in output
     assert "row 9, column conversionAmount:" in output
     assert Call.objects.for_organization(org).count() == 5
