@@ -311,6 +311,7 @@ def test_retreaver_maps_statuses_money_and_dates(org):
         "e03": "no_buyer",
         "e04": "answered",
         "e05": "answered",
+        "e08": "missed",  # no target named, but one was dialed and the caller held for it
     }
     first = calls["5d1c2a8e-0b7f-4d2a-9f3e-1a2b3c4d5e01"]
     assert first.started_at == utc(2026, 11, 3, 16, 5)
@@ -322,14 +323,51 @@ def test_retreaver_maps_statuses_money_and_dates(org):
         "Shield Home",
     )
     assert (first.dialed_number, first.caller_region) == ("+18885550200", "IL")
-    assert first.tags == {"duplicate": False}
+    assert first.tags == {
+        "duplicate": False,
+        "repeat": False,
+        "hung_up_by": "caller",
+        "caller_city": "Chicago",
+        "caller_zip": "60601",
+        "sub_id": "s-17",
+        "traffic_type": "search",
+    }
     epoch = calls["5d1c2a8e-0b7f-4d2a-9f3e-1a2b3c4d5e03"]
     assert epoch.started_at == utc(2026, 11, 3, 16, 30)
     repeat = calls["5d1c2a8e-0b7f-4d2a-9f3e-1a2b3c4d5e04"]
-    assert (repeat.tags, repeat.cost) == ({"duplicate": True}, Decimal("1000"))
+    assert repeat.cost == Decimal("1000")
+    assert (repeat.tags["duplicate"], repeat.tags["repeat"], repeat.tags["hung_up_by"]) == (
+        True,
+        True,
+        "target",
+    )
     # "12" is no phone number, but a call from it is still a call.
     assert calls["5d1c2a8e-0b7f-4d2a-9f3e-1a2b3c4d5e05"].caller_number == "12"
     assert error_columns(call_import) == {7: {"start_time"}}
+
+
+def test_retreaver_call_in_progress_is_skipped_not_stored_as_no_buyer(org):
+    call_import = run_import(org, "retreaver")
+    assert "5d1c2a8e-0b7f-4d2a-9f3e-1a2b3c4d5e07" not in calls_of(org)  # status in-progress
+    assert call_import.rows_skipped == 1
+    assert 8 not in error_columns(call_import)
+
+
+def test_retreaver_reads_its_export_headers(org):
+    call_import = run_import_text(
+        org,
+        "retreaver",
+        "Call UUID,Caller,Number,Start Time,Connected,Status,Campaign Name,Publisher Name,"
+        "Buyer Name,Dialed Number,Hold Duration,Dialed Call Duration,Hung Up By\n"
+        "u-1,(312) 555-0120,(888) 555-0200,2026-11-03T16:05:00Z,true,finished,Home Warranty,"
+        "Sunrise Calls,Shield Home,+18005550177,4,61,caller\n",
+    )
+    assert call_import.errors == []
+    call = calls_of(org)["u-1"]
+    assert (call.status, call.duration_seconds) == ("answered", 61)
+    assert (call.caller_number, call.dialed_number) == ("+13125550120", "+18885550200")
+    assert (call.publisher.name, call.buyer.name) == ("Sunrise Calls", "Shield Home")
+    assert call.tags == {"hung_up_by": "caller"}
 
 
 # --- invoca --------------------------------------------------------------------------------
