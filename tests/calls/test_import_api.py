@@ -44,7 +44,7 @@ def test_get_import_shows_rows_done_of_rows_total(api_client, org):
     response = api_client.get(f"{URL}{created['id']}/")
     assert response.status_code == 200
     body = response.json()
-    assert body["rows_done"] == body["rows_total"] == 7
+    assert body["rows_done"] == body["rows_total"] == 8
     assert body["progress"] == 1.0
     assert [(e["row"], e["column"]) for e in body["errors"]] == [
         (7, "lead_status"),

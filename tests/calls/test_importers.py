@@ -428,6 +428,52 @@ def test_callrail_maps_answered_voicemail_and_lead_status(org):
     assert error_columns(call_import) == {7: {"lead_status"}, 8: {"answered"}}
 
 
+def test_callrail_outbound_calls_are_skipped_not_imported_as_answered(org):
+    call_import = run_import(org, "callrail")
+    assert "CAL8c2e4f1a08" not in calls_of(org)  # direction outbound
+    assert call_import.rows_skipped == 1
+    assert 9 not in error_columns(call_import)
+
+
+def test_callrail_keeps_first_call_and_tags(org):
+    run_import(org, "callrail")
+    calls = calls_of(org)
+    assert calls["CAL8c2e4f1a01"].tags == {
+        "first_call": True,
+        "Roof Repair": True,
+        "Qualified": True,
+    }
+    assert calls["CAL8c2e4f1a04"].tags == {"first_call": False}
+
+
+def test_callrail_call_log_export_is_read_by_its_headers(org):
+    call_import = run_import(org, "callrail", sample="callrail_export.csv")
+    assert call_import.errors == []
+    assert call_import.rows_skipped == 1  # the outbound call
+    calls = calls_of(org)
+    assert {k: (c.status, c.duration_seconds) for k, c in calls.items()} == {
+        "CALe01": ("answered", 184),
+        "CALe02": ("missed", 0),  # voicemail
+        "CALe03": ("abandoned", 0),
+        "CALe04": ("missed", 0),
+    }
+    first = calls["CALe01"]
+    assert first.started_at == utc(2026, 11, 3, 16, 5)
+    assert (first.caller_number, first.dialed_number, first.caller_region) == (
+        "+13125550151",
+        "+18885550300",
+        "IL",
+    )
+    assert (first.revenue, first.converted) == (Decimal("150"), True)
+    assert first.tags == {"first_call": True, "Roof Repair": True, "Qualified": True}
+
+
+def test_callrail_file_without_a_status_column_fails_naming_both_forms(org):
+    call_import = run_import_text(org, "callrail", "id,start_time\nCAL1,2026-11-03T16:05:00Z\n")
+    assert call_import.status == ImportStatus.FAILED
+    assert 'answered (or "Call Status")' in call_import.detail
+
+
 # --- twilio --------------------------------------------------------------------------------
 
 
