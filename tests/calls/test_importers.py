@@ -404,6 +404,30 @@ def test_invoca_skips_rows_that_are_not_calls(org):
     assert not Call.objects.for_organization(org).filter(external_id="C624DA2E-0A1B2C3E").exists()
 
 
+def test_invoca_report_download_is_read_by_its_headers(org):
+    call_import = run_import(org, "invoca", sample="invoca_report.csv")
+    assert call_import.status == ImportStatus.DONE, call_import.detail
+    assert call_import.errors == []
+    assert call_import.rows_skipped == 1  # the Signal
+    calls = calls_of(org)
+    assert {k: (c.status, c.duration_seconds) for k, c in calls.items()} == {
+        "D724DA2C-CF3367C3": ("answered", 245),  # "00:04:05"
+        "D724DA2D-0A1B2C3D": ("missed", 0),
+        "D724DA2F-0A1B2C3F": ("answered", 70),
+    }
+    first = calls["D724DA2C-CF3367C3"]
+    assert first.started_at == utc(2026, 11, 3, 16, 5)  # Call Start Time, the tenant's zone
+    assert (first.caller_number, first.caller_region) == ("+13125550161", "IL")
+    assert (first.campaign.name, first.publisher.name) == ("Medicare Advantage", "Star Media")
+    assert (first.revenue, first.cost, first.converted) == (Decimal("35"), Decimal("12"), True)
+    assert first.tags == {
+        "complete_call_id": "8F3A0C1E22B14D",
+        "call_result": "Paid",
+        "repeat_calling_phone_number": False,
+    }
+    assert calls["D724DA2F-0A1B2C3F"].tags["repeat_calling_phone_number"] is True
+
+
 # --- callrail ------------------------------------------------------------------------------
 
 
