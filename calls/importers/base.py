@@ -123,6 +123,10 @@ class RowValueError(ValueError):
         self.column = column
 
 
+class ImportFileError(ValueError):
+    """A file that cannot be read as its format at all: the import fails, saying why."""
+
+
 class ImportOptionsError(ValueError):
     """Options that do not fit the import: option name -> what is wrong."""
 

@@ -16,8 +16,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from calls.importers import PRESETS
-from calls.importers.asterisk import AsteriskPreset
-from calls.importers.base import Column, HeaderColumns
+from calls.importers.asterisk import CDR_CSV_COLUMNS, AsteriskPreset
+from calls.importers.base import Column, HeaderColumns, ImportOptions
 from calls.ingest import ConversionUpdate, call_conversion_record
 from calls.models import Call, CallImport, CallSource, ImportStatus
 from calls.services import call_import_run
@@ -38,22 +38,31 @@ def utc(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=dt.UTC)
 
 
-def run_import(org, import_format: str, *, sample: str = "", create_missing=True) -> CallImport:
+def run_import(
+    org, import_format: str, *, sample: str = "", create_missing=True, **options
+) -> CallImport:
     sample = sample or SAMPLE_OF_FORMAT[import_format]
     call_import = CallImport(
         organization=org,
         format=import_format,
         original_name=sample,
         create_missing=create_missing,
+        options=ImportOptions(**options).as_json(),
     )
     call_import.file.save(sample, ContentFile((SAMPLES / sample).read_bytes()), save=False)
     call_import.save()
     return call_import_run(call_import_id=call_import.pk)
 
 
-def run_import_text(org, import_format: str, text: str, *, create_missing=True) -> CallImport:
+def run_import_text(
+    org, import_format: str, text: str, *, create_missing=True, **options
+) -> CallImport:
     call_import = CallImport(
-        organization=org, format=import_format, original_name="x.csv", create_missing=create_missing
+        organization=org,
+        format=import_format,
+        original_name="x.csv",
+        create_missing=create_missing,
+        options=ImportOptions(**options).as_json(),
     )
     call_import.file.save("x.csv", ContentFile(text.encode()), save=False)
     call_import.save()
@@ -610,7 +619,8 @@ def test_asterisk_uses_accountcode_as_the_campaign_name(org, tracking_number):
     run_import(org, "asterisk")
     solar = calls_of(org)["1793727600.15"]
     assert solar.campaign.name == "Solar Leads"
-    assert solar.dialed_number == ""  # dst 600 is an extension, not a tracking number
+    assert solar.dialed_number == "600"  # an extension, kept as dialed: no tracking number
+    assert solar.tracking_number is None
 
 
 def test_asterisk_reports_unreadable_rows_by_row_and_column(org, tracking_number):
@@ -651,7 +661,172 @@ def test_asterisk_transfer_legs_add_up_and_a_bad_leg_holds_back_its_call():
     transfer = next(item for number, item in items if number == 1)
     assert (transfer["status"], transfer["duration_seconds"]) == ("answered", 180)
     errors = [item.as_dict() for _, item in items if not isinstance(item, dict)]
-    assert [(e["row"], e["column"]) for e in errors] == [(5, "disposition"), (3, "linkedid")]
+    # Every row of the held-back call is reported: rows that failed are counted as rows.
+    assert [(e["row"], e["column"]) for e in errors] == [
+        (5, "disposition"),
+        (3, "linkedid"),
+        (4, "linkedid"),
+    ]
+    assert "its leg on row 5 has an error" in errors[1]["error"]
+
+
+def test_asterisk_rows_failed_counts_the_rows_of_a_held_back_call_not_the_call(
+    org, tracking_number
+):
+    leg = (
+        '"","3125550100","8885550100","from-trunk","","SIP/trunk-1","SIP/b{n}","Dial","",'
+        '"2026-11-03 11:00:0{n}","","",10,0,"{disposition}","DOCUMENTATION","1.{n}","","",'
+        '"1.1","{n}"\n'
+    )
+    call_import = run_import_text(
+        org,
+        "asterisk",
+        leg.format(n=1, disposition="NO ANSWER")
+        + leg.format(n=2, disposition="ANSWERED?")
+        + leg.format(n=3, disposition="BUSY")
+        + leg.format(n=4, disposition="NO ANSWER"),
+    )
+    assert (call_import.rows_imported, call_import.rows_failed) == (0, 4)
+
+
+# --- asterisk: a PBX outside the US ---------------------------------------------------------
+
+
+@pytest.fixture
+def uk_org(org):
+    """A tenant in the UK whose PBX clock runs in UTC."""
+    org.country, org.timezone = "GB", "Europe/London"
+    org.save()
+    return org
+
+
+UK_OPTIONS = {
+    "campaign": "UK Leads",
+    "source_timezone": "UTC",
+    "internal_context": ("from-internal",),
+}
+
+
+def test_asterisk_uk_pbx_imports_every_inbound_call_with_its_options(uk_org):
+    call_import = run_import(uk_org, "asterisk", sample="asterisk_Master_uk.csv", **UK_OPTIONS)
+    assert call_import.errors == []
+    assert (call_import.rows_imported, call_import.rows_skipped) == (5, 2)
+    calls = calls_of(uk_org)
+    assert {k: (c.status, c.duration_seconds) for k, c in calls.items()} == {
+        "1784019900.1": ("answered", 180),
+        "1784020200.3": ("answered", 95),
+        "1784020500.5": ("missed", 0),
+        "1784021400.11": ("answered", 120),  # the queue's Local legs log it twice
+        "1784021700.13": ("answered", 30),
+    }
+    assert {call.campaign.name for call in calls.values()} == {"UK Leads"}
+
+
+def test_asterisk_numbers_are_read_in_the_tenants_country_and_short_dids_are_kept(uk_org):
+    run_import(uk_org, "asterisk", sample="asterisk_Master_uk.csv", **UK_OPTIONS)
+    calls = calls_of(uk_org)
+    assert (calls["1784019900.1"].caller_number, calls["1784019900.1"].dialed_number) == (
+        "+447700900123",
+        "+442079460958",
+    )
+    short_did = calls["1784020200.3"]
+    assert (short_did.caller_number, short_did.dialed_number) == ("+447700900124", "946012")
+    assert calls["1784020500.5"].caller_number == "+447700900125"
+    assert calls["1784021400.11"].dialed_number == "946012"  # the DID, not extension 201
+    assert calls["1784021700.13"].caller_number == ""  # anonymous
+
+
+def test_asterisk_tracking_number_gives_the_campaign_of_a_uk_did(uk_org):
+    tracking = TrackingNumberFactory(
+        organization=uk_org,
+        number="+442079460958",
+        campaign=CampaignFactory(organization=uk_org, name="London Boilers"),
+    )
+    options = {**UK_OPTIONS, "campaign": ""}
+    call_import = run_import(uk_org, "asterisk", sample="asterisk_Master_uk.csv", **options)
+    calls = calls_of(uk_org)
+    assert calls["1784019900.1"].tracking_number == tracking
+    assert calls["1784019900.1"].campaign == tracking.campaign
+    # A short DID is no tracking number: without --campaign its call has no campaign.
+    unknown = next(e for e in call_import.errors if e["row"] == 2)
+    assert "tracking number 946012 is not set up" in unknown["error"]
+
+
+def test_asterisk_without_a_campaign_option_reports_the_calls_it_cannot_place(uk_org):
+    options = {**UK_OPTIONS, "campaign": ""}
+    call_import = run_import(uk_org, "asterisk", sample="asterisk_Master_uk.csv", **options)
+    assert call_import.rows_imported == 0
+    assert {e["column"] for e in call_import.errors} == {"dst"}
+
+
+def test_asterisk_source_timezone_reads_the_pbx_clock(uk_org):
+    run_import(uk_org, "asterisk", sample="asterisk_Master_uk.csv", **UK_OPTIONS)
+    assert calls_of(uk_org)["1784019900.1"].started_at == utc(2026, 7, 14, 9, 5)
+    Call.objects.all().delete()
+    run_import(
+        uk_org,
+        "asterisk",
+        sample="asterisk_Master_uk.csv",
+        **{**UK_OPTIONS, "source_timezone": ""},
+    )
+    # Read in the tenant's zone instead: 09:05 in London (BST) is 08:05 UTC.
+    assert calls_of(uk_org)["1784019900.1"].started_at == utc(2026, 7, 14, 8, 5)
+
+
+def test_asterisk_internal_context_skips_calls_that_started_inside_the_pbx(uk_org):
+    call_import = run_import(uk_org, "asterisk", sample="asterisk_Master_uk.csv", **UK_OPTIONS)
+    assert call_import.rows_skipped == 2
+    assert "1784020800.7" not in calls_of(uk_org)  # extension 201 to 202
+    assert "1784021100.9" not in calls_of(uk_org)  # extension 201 calling out
+    assert calls_of(uk_org)["1784021400.11"].tags == {"legs": 2}  # its Local leg stays
+    options = {**UK_OPTIONS, "internal_context": ()}
+    everything = run_import(uk_org, "asterisk", sample="asterisk_Master_uk.csv", **options)
+    assert (everything.rows_imported, everything.rows_skipped) == (7, 0)
+
+
+def test_asterisk_master_csv_in_cdr_custom_order_is_recognised(uk_org):
+    call_import = run_import(
+        uk_org, "asterisk", sample="asterisk_cdr_custom_Master.csv", campaign="UK Leads"
+    )
+    assert call_import.errors == []
+    calls = calls_of(uk_org)
+    assert {k: (c.status, c.duration_seconds) for k, c in calls.items()} == {
+        "1784019900.1": ("answered", 180),
+        "1784020200.3": ("answered", 95),
+        "1784020500.5": ("missed", 0),
+    }
+    assert calls["1784020200.3"].dialed_number == "946012"
+
+
+def test_asterisk_columns_option_reads_any_cdr_custom_mapping(uk_org):
+    call_import = run_import_text(
+        uk_org,
+        "asterisk",
+        '"2026-07-14 09:05:00","07700900123","02079460958","ANSWERED","180","9.1","PJSIP/201"\n',
+        campaign="UK Leads",
+        columns=("start", "src", "dst", "disposition", "billsec", "uniqueid", "dstchannel"),
+    )
+    assert call_import.errors == []
+    call = calls_of(uk_org)["9.1"]
+    assert (call.status, call.duration_seconds, call.dialed_number) == (
+        "answered",
+        180,
+        "+442079460958",
+    )
+
+
+def test_asterisk_file_in_an_unknown_column_order_fails_saying_how_to_read_it(uk_org):
+    call_import = run_import_text(
+        uk_org,
+        "asterisk",
+        '"07700900123","02079460958","2026-07-14 09:05:00","ANSWERED","180","9.1","x","y",'
+        '"a","b","c","d","e","f","g","h"\n',
+        campaign="UK Leads",
+    )
+    assert call_import.status == ImportStatus.FAILED
+    assert "row 1 of this Master.csv fits no known column order" in call_import.detail
+    assert "--columns clid,src,dst,dcontext" in call_import.detail
+    assert not Call.objects.exists()
 
 
 # --- manage.py import_calls ----------------------------------------------------------------
@@ -753,3 +928,37 @@ def test_import_calls_command_refuses_options_that_do_not_fit(org, options, mess
             **options,
         )
     assert not CallImport.objects.for_organization(org).exists()
+
+
+def test_import_calls_command_takes_the_asterisk_options(uk_org):
+    CampaignFactory(organization=uk_org, name="UK Leads")
+    out = StringIO()
+    call_command(
+        "import_calls",
+        str(SAMPLES / "asterisk_Master_uk.csv"),
+        org="acme",
+        format="asterisk",
+        campaign="UK Leads",
+        source_timezone="UTC",
+        internal_context=["from-internal"],
+        columns=",".join(CDR_CSV_COLUMNS),
+        stdout=out,
+    )
+    assert "calls imported: 5; rows failed: 0; rows skipped (not calls to import): 2." in (
+        out.getvalue()
+    )
+    assert CallImport.objects.for_organization(uk_org).get().options["internal_context"] == [
+        "from-internal"
+    ]
+
+
+def test_import_calls_command_refuses_columns_that_cannot_be_read(org):
+    with pytest.raises(CommandError, match="--columns: must name start, disposition"):
+        call_command(
+            "import_calls",
+            str(SAMPLES / "asterisk_Master.csv"),
+            org="acme",
+            format="asterisk",
+            columns="clid,src,dst",
+            stdout=StringIO(),
+        )
