@@ -209,6 +209,7 @@ def call_import_run(*, call_import_id: int) -> CallImport:
                 if isinstance(item, Skip):
                     call_import.rows_skipped += 1
                     continue
+                item = preset.with_options(item)
                 record, field_errors = validate_call_item(item, file_tz, organization.country)
                 if field_errors:
                     errors.extend(_row_errors(number, preset, field_errors))

@@ -259,7 +259,7 @@ class AsteriskPreset(Preset):
                     if number not in call.error_rows:
                         yield number, RowError(number, "linkedid", held_back)
             else:
-                yield call.first_row, self.with_options(self._item(external_id, call))
+                yield call.first_row, self._item(external_id, call)
 
     def _rows_in_file_order(self, rows: Iterable[tuple[int, Row]]) -> Iterator[tuple[int, Row]]:
         """The rows keyed by the file's column order, found from the first row that shows it.

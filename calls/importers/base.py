@@ -236,7 +236,7 @@ class Preset:
             except RowValueError as exc:
                 yield number, RowError(number, header.header_of(exc.column), str(exc))
                 continue
-            yield number, item if isinstance(item, Skip) else self.with_options(item)
+            yield number, item
 
     def _header_columns(self, raw: Row) -> HeaderColumns:
         if self._header is None:  # a caller that did not show the header first (a script)
@@ -244,7 +244,10 @@ class Preset:
         return self._header
 
     def with_options(self, item: Item) -> Item:
-        """The item as the import's options say (`campaign` names the campaign of every call)."""
+        """The item as the import's options say (`campaign` names the campaign of every call).
+
+        Applied by the pipeline to every preset's items, merged or not.
+        """
         if self.options.campaign:
             item.pop("campaign_id", None)
             item["campaign_name"] = self.options.campaign

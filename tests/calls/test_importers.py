@@ -577,6 +577,15 @@ def test_twilio_accepts_the_apis_spelling_of_the_columns(org, tracking_number):
     assert call.started_at == utc(2026, 11, 3, 16, 5)  # Date Created when Start Time is empty
 
 
+def test_twilio_calls_go_to_the_campaign_option_when_given(org, tracking_number):
+    CampaignFactory(organization=org, name="Solar Leads")
+    run_import(org, "twilio", create_missing=False, campaign="Solar Leads")
+    calls = calls_of(org)
+    assert {call.campaign.name for call in calls.values()} == {"Solar Leads"}
+    # The tracking number still names the publisher.
+    assert calls["CA0a1b2c3d4e5f60718293a4b5c6d7e801"].publisher == tracking_number.publisher
+
+
 def test_twilio_file_without_a_sid_column_fails(org):
     call_import = run_import_text(org, "twilio", "From,To,Status\n+13125550141,+18885550100,busy\n")
     assert call_import.status == ImportStatus.FAILED
