@@ -38,6 +38,7 @@ IMPORT_CHUNK_ROWS = 1000
 # The import task's name: services enqueue it by name (calls.tasks imports this module).
 CALL_IMPORT_TASK = "calls.tasks.call_import_task"
 csv.field_size_limit(1024 * 1024)
+CAMPAIGN_NAME_MAX_LENGTH = Campaign._meta.get_field("name").max_length
 
 
 def call_import_options(
@@ -63,7 +64,9 @@ def call_import_options(
         internal_context=_option_names(internal_context),
     )
     errors = PRESETS[import_format].options_errors(options)
-    if (
+    if len(options.campaign) > CAMPAIGN_NAME_MAX_LENGTH:
+        errors["campaign"] = f"At most {CAMPAIGN_NAME_MAX_LENGTH} characters."
+    elif (
         options.campaign
         and not create_missing
         and not Campaign.objects.for_organization(organization)

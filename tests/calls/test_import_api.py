@@ -122,6 +122,7 @@ def test_import_options_are_kept_and_used_by_the_background_run(
     [
         ({"source_timezone": "Mars/Olympus"}, "source_timezone", "not an IANA time zone"),
         ({"campaign": "Nope"}, "campaign", "No campaign named 'Nope'"),
+        ({"campaign": "x" * 201, "create_missing": "true"}, "campaign", "At most 200"),
         ({"columns": "src,dst"}, "columns", "not an option of the native format"),
         ({"internal_context": "from-internal"}, "internal_context", "not an option"),
     ],
