@@ -198,8 +198,8 @@ class Preset:
         """What is wrong with `options` for this preset (the campaign is checked by services)."""
         errors = {
             name: f"not an option of the {cls.name} format"
-            for name, value in options.as_json().items()
-            if value and name not in cls.accepted_options
+            for name in options.as_json()
+            if name not in cls.accepted_options
         }
         zone = options.source_timezone
         if zone and zone not in zoneinfo.available_timezones():
