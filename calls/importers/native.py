@@ -4,6 +4,8 @@ Columns: external_id, started_at, status (answered / missed / no_buyer / abandon
 duration_seconds, campaign_name (or campaign_id), publisher_name (or publisher_id), buyer_name
 (or buyer_id), tracking_number, caller_number, caller_region, converted, converted_at, revenue,
 cost, and any number of `tag:<name>` columns. Status values are ours, so there is no mapping.
+The column mapping is the identity; headers match without regard to case, spaces and
+punctuation, so a spreadsheet's "External ID" or "Started At" is external_id or started_at.
 """
 
 from __future__ import annotations

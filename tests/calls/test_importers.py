@@ -189,6 +189,23 @@ def test_header_columns_claim_each_header_once_in_the_order_columns_are_declared
     assert found.header_of("length") == "callLengthInSeconds"
 
 
+def test_native_columns_may_be_spelled_as_a_spreadsheet_titles_them(org):
+    call_import = run_import_text(
+        org,
+        "native",
+        "External ID,Started At,Status,Campaign Name,Caller Number,tag:utm_source\n"
+        "N1,2026-11-03T16:05:00Z,missed,Auto Insurance,(312) 555-0100,google\n",
+    )
+    assert call_import.errors == []
+    call = calls_of(org)["N1"]
+    assert (call.status, call.campaign.name, call.caller_number) == (
+        "missed",
+        "Auto Insurance",
+        "+13125550100",
+    )
+    assert call.tags == {"utm_source": "google"}
+
+
 def test_rows_that_are_not_calls_are_counted_as_skipped_not_failed(org):
     call_import = run_import(org, "invoca")
     assert call_import.rows_skipped == 1  # the Signal transaction on row 4
