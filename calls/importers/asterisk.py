@@ -105,23 +105,14 @@ STANDARD_COLUMNS = (
 )
 OPTIONAL_COLUMNS = ("uniqueid", "userfield", "peeraccount", "linkedid", "sequence")
 CDR_CSV_COLUMNS = STANDARD_COLUMNS + OPTIONAL_COLUMNS
-# The mapping of Asterisk's cdr_custom.conf sample, the usual Master.csv of cdr_custom.
+# The mapping of Asterisk's cdr_custom.conf sample, the usual Master.csv of cdr_custom: clid
+# first, accountcode after amaflags, then no peeraccount or linkedid.
 CDR_CUSTOM_COLUMNS = (
     "clid",
     "src",
     "dst",
     "dcontext",
-    "channel",
-    "dstchannel",
-    "lastapp",
-    "lastdata",
-    "start",
-    "answer",
-    "end",
-    "duration",
-    "billsec",
-    "disposition",
-    "amaflags",
+    *STANDARD_COLUMNS[STANDARD_COLUMNS.index("channel") :],
     "accountcode",
     "uniqueid",
     "userfield",
