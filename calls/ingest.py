@@ -22,7 +22,12 @@ from psycopg.types.json import Jsonb
 from ppc_dashboard.tenancy.models import Organization
 from publishers.models import Publisher
 from routing.models import Buyer, TrackingNumber
-from routing.phone_numbers import PhoneNumberError, caller_to_e164, phone_to_e164
+from routing.phone_numbers import (
+    DEFAULT_COUNTRY,
+    PhoneNumberError,
+    call_number_normalized,
+    caller_number_normalized,
+)
 
 from .models import Call, CallSource, CallStatus, Campaign
 from .parsing import parse_bool, parse_datetime, parse_money, parse_seconds
@@ -155,9 +160,13 @@ def _positive_id(value: object, name: str, errors: FieldErrors) -> int | None:
 
 
 def validate_call_item(
-    item: object, organization_tz: dt.tzinfo
+    item: object, organization_tz: dt.tzinfo, country: str = DEFAULT_COUNTRY
 ) -> tuple[CallRecord | None, FieldErrors]:
-    """Check one call item (a JSON object or a mapped CSV row). No database access."""
+    """Check one call item (a JSON object or a mapped CSV row). No database access.
+
+    Naive times are read in `organization_tz`, numbers without a country code in `country`
+    (the tenant's).
+    """
     if not isinstance(item, Mapping):
         return None, {"non_field_errors": ["Each call must be a JSON object."]}
     errors: FieldErrors = {}
@@ -220,13 +229,13 @@ def validate_call_item(
     tracking = _text(item.get("tracking_number"), "tracking_number", errors, 32)
     if tracking:
         try:
-            record_values["tracking_number"] = phone_to_e164(tracking)
+            record_values["tracking_number"] = call_number_normalized(tracking, country)
         except PhoneNumberError as exc:
             add("tracking_number", str(exc))
     caller = item.get("caller_number")
     if caller not in (None, ""):
         try:
-            record_values["caller_number"] = caller_to_e164(str(caller))
+            record_values["caller_number"] = caller_number_normalized(str(caller), country)
         except PhoneNumberError as exc:
             add("caller_number", str(exc))
 
@@ -261,12 +270,12 @@ def validate_call_item(
 
 
 def validate_call_items(
-    items: Sequence[object], organization_tz: dt.tzinfo
+    items: Sequence[object], organization_tz: dt.tzinfo, country: str = DEFAULT_COUNTRY
 ) -> tuple[list[CallRecord | None], dict[int, FieldErrors]]:
     records: list[CallRecord | None] = []
     errors: dict[int, FieldErrors] = {}
     for index, item in enumerate(items):
-        record, item_errors = validate_call_item(item, organization_tz)
+        record, item_errors = validate_call_item(item, organization_tz, country)
         records.append(record)
         if item_errors:
             errors[index] = item_errors
@@ -570,7 +579,7 @@ def call_ingest_batch(
     source: str = CallSource.API,
 ) -> IngestResult:
     """Validate and write a batch atomically: one bad item and nothing is written."""
-    records, errors = validate_call_items(items, organization.tzinfo)
+    records, errors = validate_call_items(items, organization.tzinfo, organization.country)
     if errors:
         # References are still checked, so one response lists every problem in the batch.
         reference_errors = _reference_errors_only(organization, records)

@@ -213,6 +213,9 @@ class CallImport(TenantModel):
     file = models.FileField(upload_to=import_upload_path)
     original_name = models.CharField(max_length=255, blank=True)
     create_missing = models.BooleanField(default=False)
+    # How to read the file beyond its format (importers.ImportOptions.as_json): a worker that
+    # runs the import later reads it the same way.
+    options = models.JSONField(default=dict, blank=True)
     status = models.CharField(
         max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING
     )
@@ -220,6 +223,8 @@ class CallImport(TenantModel):
     rows_done = models.PositiveIntegerField(default=0)
     rows_imported = models.PositiveIntegerField(default=0)
     rows_failed = models.PositiveIntegerField(default=0)
+    # Rows that are not calls to import (in progress, outbound, internal legs): no error.
+    rows_skipped = models.PositiveIntegerField(default=0)
     # At most ERROR_REPORT_LIMIT entries of {"row", "column", "error"}; rows_failed counts all.
     errors = models.JSONField(default=list, blank=True)
     detail = models.TextField(blank=True)

@@ -25,6 +25,8 @@ _DATETIME_FORMATS = (
     "%m/%d/%y %I:%M %p",
     "%m/%d/%y %H:%M",
     "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%d %I:%M:%S %p",
+    "%Y-%m-%d %I:%M %p",
     "%a, %d %b %Y %H:%M:%S %z",  # RFC 2822, Twilio's API and webhooks
     "%a, %d %b %Y %H:%M:%S",
     "%b %d, %Y %I:%M:%S %p",
@@ -206,7 +208,8 @@ def _parse_datetime_text(text: str) -> dt.datetime | None:
     # of a time that has no offset; an unknown one is dropped (the tenant's zone applies).
     candidates: list[tuple[str, dt.tzinfo | None]] = [(text, None)]
     match = _TRAILING_ZONE_NAME.search(text)
-    if match:
+    # AM/PM is half of a 12-hour time, never a zone name to drop.
+    if match and match.group(0).strip(" ()").upper() not in {"AM", "PM"}:
         name = match.group(0).strip(" ()").upper()
         candidates.append((text[: match.start()].strip(), _ZONE_ABBREVIATIONS.get(name)))
     for candidate, zone in candidates:

@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import io
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -19,7 +19,15 @@ from django.utils import timezone
 from ppc_dashboard.celery import task_enqueue
 from ppc_dashboard.tenancy.models import Organization
 
-from .importers import PRESETS, Preset, RowError
+from .importers import (
+    PRESETS,
+    ImportOptions,
+    ImportOptionsError,
+    Preset,
+    RowError,
+    Skip,
+    preset_for,
+)
 from .ingest import CallRecord, FieldErrors, call_records_upsert, validate_call_item
 from .models import Call, CallImport, CallSource, Campaign, ImportStatus, TwilioCallback
 from .repeat_calls import repeat_flags_rederive
@@ -38,6 +46,52 @@ IMPORT_CHUNK_ROWS = 1000
 # The import task's name: services enqueue it by name (calls.tasks imports this module).
 CALL_IMPORT_TASK = "calls.tasks.call_import_task"
 csv.field_size_limit(1024 * 1024)
+CAMPAIGN_NAME_MAX_LENGTH = Campaign._meta.get_field("name").max_length
+
+
+def call_import_options(
+    *,
+    organization: Organization,
+    import_format: str,
+    create_missing: bool = False,
+    campaign: str = "",
+    source_timezone: str = "",
+    columns: str | Sequence[str] = "",
+    internal_context: str | Sequence[str] = "",
+) -> ImportOptions:
+    """An import's options as the user gave them (CLI flags, API form fields), checked.
+
+    Lists may come as comma-separated text. Raises ImportOptionsError naming each option that
+    does not fit: unknown to the format, an unknown time zone, an unknown campaign (unless
+    create_missing will create it).
+    """
+    options = ImportOptions(
+        campaign=campaign.strip(),
+        source_timezone=source_timezone.strip(),
+        columns=_option_names(columns),
+        internal_context=_option_names(internal_context),
+    )
+    errors = PRESETS[import_format].options_errors(options)
+    if len(options.campaign) > CAMPAIGN_NAME_MAX_LENGTH:
+        errors["campaign"] = f"At most {CAMPAIGN_NAME_MAX_LENGTH} characters."
+    elif (
+        options.campaign
+        and not create_missing
+        and not Campaign.objects.for_organization(organization)
+        .filter(name=options.campaign)
+        .exists()
+    ):
+        errors["campaign"] = (
+            f"No campaign named '{options.campaign}'. Create it first, or pass create_missing."
+        )
+    if errors:
+        raise ImportOptionsError(errors)
+    return options
+
+
+def _option_names(value: str | Sequence[str]) -> tuple[str, ...]:
+    parts = [value] if isinstance(value, str) else value
+    return tuple(name.strip() for part in parts for name in part.split(",") if name.strip())
 
 
 def call_import_create(
@@ -46,6 +100,7 @@ def call_import_create(
     upload: File,
     import_format: str,
     create_missing: bool = False,
+    options: ImportOptions | None = None,
     created_by=None,
 ) -> CallImport:
     """Store an uploaded file as a pending import of the organization (nothing imported yet)."""
@@ -55,6 +110,7 @@ def call_import_create(
         format=import_format,
         original_name=name[:255],
         create_missing=create_missing,
+        options=(options or ImportOptions()).as_json(),
         created_by=created_by,
     )
     call_import.file.save(name, upload, save=False)
@@ -68,6 +124,7 @@ def call_import_start(
     upload: UploadedFile,
     import_format: str,
     create_missing: bool = False,
+    options: ImportOptions | None = None,
     created_by=None,
 ) -> CallImport:
     """Store the upload and import it: inline when small, else as a Celery task."""
@@ -76,6 +133,7 @@ def call_import_start(
         upload=upload,
         import_format=import_format,
         create_missing=create_missing,
+        options=options,
         created_by=created_by,
     )
     if upload.size is not None and upload.size <= settings.IMPORT_INLINE_MAX_BYTES:
@@ -124,11 +182,15 @@ def call_import_run(*, call_import_id: int) -> CallImport:
     Progress (rows_done of rows_total) is saved after each chunk of rows.
     """
     call_import = CallImport.objects.select_related("organization").get(pk=call_import_id)
-    preset = PRESETS[call_import.format]
+    options = ImportOptions.from_json(call_import.options)
+    preset = preset_for(call_import.format, options)
     organization = call_import.organization
+    # The file's naive times are in its source's zone: the tenant's unless the user said.
+    file_tz = options.source_tzinfo or organization.tzinfo
     call_import.status = ImportStatus.RUNNING
     call_import.rows_total = _count_rows(call_import, preset)
     call_import.rows_done = call_import.rows_imported = call_import.rows_failed = 0
+    call_import.rows_skipped = 0
     call_import.errors = []
     call_import.save()
 
@@ -155,7 +217,11 @@ def call_import_run(*, call_import_id: int) -> CallImport:
                 if isinstance(item, RowError):
                     errors.append(item)
                     continue
-                record, field_errors = validate_call_item(item, organization.tzinfo)
+                if isinstance(item, Skip):
+                    call_import.rows_skipped += 1
+                    continue
+                item = preset.with_options(item)
+                record, field_errors = validate_call_item(item, file_tz, organization.country)
                 if field_errors:
                     errors.extend(_row_errors(number, preset, field_errors))
                     continue
@@ -268,7 +334,7 @@ def twilio_callback_record(
         item = twilio_call_merge(facts)
         if item is None:
             return {}  # ringing, in progress...: kept, but the call is not over
-        record, errors = validate_call_item(item, organization.tzinfo)
+        record, errors = validate_call_item(item, organization.tzinfo, organization.country)
         if not errors:
             result = call_records_upsert(
                 organization=organization,

@@ -1,15 +1,18 @@
 from rest_framework import serializers
 
-from ppc_dashboard.tenancy.api import TenantModelSerializer, TenantModelViewSet
+from ppc_dashboard.tenancy.api import TenantModelSerializer, TenantModelViewSet, request_tenant
 
 from .business_hours import BusinessHoursError, validate_business_hours
 from .models import Buyer, TrackingNumber
-from .phone_numbers import PhoneNumberError, phone_to_e164
+from .phone_numbers import DEFAULT_COUNTRY, PhoneNumberError, phone_to_e164
 
 
-def _e164(value: str) -> str:
+def _e164(serializer: serializers.Serializer, value: str) -> str:
+    """The number in E.164, read in the tenant's country, as calls to it will be."""
+    request = serializer.context.get("request")
+    country = request_tenant(request).organization.country if request else DEFAULT_COUNTRY
     try:
-        return phone_to_e164(value)
+        return phone_to_e164(value, country)
     except PhoneNumberError as exc:
         raise serializers.ValidationError(str(exc)) from exc
 
@@ -29,7 +32,7 @@ class BuyerSerializer(TenantModelSerializer):
         extra_kwargs = {"phone_number": {"validators": []}}  # normalized below instead
 
     def validate_phone_number(self, value: str) -> str:
-        return _e164(value) if value else value
+        return _e164(self, value) if value else value
 
     def validate_business_hours(self, value: object) -> object:
         # The field is declared above for its help text, which drops the model's validators.
@@ -57,7 +60,7 @@ class TrackingNumberSerializer(TenantModelSerializer):
         extra_kwargs = {"number": {"validators": []}}  # normalized below instead
 
     def validate_number(self, value: str) -> str:
-        return _e164(value)
+        return _e164(self, value)
 
 
 class TrackingNumberViewSet(TenantModelViewSet):

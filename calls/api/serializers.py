@@ -8,8 +8,9 @@ from rest_framework import serializers
 from ppc_dashboard.tenancy.api import TenantModelSerializer
 from ppc_dashboard.tenancy.models import verdict_thresholds_class
 
-from ..importers import PRESETS
+from ..importers import PRESETS, ImportOptionsError
 from ..models import AdSpend, Call, CallImport, CallStatus, Campaign
+from ..services import call_import_options
 
 
 class CampaignSerializer(TenantModelSerializer):
@@ -173,11 +174,13 @@ class CallImportSerializer(serializers.ModelSerializer):
             "format",
             "original_name",
             "create_missing",
+            "options",
             "status",
             "rows_total",
             "rows_done",
             "rows_imported",
             "rows_failed",
+            "rows_skipped",
             "progress",
             "errors",
             "detail",
@@ -202,3 +205,43 @@ class CallImportInputSerializer(serializers.Serializer):
         },
     )
     create_missing = serializers.BooleanField(default=False)
+    campaign = serializers.CharField(
+        required=False, default="", allow_blank=True, help_text="Put every call in this campaign."
+    )
+    source_timezone = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="IANA zone of the file's times without an offset, when it is not the "
+        "organization's (e.g. UTC for a PBX clock).",
+    )
+    columns = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="asterisk: the Master.csv column order, comma-separated CDR field names.",
+    )
+    internal_context = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="asterisk: comma-separated dcontexts of internal calls, which are skipped.",
+    )
+
+    def validate(self, attrs):
+        """The options, checked against the format and the tenant (context `organization`)."""
+        try:
+            attrs["options"] = call_import_options(
+                organization=self.context["organization"],
+                import_format=attrs["format"],
+                create_missing=attrs["create_missing"],
+                campaign=attrs.pop("campaign"),
+                source_timezone=attrs.pop("source_timezone"),
+                columns=attrs.pop("columns"),
+                internal_context=attrs.pop("internal_context"),
+            )
+        except ImportOptionsError as exc:
+            raise serializers.ValidationError(
+                {name: [message] for name, message in exc.errors.items()}
+            ) from exc
+        return attrs

@@ -173,7 +173,9 @@ class CallImportViewSet(
         ),
     )
     def create(self, request, *args, **kwargs):
-        serializer = CallImportInputSerializer(data=request.data)
+        serializer = CallImportInputSerializer(
+            data=request.data, context={"organization": self.organization}
+        )
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
         call_import = call_import_start(
@@ -181,6 +183,7 @@ class CallImportViewSet(
             upload=upload,
             import_format=serializer.validated_data["format"],
             create_missing=serializer.validated_data["create_missing"],
+            options=serializer.validated_data["options"],
             created_by=request.user if getattr(request.user, "pk", None) else None,
         )
         call_import.refresh_from_db()

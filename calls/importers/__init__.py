@@ -1,7 +1,7 @@
 """CSV presets by name. Each module documents its column and status mapping."""
 
 from .asterisk import AsteriskPreset
-from .base import Preset, RowError
+from .base import ImportOptions, ImportOptionsError, Preset, RowError, Skip
 from .callrail import CallRailPreset
 from .invoca import InvocaPreset
 from .native import NativePreset
@@ -9,17 +9,31 @@ from .retreaver import RetreaverPreset
 from .ringba import RingbaPreset
 from .twilio import TwilioPreset
 
-PRESETS: dict[str, Preset] = {
+PRESETS: dict[str, type[Preset]] = {
     preset.name: preset
     for preset in (
-        NativePreset(),
-        RingbaPreset(),
-        RetreaverPreset(),
-        InvocaPreset(),
-        CallRailPreset(),
-        TwilioPreset(),
-        AsteriskPreset(),
+        NativePreset,
+        RingbaPreset,
+        RetreaverPreset,
+        InvocaPreset,
+        CallRailPreset,
+        TwilioPreset,
+        AsteriskPreset,
     )
 }
 
-__all__ = ["PRESETS", "Preset", "RowError"]
+
+def preset_for(import_format: str, options: ImportOptions | None = None) -> Preset:
+    """A preset to read one file of `import_format`, with the import's options."""
+    return PRESETS[import_format](options)
+
+
+__all__ = [
+    "PRESETS",
+    "ImportOptions",
+    "ImportOptionsError",
+    "Preset",
+    "RowError",
+    "Skip",
+    "preset_for",
+]

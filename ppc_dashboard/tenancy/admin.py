@@ -5,7 +5,7 @@ from .models import ApiKey, Membership, Organization
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "timezone", "currency", "created_at"]
+    list_display = ["name", "slug", "timezone", "currency", "country", "created_at"]
     search_fields = ["name", "slug"]
     # kpis.admin extends this: thresholds checked against the campaigns, rollups rebuilt in a
     # new time zone.

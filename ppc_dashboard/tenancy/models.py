@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from phonenumbers import SUPPORTED_REGIONS
 
 
 def validate_timezone(value: str) -> None:
@@ -28,6 +29,12 @@ def validate_timezone(value: str) -> None:
 def validate_currency(value: str) -> None:
     if len(value) != 3 or not value.isalpha() or not value.isupper():
         raise ValidationError(f"'{value}' is not an ISO 4217 currency code (e.g. USD).")
+
+
+def validate_country(value: str) -> None:
+    # The countries whose phone numbers phonenumbers can read: the reason the setting exists.
+    if value not in SUPPORTED_REGIONS:
+        raise ValidationError(f"'{value}' is not an ISO 3166 country code (e.g. US, GB, DE).")
 
 
 def verdict_thresholds_class() -> Any:
@@ -68,6 +75,8 @@ class Organization(models.Model):
         max_length=64, default="America/New_York", validators=[validate_timezone]
     )
     currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
+    # Phone numbers without a country code (a PBX's local numbers) are read in this country.
+    country = models.CharField(max_length=2, default="US", validators=[validate_country])
     # Twilio status callbacks arrive at /hooks/twilio/<webhook_token>/ and are verified with
     # the tenant's own Twilio auth token.
     webhook_token = models.CharField(max_length=64, unique=True, default=new_webhook_token)

@@ -12,9 +12,16 @@ from .models import ApiKey, Membership, Organization, Role, hash_api_key
 
 
 def organization_create(
-    *, slug: str, name: str, timezone: str = "America/New_York", currency: str = "USD"
+    *,
+    slug: str,
+    name: str,
+    timezone: str = "America/New_York",
+    currency: str = "USD",
+    country: str = "US",
 ) -> Organization:
-    organization = Organization(slug=slug, name=name, timezone=timezone, currency=currency)
+    organization = Organization(
+        slug=slug, name=name, timezone=timezone, currency=currency, country=country.upper()
+    )
     organization.full_clean()
     organization.save()
     return organization

@@ -121,6 +121,31 @@ def test_tracking_number_gives_campaign_and_publisher(api_client, org):
     assert call.tracking_number == tracking
 
 
+def test_an_extension_or_short_did_is_kept_as_dialed_digits_not_refused(api_client, org, names):
+    item = call_item(caller_number="201", tracking_number="71 23 45")
+    response = api_client.post(URL, item, format="json")
+    assert response.status_code == 201, response.json()
+    call = Call.objects.get(organization=org)
+    assert (call.caller_number, call.dialed_number) == ("201", "712345")
+
+
+def test_numbers_are_read_in_the_tenants_country_and_match_its_tracking_numbers(api_client, org):
+    org.country = "GB"
+    org.save()
+    created = api_client.post(
+        "/api/v1/tracking-numbers/",
+        {"number": "020 7946 0958", "campaign": CampaignFactory(organization=org).pk},
+        format="json",
+    )
+    assert created.json()["number"] == "+442079460958"
+    item = call_item(caller_number="07700 900123", tracking_number="(020) 7946-0958")
+    del item["campaign_name"], item["publisher_name"]
+    assert api_client.post(URL, item, format="json").status_code == 201
+    call = Call.objects.get(organization=org)
+    assert call.caller_number == "+447700900123"
+    assert call.tracking_number.number == "+442079460958"
+
+
 def test_call_without_any_campaign_reference_is_rejected(api_client):
     item = call_item()
     del item["campaign_name"]

@@ -100,6 +100,20 @@ def test_parse_datetime_forms(raw):
     assert parse_datetime(raw, NY) == UTC_1605
 
 
+@pytest.mark.parametrize("raw", ["2026-11-03 11:05 AM", "2026-11-03 11:05:00 AM"])
+def test_parse_datetime_reads_a_12_hour_clock_after_an_iso_date(raw):
+    assert parse_datetime(raw, NY) == UTC_1605
+    # PM is the afternoon, never a time zone name to drop.
+    assert parse_datetime(raw.replace("11:05", "01:05").replace("AM", "PM"), NY) == (
+        UTC_1605 + dt.timedelta(hours=2)
+    )
+
+
+def test_parse_datetime_refuses_am_or_pm_it_cannot_read():
+    with pytest.raises(ValueError):
+        parse_datetime("2026-11-03 13:05 PM", NY)
+
+
 @pytest.mark.parametrize("raw", ["", "not a date", "13/45/2026", "1999-01-01T00:00:00Z", -5])
 def test_parse_datetime_refuses(raw):
     with pytest.raises(ValueError):

@@ -3,7 +3,12 @@ import datetime as dt
 import pytest
 
 from routing.business_hours import BusinessHoursError, is_open, validate_business_hours
-from routing.phone_numbers import PhoneNumberError, caller_to_e164, phone_to_e164
+from routing.phone_numbers import (
+    PhoneNumberError,
+    call_number_normalized,
+    caller_number_normalized,
+    phone_to_e164,
+)
 
 
 @pytest.mark.parametrize(
@@ -26,9 +31,45 @@ def test_phone_to_e164_refuses_non_numbers(raw):
         phone_to_e164(raw)
 
 
+@pytest.mark.parametrize(
+    ("raw", "country", "expected"),
+    [
+        ("020 7946 0958", "GB", "+442079460958"),
+        ("07700 900123", "GB", "+447700900123"),
+        ("0044 20 7946 0958", "GB", "+442079460958"),
+        ("030 1234567", "DE", "+49301234567"),
+        ("+1 312 555 0100", "GB", "+13125550100"),
+    ],
+)
+def test_numbers_without_a_country_code_are_read_in_the_tenants_country(raw, country, expected):
+    assert phone_to_e164(raw, country) == expected
+    assert call_number_normalized(raw, country) == expected
+
+
+def test_a_local_number_without_its_area_code_is_not_a_phone_number():
+    # phonenumbers calls "712345" a possible *local* number in GB: "+44712345" would be bogus.
+    with pytest.raises(PhoneNumberError):
+        phone_to_e164("712345", "GB")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("201", "201"), ("712345", "712345"), ("71-23 45", "712345"), ("*97", "*97"), ("12", "12")],
+)
+def test_a_call_number_that_is_no_phone_number_is_kept_as_dialed_digits(raw, expected):
+    assert call_number_normalized(raw, "GB") == expected
+    assert caller_number_normalized(raw, "US") == expected
+
+
+@pytest.mark.parametrize("raw", ["not a number", "sip:201@pbx", "n/a", "1" * 21])
+def test_a_call_number_nobody_could_dial_is_refused(raw):
+    with pytest.raises(PhoneNumberError):
+        call_number_normalized(raw)
+
+
 @pytest.mark.parametrize("raw", ["Anonymous", "RESTRICTED", "", None, "  "])
 def test_withheld_caller_is_empty(raw):
-    assert caller_to_e164(raw) == ""
+    assert caller_number_normalized(raw) == ""
 
 
 HOURS = {"mon": [["09:00", "17:00"]], "sat": [["10:00", "14:00"]], "sun": []}

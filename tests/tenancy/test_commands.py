@@ -35,9 +35,24 @@ def test_create_org_with_a_taken_slug_is_a_clear_error(org):
     assert Organization.objects.filter(slug=org.slug).count() == 1
 
 
+def test_create_org_takes_the_country_phone_numbers_are_read_in(db):
+    out, _ = run("create_org", "acme", "--name", "Acme", "--country", "gb")
+    assert Organization.objects.get(slug="acme").country == "GB"
+    assert ", GB)." in out
+
+
+def test_a_new_organization_reads_phone_numbers_as_us_numbers(db):
+    run("create_org", "acme", "--name", "Acme")
+    assert Organization.objects.get(slug="acme").country == "US"
+
+
 @pytest.mark.parametrize(
     "option, value, field",
-    [("--timezone", "Mars/Olympus", "timezone"), ("--currency", "dollars", "currency")],
+    [
+        ("--timezone", "Mars/Olympus", "timezone"),
+        ("--currency", "dollars", "currency"),
+        ("--country", "XX", "country"),
+    ],
 )
 def test_create_org_with_a_bad_setting_is_a_clear_error(db, option, value, field):
     with pytest.raises(CommandError, match=f"{field}: .*{value}"):

@@ -1,8 +1,9 @@
-"""`manage.py import_calls FILE --org SLUG --format F [--create-missing]`.
+"""`manage.py import_calls FILE --org SLUG --format F [--create-missing] [options]`.
 
 Runs the CSV import pipeline of the API synchronously: the file is stored as a CallImport of
 the organization, then imported by `call_import_run`, so the result is the same import
-report the API shows (and can be read there afterwards).
+report the API shows (and can be read there afterwards). The options are the API's form
+fields: --campaign, --source-timezone, and for Asterisk --columns and --internal-context.
 """
 
 from pathlib import Path
@@ -10,9 +11,9 @@ from pathlib import Path
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from calls.importers import PRESETS
+from calls.importers import PRESETS, ImportOptionsError
 from calls.models import ImportStatus
-from calls.services import call_import_create, call_import_run
+from calls.services import call_import_create, call_import_options, call_import_run
 from ppc_dashboard.tenancy.management.commands._org import organization_by_slug
 
 
@@ -33,6 +34,28 @@ class Command(BaseCommand):
             help="Create campaigns, publishers and buyers named in the file but unknown",
         )
         parser.add_argument(
+            "--campaign", default="", help="Put every call in this campaign (by name)"
+        )
+        parser.add_argument(
+            "--source-timezone",
+            default="",
+            help="Zone of the file's times without an offset, when not the organization's "
+            "(e.g. UTC for a PBX clock)",
+        )
+        parser.add_argument(
+            "--columns",
+            default="",
+            help="asterisk: the Master.csv column order, comma-separated CDR names "
+            "(as in cdr_custom.conf)",
+        )
+        parser.add_argument(
+            "--internal-context",
+            action="append",
+            default=[],
+            help="asterisk: a dcontext of internal calls (extension to extension, outbound), "
+            "which are skipped; repeat or comma-separate for several",
+        )
+        parser.add_argument(
             "--show-errors",
             type=int,
             default=20,
@@ -43,12 +66,29 @@ class Command(BaseCommand):
         organization = organization_by_slug(org)
         if not file.is_file():
             raise CommandError(f"No such file: {file}")
+        try:
+            import_options = call_import_options(
+                organization=organization,
+                import_format=options["format"],
+                create_missing=create_missing,
+                campaign=options["campaign"],
+                source_timezone=options["source_timezone"],
+                columns=options["columns"],
+                internal_context=options["internal_context"],
+            )
+        except ImportOptionsError as exc:
+            raise CommandError(
+                "; ".join(
+                    f"--{name.replace('_', '-')}: {message}" for name, message in exc.errors.items()
+                )
+            ) from exc
         with file.open("rb") as handle:
             call_import = call_import_create(
                 organization=organization,
                 upload=File(handle, name=file.name),
                 import_format=options["format"],
                 create_missing=create_missing,
+                options=import_options,
             )
         call_import = call_import_run(call_import_id=call_import.pk)
 
@@ -58,7 +98,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Rows read: {call_import.rows_total or 0}; calls imported: "
-            f"{call_import.rows_imported}; rows failed: {call_import.rows_failed}."
+            f"{call_import.rows_imported}; rows failed: {call_import.rows_failed}; rows skipped "
+            f"(not calls to import): {call_import.rows_skipped}."
         )
         shown = call_import.errors[: max(options["show_errors"], 0)]
         for error in shown:
