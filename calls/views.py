@@ -7,7 +7,15 @@ from .models import Call, CallStatus
 from .selectors import filter_choices
 
 
-class CallListView(TenantPageMixin, ListView):
+class CallLogMixin(TenantPageMixin):
+    """The call log's rows: the tenant's calls, newest first, narrowed by the query's filters."""
+
+    def call_filter(self) -> CallFilter:
+        calls = self.tenant_queryset(Call).order_by("-started_at", "-id")
+        return CallFilter(self.request.GET, queryset=calls, request=self.request)
+
+
+class CallListView(CallLogMixin, ListView):
     """The call log, newest first, with the same filters as the API.
 
     `?partial=1` answers only the table rows of the same filters and page: the page's script
@@ -27,22 +35,22 @@ class CallListView(TenantPageMixin, ListView):
         return [self.partial_template_name if self.is_partial else self.template_name]
 
     def get_queryset(self):
-        self.request.tenant_tz = self.organization.tzinfo
-        queryset = (
-            self.tenant_queryset(Call)
-            .select_related("campaign", "publisher", "buyer")
-            .order_by("-started_at", "-id")
-        )
-        self.filterset = CallFilter(self.request.GET, queryset=queryset, request=self.request)
-        return self.filterset.qs
+        self.filterset = self.call_filter()
+        if not self.filterset.is_valid():
+            # Listing the calls without the filter the page could not read would mislead.
+            return Call.objects.none()
+        return self.filterset.qs.select_related("campaign", "publisher", "buyer")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["filters_valid"] = self.filterset.is_valid()
         if self.is_partial:
             return context
         context["filter"] = self.filterset
         context["choices"] = filter_choices(self.organization)
         context["statuses"] = CallStatus.choices
+        context["selected_statuses"] = self.request.GET.getlist("status")
+        context["tag_filters"] = self.request.GET.getlist("tag") or [""]
         context["has_any_call"] = self.tenant_queryset(Call).exists()
         query = self.request.GET.copy()
         query.pop("page", None)

@@ -78,10 +78,6 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
     def scope_queryset(self, queryset):
         return queryset.select_related("campaign", "publisher", "buyer")
 
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        request.tenant_tz = self.organization.tzinfo
-
     @extend_schema(
         request=CallInputSerializer(many=True),
         parameters=[CREATE_MISSING_PARAM],

@@ -105,7 +105,7 @@ def test_filter_by_another_tenants_publisher_shows_no_calls(member_client, log, 
 
 def test_bad_filter_value_is_reported(member_client, log):
     page = text(member_client.get("/calls/?buyer=abc"))
-    assert "buyer: Enter a whole number." in page
+    assert "<strong>buyer</strong>: Enter a whole number." in page
 
 
 # --- Live refresh ------------------------------------------------------------------------------
