@@ -1,7 +1,9 @@
-from django.views.generic import DetailView, ListView
+from django.http import HttpResponse
+from django.views.generic import DetailView, ListView, View
 
 from ppc_dashboard.tenancy.pages import TenantPageMixin
 
+from .call_log_csv import call_log_csv_response
 from .filters import CallFilter
 from .models import Call, CallStatus
 from .selectors import filter_choices
@@ -57,6 +59,18 @@ class CallListView(CallLogMixin, ListView):
         query.pop("partial", None)
         context["query_without_page"] = query.urlencode()
         return context
+
+
+class CallExportView(CallLogMixin, View):
+    """The call log of these filters as CSV, streamed (calls/call_log_csv.py)."""
+
+    def get(self, request, *args, **kwargs):
+        filterset = self.call_filter()
+        if not filterset.is_valid():
+            # Never the whole log for a filter that could not be read.
+            errors = "\n".join(f"{f}: {' '.join(e)}" for f, e in filterset.errors.items())
+            return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
+        return call_log_csv_response(filterset.qs, self.organization)
 
 
 class CallDetailView(TenantPageMixin, DetailView):
