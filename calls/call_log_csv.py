@@ -14,7 +14,8 @@ One row per call, newest first, the log's filters applied. Columns:
 - `is_repeat`, `converted`: `true` or `false`.
 - `revenue`, `cost`: plain decimals with 4 places (`45.0000`) in the tenant's currency.
 - `source`: how the call arrived (`api`, `ringba`, `twilio_webhook`, ...).
-- `tags`: the call's tags as one JSON object (`{"source": "google"}`, `{}` without tags).
+- `tags`: the call's tags as one JSON object (`{"source": "google"}`, `{}` without tags), as
+  the database writes it (key order and spacing may differ between PostgreSQL and SQLite).
   Keys vary from call to call: one column per key would need every row read before the
   header could be written.
 
@@ -27,7 +28,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -105,7 +105,7 @@ def _cells(row: tuple, tz: dt.tzinfo) -> list:
         revenue,
         cost,
         source,
-        tags,
+        tags_json,
     ) = row
     return [
         _text(external_id),
@@ -127,7 +127,7 @@ def _cells(row: tuple, tz: dt.tzinfo) -> list:
         _money(revenue),
         _money(cost),
         source,
-        json.dumps(tags or {}, ensure_ascii=False, sort_keys=True),
+        tags_json,  # a JSON object starts with "{", never a formula
     ]
 
 

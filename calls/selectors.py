@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 
 from ppc_dashboard.tenancy.models import Organization
 from publishers.models import Publisher
@@ -55,7 +56,7 @@ CALL_LOG_EXPORT_FIELDS = (
     "revenue",
     "cost",
     "source",
-    "tags",
+    "tags_json",
 )
 
 
@@ -65,6 +66,9 @@ def call_log_export_rows(calls: QuerySet[Call], *, chunk_size: int = 2000) -> It
     calls never sit in memory at once. Lazy: nothing is read before the first row is asked."""
     return (
         calls.order_by("-started_at", "-id")
+        # The tags as the database's JSON text: decoding each row's JSON only to encode it
+        # again cost a fifth of the export's time.
+        .annotate(tags_json=Cast("tags", TextField()))
         .values_list(*CALL_LOG_EXPORT_FIELDS)
         .iterator(chunk_size=chunk_size)
     )

@@ -15,6 +15,10 @@ def csv_text(text: str) -> str:
     A plain signed number (an E.164 phone number, a negative amount) is its own value in any
     spreadsheet, not a formula, and stays as it is: `-21-21` is arithmetic and is quoted.
     """
-    if text.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
-        return f"'{text}"
-    return text
+    if not text.startswith(_FORMULA_STARTS):
+        return text
+    digits = text[1:]
+    # The quick test first: exports hold an E.164 number in every row.
+    if (digits.isascii() and digits.isdigit()) or _PLAIN_NUMBER.fullmatch(text):
+        return text
+    return f"'{text}"
