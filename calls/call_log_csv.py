@@ -19,8 +19,8 @@ One row per call, newest first, the log's filters applied. Columns:
   Keys vary from call to call: one column per key would need every row read before the
   header could be written.
 
-Text from tenants (ids, names, regions, tag JSON) that a spreadsheet would run as a formula
-gets a leading `'` (`ppc_dashboard.csv_cells`).
+Text from tenants (ids, names, numbers, regions) that a spreadsheet would run as a formula
+gets a leading `'` (`ppc_dashboard.csv_cells`); the tags' JSON starts with `{`.
 """
 
 from __future__ import annotations
