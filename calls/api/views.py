@@ -2,14 +2,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, parsers, status
 from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
 from ppc_dashboard.tenancy.api import TenantGenericViewSet, TenantModelViewSet
 from ppc_dashboard.tenancy.pagination import CheckedCursorPagination
 
+from ..call_log_csv import CALL_LOG_CSV_HEADER, call_log_csv_response
 from ..filters import CallFilter
 from ..importers import PRESETS
 from ..ingest import ConversionUpdate, call_conversion_record, call_ingest_batch
@@ -59,6 +62,17 @@ class CallCursorPagination(CheckedCursorPagination):
     page_size = 100
 
 
+class FirstRendererNegotiation(BaseContentNegotiation):
+    """The export answers CSV, or JSON for an error, whatever the client accepts: a client
+    that sends `Accept: text/csv` would otherwise get a 406 from the JSON-only API."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 CREATE_MISSING_PARAM = OpenApiParameter(
     "create_missing", bool, description="Create campaigns, publishers and buyers named but unknown."
 )
@@ -77,10 +91,6 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
 
     def scope_queryset(self, queryset):
         return queryset.select_related("campaign", "publisher", "buyer")
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        request.tenant_tz = self.organization.tzinfo
 
     @extend_schema(
         request=CallInputSerializer(many=True),
@@ -133,6 +143,36 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
         return Response(
             {"created": result.created, "updated": result.updated}, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(
+        operation_id="calls_export_csv",
+        filters=True,
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="The calls as CSV, streamed (columns in the description).",
+            ),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT, description="A filter is invalid: its errors, by its name."
+            ),
+        },
+        description=(
+            "The calls of the list's filters as one CSV download, newest first, streamed "
+            "(no pagination; a million rows are fine). Times in the organization's time zone "
+            "with their offset (ISO 8601), money as plain decimals, booleans true/false, "
+            "tags as one JSON object per call. Columns: "
+            + ", ".join(f"`{name}`" for name in CALL_LOG_CSV_HEADER)
+            + ". Cells a spreadsheet would run as a formula start with a `'`."
+        ),
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path=r"export\.csv",
+        content_negotiation_class=FirstRendererNegotiation,
+    )
+    def export(self, request):
+        return call_log_csv_response(self.filter_queryset(self.get_queryset()), self.organization)
 
     @extend_schema(
         request=ConversionInputSerializer,

@@ -62,6 +62,7 @@ from kpis.selectors import (
     kpis_report,
 )
 from kpis.verdicts import Verdict
+from ppc_dashboard.csv_cells import csv_text
 from ppc_dashboard.tenancy.models import Organization
 from publishers.models import Publisher
 from routing.models import Buyer
@@ -323,15 +324,6 @@ def change_text(change: float | None) -> str:
 _CSV_LEADING = ["section", "key", "name", "date_from", "date_to", "verdict", "reasons", "notes"]
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_text(text: str) -> str:
-    """Names come from tenants' imports: a leading quote keeps a spreadsheet from running
-    "=HYPERLINK(...)" as a formula (OWASP CSV injection)."""
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
 def _csv_values(kpis: Kpis) -> list[str]:
     # The KPI API's own serialization, so a CSV cell and the API agree to the last digit.
     values = kpis_as_dict(kpis)
@@ -353,12 +345,12 @@ def _csv_row(
     return [
         section,
         "" if key in (None, AD_SPEND_NOT_ATTRIBUTED) else str(key),
-        _csv_text(name),
+        csv_text(name),
         period[0].isoformat(),
         period[1].isoformat(),
         verdict.label if verdict else "",
-        _csv_text(" | ".join(verdict.reasons)) if verdict else "",
-        _csv_text(" | ".join(verdict.notes)) if verdict else "",
+        csv_text(" | ".join(verdict.reasons)) if verdict else "",
+        csv_text(" | ".join(verdict.notes)) if verdict else "",
         *_csv_values(kpis),
     ]
 

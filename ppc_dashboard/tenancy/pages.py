@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.template.response import SimpleTemplateResponse
+from django.utils import timezone
 from rest_framework.permissions import SAFE_METHODS
 
 from .models import Organization
@@ -12,12 +14,24 @@ from .selectors import TenantContext, tenant_context_for_request
 
 
 class TenantPageMixin(LoginRequiredMixin):
-    """Logged-in members only; `tenant_queryset(Model)` is the only way pages read rows."""
+    """Logged-in members only; `tenant_queryset(Model)` is the only way pages read rows.
+
+    Pages render in the tenant's time zone: every datetime a template shows is local time, as
+    the pages' headers and date filters say.
+    """
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and tenant_context_for_request(request) is None:
+        if not request.user.is_authenticated:
+            return super().dispatch(request, *args, **kwargs)  # the login redirect
+        context = tenant_context_for_request(request)
+        if context is None:
             raise PermissionDenied("You are not a member of any organization.")
-        return super().dispatch(request, *args, **kwargs)
+        with timezone.override(context.organization.tzinfo):
+            response = super().dispatch(request, *args, **kwargs)
+            # A TemplateResponse renders after dispatch returns, out of this zone: render now.
+            if isinstance(response, SimpleTemplateResponse):
+                response.render()
+        return response
 
     @property
     def tenant(self) -> TenantContext:

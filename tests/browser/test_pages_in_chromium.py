@@ -5,6 +5,7 @@ the API says, changes a filter, downloads the XLSX report and opens it. Screensh
 artifacts/screenshots/ (git-ignored).
 """
 
+import csv
 import datetime as dt
 import io
 import os
@@ -17,6 +18,7 @@ import pytest
 from kpis.rollups import rollups_rebuild
 from ppc_dashboard.tenancy.models import Role
 from ppc_dashboard.tenancy.services import api_key_create
+from publishers.models import Publisher
 from tests.factories import (
     CallFactory,
     CampaignFactory,
@@ -166,3 +168,32 @@ def test_pages_render_charts_and_tiles_match_the_api(live_server, browser, tenan
     phone.goto(f"{live_server.url}/")
     _assert_plotly_drew(phone)
     _shot(phone, "overview-phone")
+
+
+def test_filtered_call_log_exports_its_calls_as_csv(live_server, browser, tenant):
+    """The end of the walk overview -> publisher page -> filtered call log -> CSV export: the
+    log opened with a publisher in its URL, in local time, exports what it filters."""
+    org, user, _campaign, _key = tenant
+    star = Publisher.objects.for_organization(org).get(name="Star Media")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", user.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}/calls/?publisher={star.pk}&status=answered")
+    page.wait_for_selector("table.calls")
+    assert page.locator("thead").get_by_text("Started (America/New_York)").count() == 1
+    listed = page.locator("#call-rows tr").count()
+    assert listed > 0
+    assert page.locator("#call-rows").get_by_text("Weak Media").count() == 0
+    _shot(page, "calls-filtered")
+
+    with page.expect_download() as download_info:
+        page.click("a.export")
+    exported = list(csv.DictReader(io.StringIO(Path(download_info.value.path()).read_text())))
+    assert len(exported) == listed
+    assert {row["publisher"] for row in exported} == {"Star Media"}
+    assert {row["status"] for row in exported} == {"answered"}
+    assert all(row["started_at"].endswith(("-05:00", "-04:00")) for row in exported)

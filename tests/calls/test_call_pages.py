@@ -105,7 +105,7 @@ def test_filter_by_another_tenants_publisher_shows_no_calls(member_client, log, 
 
 def test_bad_filter_value_is_reported(member_client, log):
     page = text(member_client.get("/calls/?buyer=abc"))
-    assert "buyer: Enter a whole number." in page
+    assert "<strong>buyer</strong>: Enter a whole number." in page
 
 
 # --- Live refresh ------------------------------------------------------------------------------
@@ -225,3 +225,42 @@ def test_call_detail_shows_the_call(member_client, log):
 def test_call_detail_of_another_tenant_is_404(member_client, other_org):
     call = CallFactory(organization=other_org)
     assert member_client.get(f"/calls/{call.pk}/").status_code == 404
+
+
+# --- Times in the tenant's zone -----------------------------------------------------------
+
+INSTANT = dt.datetime(2026, 11, 2, 15, 4, 5, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    "zone,local",
+    [("America/New_York", "2026-11-02 10:04:05"), ("Asia/Kolkata", "2026-11-02 20:34:05")],
+)
+def test_call_log_shows_times_in_the_zone_its_header_names(member_client, org, zone, local):
+    org.timezone = zone
+    org.save()
+    CallFactory(organization=org, started_at=INSTANT)
+    page = text(member_client.get("/calls/"))
+    assert f"Started ({zone})" in page
+    assert local in page
+    assert "15:04:05" not in page
+
+
+def test_live_refresh_rows_show_local_times(member_client, org):
+    CallFactory(organization=org, started_at=INSTANT)
+    page = text(member_client.get("/calls/?partial=1"))
+    assert "2026-11-02 10:04:05" in page
+    assert "15:04" not in page
+
+
+def test_call_detail_shows_local_times_with_the_zone(member_client, org):
+    call = CallFactory(
+        organization=org,
+        started_at=INSTANT,
+        converted=True,
+        converted_at=INSTANT + dt.timedelta(hours=1),
+    )
+    page = text(member_client.get(f"/calls/{call.pk}/"))
+    assert "2026-11-02 10:04:05 EST (America/New_York)" in page
+    assert "2026-11-02 11:04" in page
+    assert "15:04" not in page and "16:04" not in page

@@ -8,6 +8,7 @@ from routing.phone_numbers import (
     call_number_normalized,
     caller_number_normalized,
     phone_to_e164,
+    whole_phone_to_e164,
 )
 
 
@@ -70,6 +71,21 @@ def test_a_call_number_nobody_could_dial_is_refused(raw):
 @pytest.mark.parametrize("raw", ["Anonymous", "RESTRICTED", "", None, "  "])
 def test_withheld_caller_is_empty(raw):
     assert caller_number_normalized(raw) == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("(312) 555-0100", "+13125550100"),
+        ("1 312 555 0100", "+13125550100"),
+        ("+44 20 7946 0958", "+442079460958"),
+        ("555-0100", None),  # no area code: a fragment of many numbers
+        ("0100", None),
+        ("caller", None),
+    ],
+)
+def test_whole_phone_to_e164_refuses_fragments(raw, expected):
+    assert whole_phone_to_e164(raw) == expected
 
 
 HOURS = {"mon": [["09:00", "17:00"]], "sat": [["10:00", "14:00"]], "sun": []}

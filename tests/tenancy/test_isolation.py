@@ -271,6 +271,17 @@ def _record_conversion_of_foreign_call(client, acme, rival):
     return response
 
 
+@attack("calls", "export")
+def _export_calls_naming_foreign_rows(client, acme, rival):
+    content = b""
+    for query in ("", f"?publisher={acme.publisher.pk}", f"?campaign={acme.campaign.pk}"):
+        response = client.get(f"{API}/calls/export.csv{query}")
+        assert response.status_code == 200
+        content += b"".join(response.streaming_content)
+    assert content.count(rival.call.external_id.encode()) == 1  # the unfiltered export
+    return SimpleNamespace(status_code=200, content=content)
+
+
 @attack("imports", "create")
 def _import_rows_naming_foreign_campaign(client, acme, rival):
     csv = (
@@ -421,6 +432,16 @@ def test_call_list_page_shows_only_own_calls(make_member_client, other_org, acme
     assert response.status_code == 200
     assert rival.call.caller_region in response.content.decode()
     assert MARKER not in response.content.decode()
+
+
+def test_call_export_page_holds_only_own_calls(make_member_client, other_org, acme, rival):
+    client = make_member_client(other_org, Role.VIEWER)
+    for query in ("", f"?publisher={acme.publisher.pk}", f"?buyer={acme.buyer.pk}"):
+        response = client.get(f"/calls/export.csv{query}")
+        assert response.status_code == 200
+        content = b"".join(response.streaming_content).decode()
+        assert MARKER not in content
+        assert (rival.call.external_id in content) == (query == "")
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ forms are hidden). Another tenant's key or member is a 404.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -105,6 +107,17 @@ def test_api_key_list_shows_name_prefix_and_state(member_client, org, other_org)
     assert "rival key" not in page
     assert f"/settings/api-keys/{api_key.pk}/revoke/" in page
     assert f"/settings/api-keys/{revoked.pk}/revoke/" not in page
+
+
+def test_api_key_times_are_shown_in_the_tenants_zone(member_client, org):
+    # Every tenant page renders in the tenant's zone (TenantPageMixin), not only the call log.
+    api_key, _ = api_key_create(organization=org, name="Ringba webhook")
+    ApiKey.objects.filter(pk=api_key.pk).update(
+        created_at=dt.datetime(2026, 11, 2, 15, 4, tzinfo=dt.UTC)
+    )
+    page = text(member_client.get("/settings/api-keys/"))
+    assert "2026-11-02 10:04" in page  # America/New_York
+    assert "15:04" not in page
 
 
 def test_created_api_key_is_shown_once_and_stored_hashed(member_client, org):
