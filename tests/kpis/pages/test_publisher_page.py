@@ -97,6 +97,10 @@ def test_every_publisher_name_links_to_its_page(member_client, traffic):
     star_link = f'href="/publishers/{traffic["star"].pk}/'
     for url in ("/", "/publishers/", f"/campaigns/{traffic['campaign'].pk}/"):
         assert star_link in page(member_client, url, **WEEK), url
+    # The call log and a call's detail link it too.
+    assert star_link in page(member_client, "/calls/", publisher=traffic["star"].pk)
+    call = traffic["star"].calls.first()
+    assert star_link in page(member_client, f"/calls/{call.pk}/")
 
 
 def test_publisher_tables_carry_profit_roi_and_quality_columns(member_client, traffic):
