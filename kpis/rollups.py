@@ -10,6 +10,7 @@ the next run repairs it. `rollups_rebuild` recomputes everything (or everything 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -48,6 +49,7 @@ REFRESH_DEBOUNCE_SECONDS = 1
 # The refresh task's name: rollups enqueue it by name (kpis.tasks imports this module).
 ROLLUPS_REFRESH_TASK = "kpis.tasks.rollups_refresh_task"
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 def local_day_bounds(day: dt.date, tz: zoneinfo.ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
@@ -109,14 +111,27 @@ def _debounce_key(organization_id: int) -> str:
 
 
 def rollups_schedule_refresh(organization_id: int) -> None:
-    """Enqueue one refresh per tenant per debounce window, however many writes come in."""
-    if cache.add(_debounce_key(organization_id), 1, timeout=REFRESH_DEBOUNCE_SECONDS * 5):
+    """Enqueue one refresh per tenant per debounce window, however many writes come in.
+
+    With the cache (Redis) down the refresh is enqueued without the debounce, and with the
+    broker down too it is left to beat's every-minute safety net: the marks are in the
+    database either way.
+    """
+    try:
+        first = cache.add(_debounce_key(organization_id), 1, timeout=REFRESH_DEBOUNCE_SECONDS * 5)
+    except Exception:
+        logger.warning("refresh debounce unavailable (cache down) for %s", organization_id)
+        first = True
+    if first:
         task_enqueue(ROLLUPS_REFRESH_TASK, organization_id, countdown=REFRESH_DEBOUNCE_SECONDS)
 
 
 def rollups_refresh_started(organization_id: int) -> None:
     # Writes from now on schedule a new refresh; this one may or may not see them.
-    cache.delete(_debounce_key(organization_id))
+    try:
+        cache.delete(_debounce_key(organization_id))
+    except Exception:
+        logger.warning("refresh debounce unavailable (cache down) for %s", organization_id)
 
 
 # --- recompute -----------------------------------------------------------------------------

@@ -63,10 +63,12 @@ INSTALLED_APPS = [
     "routing",
     "calls",
     "kpis",
+    "ops",
     "demo",
 ]
 
 MIDDLEWARE = [
+    "ops.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "ppc_dashboard.tenancy.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -174,6 +176,17 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that loses Redis reconnects, however long it takes, instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A task whose worker process died (OOM killer, a kill) goes back to the queue, not lost.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# An unacknowledged task comes back after this long: longer than any task runs (the longest,
+# a full rebuild of a 10M-call tenant, takes about a minute), short enough that a task of a
+# killed worker is not stuck for the Redis default of an hour.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(30 * 60)))
+}
 # Tenants and campaigns store verdict-threshold overrides; this class judges them (tenancy
 # imports no app, so it finds the class here).
 VERDICT_THRESHOLDS_CLASS = "kpis.verdicts.VerdictThresholds"
@@ -190,6 +203,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kpis.tasks.rollups_rederive_recent_task",
         "schedule": 6 * 3600.0,
     },
+    # /readyz says the worker is down when this stops being run.
+    "worker-heartbeat": {"task": "ops.tasks.worker_heartbeat_task", "schedule": 30.0},
     # Hourly, so every tenant's local Monday 08:00 is hit whatever its UTC offset.
     "weekly-reports-send": {
         "task": "kpis.tasks.weekly_reports_send_task",

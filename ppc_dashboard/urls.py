@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from calls.webhooks import twilio_status_callback
+from ops import views as ops_views
 from ppc_dashboard.tenancy import views as tenancy_views
 
 urlpatterns = [
@@ -25,4 +26,7 @@ urlpatterns = [
     # POST: the URL without the slash is the same webhook, not a redirect to it.
     path("hooks/twilio/<str:token>", twilio_status_callback),
     path("admin/", admin.site.urls),
+    # Answered by ops.middleware before host checks; the routes give them their names.
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
 ]
