@@ -1,4 +1,4 @@
-"""Pages benchmark: server time of the overview and campaign pages over 1,000,000 calls.
+"""Pages benchmark: server time of the overview, campaign and publisher pages over 1M calls.
 
     .venv/bin/python bench/pages.py [--calls 1000000] [--seed 1] [--days 90] [--reload]
                                     [--rebuild] [--campaigns N] [--publishers N] [--runs 30]
@@ -11,8 +11,9 @@ After a fresh load (or `--rebuild`, or when `migrate` applied something) it buil
 write paths would have: repeat flags, then rollups; then VACUUM ANALYZE.
 
 Then a member of the bench organization logs in (Django's test Client, `force_login`) and
-the overview (`/`) and the page of the campaign with the most calls (`/campaigns/<id>/`)
-are requested for the last 30 local days of the data, `--runs` times each after warm-up.
+the overview (`/`), the page of the campaign with the most calls (`/campaigns/<id>/`) and
+that of the publisher with the most calls (`/publishers/<id>/`) are requested for the
+last 30 local days of the data, `--runs` times each after warm-up.
 A request goes through the whole server side: middleware (session, user, tenant), the
 selectors and decisions, the Plotly figures and the template; only the socket is missing.
 The settings are production's (DEBUG off), with the static files' URLs from the plain
@@ -109,6 +110,18 @@ def busiest_campaign(organization: Any, date_from: dt.date, date_to: dt.date) ->
         organization, KpiFilter(date_from=date_from, date_to=date_to), GroupBy.CAMPAIGN
     )
     busiest = max(report.rows, key=lambda row: row.counts.calls)
+    return busiest.key, busiest.label
+
+
+def busiest_publisher(organization: Any, date_from: dt.date, date_to: dt.date) -> tuple[int, str]:
+    from kpis.selectors import GroupBy, KpiFilter, kpis_report
+
+    report = kpis_report(
+        organization, KpiFilter(date_from=date_from, date_to=date_to), GroupBy.PUBLISHER
+    )
+    busiest = max(
+        (row for row in report.rows if isinstance(row.key, int)), key=lambda row: row.counts.calls
+    )
     return busiest.key, busiest.label
 
 
@@ -224,8 +237,10 @@ def main() -> None:
     date_from = date_to - dt.timedelta(days=kpis_bench.VIEW_DAYS - 1)
     view = f"range=custom&date_from={date_from}&date_to={date_to}"
     campaign_id, campaign_name = busiest_campaign(organization, date_from, date_to)
+    publisher_id, publisher_name = busiest_publisher(organization, date_from, date_to)
     overview_filter = KpiFilter(date_from=date_from, date_to=date_to)
     campaign_filter = KpiFilter(date_from=date_from, date_to=date_to, campaign_id=campaign_id)
+    publisher_filter = KpiFilter(date_from=date_from, date_to=date_to, publisher_id=publisher_id)
     pages = {
         "overview": (
             f"/?{view}",
@@ -246,10 +261,18 @@ def main() -> None:
                 'id="chart-rpm-trend"',
             ],
         ),
+        "publisher": (
+            f"/publishers/{publisher_id}/?{view}",
+            [
+                *expected_content(organization, publisher_filter),
+                'id="publisher-campaigns"',
+                'id="chart-daily-trend"',
+            ],
+        ),
     }
     print(
         f"view: local days {date_from} .. {date_to}; campaign page of #{campaign_id} "
-        f"{campaign_name!r}, the busiest"
+        f"{campaign_name!r} and publisher page of #{publisher_id} {publisher_name!r}, the busiest"
     )
 
     timings: dict[str, kpis_bench.Timing] = {}
