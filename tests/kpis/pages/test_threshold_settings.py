@@ -49,7 +49,7 @@ def settings_changes(monkeypatch):
     def record(campaign, **kwargs):
         calls.append({"campaign": campaign.pk, **kwargs})
 
-    monkeypatch.setattr("kpis.pages.forms.campaign_settings_changed", record)
+    monkeypatch.setattr("calls.services.campaign_settings_changed", record)
     return calls
 
 
