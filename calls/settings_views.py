@@ -128,6 +128,8 @@ class AdSpendGridView(SettingsPageMixin, TemplateView):
         selection = pick.cleaned_data if pick.is_bound else self._default_selection(pick)
         if selection is None:  # no campaign yet
             return self.render_to_response(self.get_context_data(pick=pick, grid=None))
+        if not pick.is_bound:  # the picker shows the grid it defaulted to
+            pick = AdSpendPickForm(initial=selection, organization=self.organization)
         amounts = ad_spend_by_day(
             self.organization,
             campaign=selection["campaign"],

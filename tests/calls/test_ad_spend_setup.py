@@ -183,3 +183,13 @@ def test_a_csv_without_the_columns_says_which_are_missing(member_client, org):
         assert (
             f'<td class="num">1</td><td>{column}</td><td class="wrap">missing column</td>' in page
         )
+
+
+def test_without_a_choice_the_grid_is_the_first_campaigns_week_of_today(member_client, org):
+    CampaignFactory(organization=org, name="Zeta")
+    first = CampaignFactory(organization=org, name="Alpha")
+    page = text(member_client.get("/settings/ad-spend/"))
+    monday = org.local_today() - dt.timedelta(days=org.local_today().weekday())
+    assert f'<option value="{first.pk}" selected>Alpha</option>' in page
+    assert f'name="start" value="{monday.isoformat()}"' in page
+    assert f'name="{day_field(monday)}"' in page
