@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 
 from ppc_dashboard.tenancy.forms import TenantModelChoiceField, TenantModelForm
 from ppc_dashboard.tenancy.models import Organization
+from publishers.models import Publisher
 
 from .ad_spend import AdSpendEntry
 from .importers import PRESETS
@@ -99,7 +100,7 @@ class AdSpendPickForm(forms.Form):
 
     campaign = TenantModelChoiceField(queryset=Campaign.objects.none())
     publisher = TenantModelChoiceField(
-        queryset=Campaign.objects.none(),
+        queryset=Publisher.objects.none(),
         required=False,
         empty_label="No publisher (campaign-wide)",
         help_text="Optional.",
@@ -114,10 +115,9 @@ class AdSpendPickForm(forms.Form):
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.organization = organization
-        for name in ("campaign", "publisher"):
-            related = AdSpend._meta.get_field(name).related_model
+        for name, model in (("campaign", Campaign), ("publisher", Publisher)):
             field = self.fields[name]
-            field.queryset = related.objects.for_organization(organization).order_by("name")  # type: ignore[attr-defined]
+            field.queryset = model.objects.for_organization(organization).order_by("name")  # type: ignore[attr-defined]
 
     def clean_start(self) -> dt.date:
         return week_start(self.cleaned_data["start"] or self.organization.local_today())
