@@ -1,4 +1,4 @@
-"""Reads of the calls app that pages share."""
+"""Reads of the calls app that pages share: filter choices, the export's rows, onboarding."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 
-from ppc_dashboard.tenancy.models import Organization
+from ppc_dashboard.tenancy.models import ApiKey, Organization
 from publishers.models import Publisher
-from routing.models import Buyer
+from routing.models import Buyer, TrackingNumber
 
-from .models import Call, Campaign
+from .models import Call, CallImport, Campaign
 
 
 @dataclass(frozen=True)
@@ -72,3 +72,30 @@ def call_log_export_rows(calls: QuerySet[Call], *, chunk_size: int = 2000) -> It
         .values_list(*CALL_LOG_EXPORT_FIELDS)
         .iterator(chunk_size=chunk_size)
     )
+
+
+# --- Onboarding ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OnboardingStep:
+    key: str
+    title: str
+    done: bool
+
+
+def onboarding_steps(organization: Organization) -> list[OnboardingStep]:
+    """A new tenant's first steps, each done or not: a campaign, a tracking number, a way
+    for calls to come in (an API key or a CSV import), and the first call itself."""
+
+    def exists(model) -> bool:
+        return model.objects.for_organization(organization).exists()
+
+    return [
+        OnboardingStep("campaign", "Create a campaign", exists(Campaign)),
+        OnboardingStep("tracking_number", "Add a tracking number", exists(TrackingNumber)),
+        OnboardingStep(
+            "data_source", "Create an API key or import a CSV", exists(ApiKey) or exists(CallImport)
+        ),
+        OnboardingStep("first_call", "See the first call arrive", exists(Call)),
+    ]

@@ -293,6 +293,31 @@ def calls_delete(*, organization: Organization, external_ids: list[str]) -> int:
     return len(gone)
 
 
+def campaign_save(campaign: Campaign) -> Campaign:
+    """Create or update a campaign (API, setup screen, thresholds page alike); when an update
+    changes the qualifying seconds or the duplicate window, history follows."""
+    with transaction.atomic():
+        before = None
+        if campaign.pk is not None:
+            before = (
+                Campaign.objects.filter(pk=campaign.pk)
+                .values_list("qualifying_seconds", "duplicate_window_days")
+                .first()
+            )
+        campaign.save()
+        if before is None:
+            return campaign
+        qualifying_changed = campaign.qualifying_seconds != before[0]
+        duplicate_window_changed = campaign.duplicate_window_days != before[1]
+        if qualifying_changed or duplicate_window_changed:
+            campaign_settings_changed(
+                campaign,
+                qualifying_changed=qualifying_changed,
+                duplicate_window_changed=duplicate_window_changed,
+            )
+    return campaign
+
+
 def campaign_settings_changed(
     campaign, *, qualifying_changed: bool, duplicate_window_changed: bool
 ) -> None:

@@ -15,6 +15,8 @@ urlpatterns = [
     # Each app's settings pages under one prefix.
     path("settings/", include("ppc_dashboard.tenancy.settings_urls")),
     path("settings/", include("calls.settings_urls")),
+    path("settings/", include("publishers.settings_urls")),
+    path("settings/", include("routing.settings_urls")),
     path("settings/", include("kpis.pages.settings_urls")),
     path("settings/", include("kpis.reports.settings_urls")),
     path("switch/", tenancy_views.organization_switch_view, name="organization-switch"),

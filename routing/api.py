@@ -3,18 +3,12 @@ from rest_framework import serializers
 from ppc_dashboard.tenancy.api import TenantModelSerializer, TenantModelViewSet, request_tenant
 
 from .business_hours import BusinessHoursError, validate_business_hours
-from .models import Buyer, TrackingNumber
-from .phone_numbers import DEFAULT_COUNTRY, PhoneNumberError, phone_to_e164
+from .models import Buyer, TrackingNumber, phone_number_in_tenant
 
 
 def _e164(serializer: serializers.Serializer, value: str) -> str:
     """The number in E.164, read in the tenant's country, as calls to it will be."""
-    request = serializer.context.get("request")
-    country = request_tenant(request).organization.country if request else DEFAULT_COUNTRY
-    try:
-        return phone_to_e164(value, country)
-    except PhoneNumberError as exc:
-        raise serializers.ValidationError(str(exc)) from exc
+    return phone_number_in_tenant(value, request_tenant(serializer.context["request"]).organization)
 
 
 class BuyerSerializer(TenantModelSerializer):

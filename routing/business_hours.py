@@ -56,3 +56,64 @@ def is_open(hours: dict, timezone: str, at: dt.datetime) -> bool:
         ):
             return True
     return False
+
+
+# A window the weekly grid shows: its open and close times, None where the cell is empty.
+GridWindow = tuple[dt.time | None, dt.time | None]
+
+
+def hours_from_grid(grid: dict[str, list[GridWindow]]) -> dict[str, list[list[str]]]:
+    """The stored hours of a weekly grid: every weekday, its filled windows in order; a day
+    without any is closed (`[]`). A window that closes at 00:00 closes at midnight ("24:00"),
+    the end of its day: a time input cannot say 24:00.
+
+    Raises BusinessHoursError for a window with only one of its two times, naming the day.
+    """
+    hours: dict[str, list[list[str]]] = {}
+    for day in WEEKDAYS:
+        windows = []
+        for number, (opens, closes) in enumerate(grid.get(day, []), start=1):
+            if opens is None and closes is None:
+                continue
+            if opens is None or closes is None:
+                raise BusinessHoursError(
+                    f"{day}: window {number} needs both an open and a close time"
+                )
+            close_text = "24:00" if closes == dt.time(0, 0) else closes.strftime("%H:%M")
+            windows.append([opens.strftime("%H:%M"), close_text])
+        hours[day] = windows
+    return hours
+
+
+def grid_from_hours(hours: dict) -> dict[str, list[tuple[str, str]]]:
+    """The weekly grid of stored hours (valid ones): each weekday's windows as ("HH:MM",
+    "HH:MM"), midnight's "24:00" shown as "00:00" as a time input holds it."""
+    return {
+        day: [
+            (opens, "00:00" if closes == "24:00" else closes)
+            for opens, closes in hours.get(day, [])
+        ]
+        for day in WEEKDAYS
+    }
+
+
+def hours_summary(hours: dict) -> str:
+    """Stored hours in a line a person reads: "Around the clock", or runs of weekdays with the
+    same windows, e.g. "Mon-Fri 09:00-12:00, 13:00-17:00 · Sat closed · Sun closed"."""
+    if not hours:
+        return "Around the clock"
+    parts: list[str] = []
+    run: list[str] = []
+
+    def text(day: str) -> str:
+        windows = hours.get(day) or []
+        return ", ".join(f"{opens}-{closes}" for opens, closes in windows) or "closed"
+
+    for day in (*WEEKDAYS, None):
+        if run and (day is None or text(day) != text(run[0])):
+            days = run[0].title() if len(run) == 1 else f"{run[0].title()}-{run[-1].title()}"
+            parts.append(f"{days} {text(run[0])}")
+            run = []
+        if day is not None:
+            run.append(day)
+    return " · ".join(parts)

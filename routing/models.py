@@ -1,10 +1,20 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from ppc_dashboard.tenancy.models import TenantModel, validate_timezone
+from ppc_dashboard.tenancy.models import Organization, TenantModel, validate_timezone
 
-from .business_hours import BusinessHoursError, validate_business_hours
+from .business_hours import BusinessHoursError, hours_summary, validate_business_hours
 from .phone_numbers import PhoneNumberError, phone_to_e164
+
+
+def phone_number_in_tenant(value: str, organization: Organization) -> str:
+    """A number the tenant configures (a tracking number, a buyer's line) as it is stored:
+    E.164, read in the tenant's country as calls to it will be. The API and the setup screens
+    both call this; raises ValidationError saying why a number is refused."""
+    try:
+        return phone_to_e164(value, organization.country)
+    except PhoneNumberError as exc:
+        raise ValidationError(str(exc)) from exc
 
 
 def validate_e164(value: str) -> None:
@@ -41,6 +51,10 @@ class Buyer(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def hours_summary(self) -> str:
+        return hours_summary(self.business_hours)
 
 
 class TrackingNumber(TenantModel):

@@ -8,9 +8,10 @@ from rest_framework import serializers
 from ppc_dashboard.tenancy.api import TenantModelSerializer
 from ppc_dashboard.tenancy.models import verdict_thresholds_class
 
+from ..ad_spend import AD_SPEND_CLASH, ad_spend_clash_exists
 from ..importers import PRESETS, ImportOptionsError
 from ..models import AdSpend, Call, CallImport, CallStatus, Campaign
-from ..services import call_import_options
+from ..services import call_import_options, campaign_save
 
 
 class CampaignSerializer(TenantModelSerializer):
@@ -35,6 +36,14 @@ class CampaignSerializer(TenantModelSerializer):
         if not value.strip():
             raise serializers.ValidationError("This field may not be blank.")
         return value.strip()
+
+    def create(self, validated_data) -> Campaign:
+        return campaign_save(Campaign(**validated_data))
+
+    def update(self, instance: Campaign, validated_data) -> Campaign:
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return campaign_save(instance)
 
     def validate_verdict_thresholds(self, value: dict) -> dict:
         # The campaign's overrides apply over the tenant's: they must agree with those, as
@@ -61,15 +70,14 @@ class AdSpendSerializer(TenantModelSerializer):
         campaign = attrs.get("campaign", getattr(self.instance, "campaign", None))
         publisher = attrs.get("publisher", getattr(self.instance, "publisher", None))
         day = attrs.get("day", getattr(self.instance, "day", None))
-        clash = AdSpend.objects.for_organization(organization).filter(
-            campaign=campaign, publisher=publisher, day=day
-        )
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise serializers.ValidationError(
-                {"day": ["Ad spend for this campaign, publisher and day exists; update it."]}
-            )
+        if ad_spend_clash_exists(
+            organization,
+            campaign=campaign,
+            publisher=publisher,
+            day=day,
+            exclude_pk=getattr(self.instance, "pk", None),
+        ):
+            raise serializers.ValidationError({"day": [AD_SPEND_CLASH]})
         return attrs
 
 

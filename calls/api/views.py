@@ -17,7 +17,7 @@ from ..filters import CallFilter
 from ..importers import PRESETS
 from ..ingest import ConversionUpdate, call_conversion_record, call_ingest_batch
 from ..models import AdSpend, Call, CallImport, Campaign
-from ..services import call_import_start, campaign_settings_changed
+from ..services import call_import_start
 from .serializers import (
     AdSpendSerializer,
     CallImportInputSerializer,
@@ -37,16 +37,6 @@ class CampaignViewSet(TenantModelViewSet):
     queryset = Campaign.objects.all()
     serializer_class = CampaignSerializer
     filterset_fields = ["name", "vertical", "status"]
-
-    def perform_update(self, serializer) -> None:
-        before = serializer.instance
-        old = (before.qualifying_seconds, before.duplicate_window_days)
-        campaign = serializer.save()
-        campaign_settings_changed(
-            campaign,
-            qualifying_changed=campaign.qualifying_seconds != old[0],
-            duplicate_window_changed=campaign.duplicate_window_days != old[1],
-        )
 
 
 class AdSpendViewSet(TenantModelViewSet):

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from calls.models import Campaign
-from calls.services import campaign_settings_changed
+from calls.services import campaign_save
 from kpis.verdicts import VerdictThresholds
 
 THRESHOLD_LABELS = {
@@ -69,7 +69,6 @@ class CampaignThresholdsForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         campaign: Campaign = self.instance
-        self._saved = (campaign.qualifying_seconds, campaign.duplicate_window_days)
         self.tenant_overrides = campaign.organization.verdict_thresholds or {}
         inherited = VerdictThresholds.from_overrides(self.tenant_overrides, None)
         overrides = campaign.verdict_thresholds or {}
@@ -101,14 +100,4 @@ class CampaignThresholdsForm(forms.ModelForm):
     def save(self, commit: bool = True) -> Campaign:
         campaign = super().save(commit=False)
         campaign.verdict_thresholds = self.overrides
-        campaign.save()
-        qualifying, duplicate_window = self._saved
-        qualifying_changed = campaign.qualifying_seconds != qualifying
-        duplicate_window_changed = campaign.duplicate_window_days != duplicate_window
-        if qualifying_changed or duplicate_window_changed:
-            campaign_settings_changed(
-                campaign,
-                qualifying_changed=qualifying_changed,
-                duplicate_window_changed=duplicate_window_changed,
-            )
-        return campaign
+        return campaign_save(campaign)

@@ -1,5 +1,6 @@
 """Settings pages of the KPI engine: each campaign's qualifying threshold, RPM floor,
-duplicate window and verdict thresholds.
+duplicate window and verdict thresholds. The campaigns themselves are set up in the calls
+app's screens (`calls.settings_views`), whose list links here.
 
 Readable by every member, changed by writers only (`SettingsPageMixin`).
 """
@@ -8,23 +9,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.urls import reverse_lazy
-from django.views.generic import (
-    ListView,
-    UpdateView,
-)
+from django.views.generic import UpdateView
 
 from calls.models import Campaign
 from ppc_dashboard.tenancy.pages import SettingsPageMixin
 
 from .forms import CampaignThresholdsForm
-
-
-class CampaignListView(SettingsPageMixin, ListView):
-    template_name = "settings/campaign_list.html"
-    context_object_name = "campaigns"
-
-    def get_queryset(self):
-        return self.tenant_queryset(Campaign).order_by("name")
 
 
 class CampaignThresholdsView(SettingsPageMixin, UpdateView):

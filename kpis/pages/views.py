@@ -7,10 +7,11 @@ from functools import cached_property
 from typing import Any
 
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.views.generic import TemplateView
 
 from calls.models import Call, Campaign, Vertical
-from calls.selectors import filter_choices
+from calls.selectors import filter_choices, onboarding_steps
 from kpis.selectors import KpiFilter, kpi_freshness
 from ppc_dashboard.tenancy.pages import TenantPageMixin
 from publishers.models import Publisher
@@ -59,11 +60,23 @@ class KpiPageMixin(TenantPageMixin):
         )
         if has_any_call:
             context.update(self.page_context(filters.kpi_filter))
+        else:
+            context["onboarding"] = onboarding_steps(self.organization)
         return context
 
 
 class OverviewView(KpiPageMixin, TemplateView):
+    """The overview. `?partial=1` answers only the first steps checklist of an empty tenant:
+    its script (static/js/onboarding.js) polls it, as the call log polls its rows, so "first
+    call" turns done, and the page reloads into its KPIs, while the manager watches."""
+
     template_name = "kpis/overview.html"
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("partial") == "1":
+            context = {"onboarding": onboarding_steps(self.organization)}
+            return TemplateResponse(request, "kpis/_onboarding.html", context)
+        return super().get(request, *args, **kwargs)
 
     def page_context(self, kpi_filter):
         return {"page": overview_page(self.organization, kpi_filter)}

@@ -14,6 +14,7 @@ from rest_framework.exceptions import NotAuthenticated
 
 from .models import Organization
 from .selectors import TenantContext, tenant_context_for_request
+from .validation import NOT_IN_TENANT, unique_in_tenant_errors
 
 
 def request_tenant(request) -> TenantContext:
@@ -73,6 +74,8 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
     Another tenant's id is reported exactly like a missing one.
     """
 
+    default_error_messages = {"does_not_exist": NOT_IN_TENANT}
+
     def get_queryset(self):
         request = self.context.get("request")
         model = self.queryset.model if self.queryset is not None else None
@@ -91,15 +94,15 @@ class TenantModelSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         model = self.Meta.model
         if request is not None:
-            organization = request_tenant(request).organization
-            for field in getattr(self.Meta, "unique_in_tenant", ()):
-                if field not in attrs or attrs[field] in (None, ""):
-                    continue
-                clash = model.objects.for_organization(organization).filter(**{field: attrs[field]})
-                if self.instance is not None:
-                    clash = clash.exclude(pk=self.instance.pk)
-                if clash.exists():
-                    raise serializers.ValidationError(
-                        {field: [f"A {model._meta.verbose_name} with this {field} exists."]}
-                    )
+            fields = getattr(self.Meta, "unique_in_tenant", ())
+            errors = unique_in_tenant_errors(
+                model,
+                request_tenant(request).organization,
+                {field: attrs[field] for field in fields if field in attrs},
+                exclude_pk=getattr(self.instance, "pk", None),
+            )
+            if errors:
+                raise serializers.ValidationError(
+                    {field: [message] for field, message in errors.items()}
+                )
         return attrs

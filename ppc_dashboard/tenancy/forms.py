@@ -11,8 +11,76 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 
-from .models import Membership, Organization, Role
+from .models import Membership, Organization, Role, TenantModel
+from .validation import NOT_IN_TENANT, unique_in_tenant_errors
+
+# --- Tenant-owned objects (the setup screens) -----------------------------------------------
+
+
+class TenantModelChoiceField(forms.ModelChoiceField):
+    """A related object chosen among the tenant's own rows; another tenant's id (or a missing
+    one) gets the API's message (`tenancy.validation.NOT_IN_TENANT`)."""
+
+    def to_python(self, value: Any) -> Model | None:
+        try:
+            return super().to_python(value)
+        except ValidationError as exc:
+            if exc.code != "invalid_choice":
+                raise
+            raise ValidationError(
+                NOT_IN_TENANT.format(pk_value=value), code="does_not_exist"
+            ) from exc
+
+
+class TenantModelForm(forms.ModelForm):
+    """The form counterpart of `tenancy.api.TenantModelSerializer`, for the setup screens.
+
+    Takes the tenant (`organization=`); every foreign key to a tenant-owned model offers and
+    accepts that tenant's rows only, its queryset taken from the model field (as DRF's related
+    fields do, so a form never imports the app that owns the related model); the fields named
+    in `unique_in_tenant` are checked within the tenant with the API's message; `save()` sets
+    the organization of a new object.
+    """
+
+    unique_in_tenant: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.instance.organization = organization
+        for name, field in self.fields.items():
+            if not isinstance(field, forms.ModelChoiceField):
+                continue
+            related = self._meta.model._meta.get_field(name).related_model
+            if issubclass(related, TenantModel):
+                tenant_field = TenantModelChoiceField(
+                    queryset=related.objects.for_organization(organization),
+                    required=field.required,
+                    label=field.label,
+                    help_text=field.help_text,
+                    empty_label=field.empty_label,
+                )
+                self.fields[name] = tenant_field
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        errors = unique_in_tenant_errors(
+            self._meta.model,
+            self.organization,
+            {name: cleaned[name] for name in self.unique_in_tenant if name in cleaned},
+            exclude_pk=self.instance.pk,
+        )
+        for name, message in errors.items():
+            self.add_error(name, message)
+        return cleaned
+
+    def validate_unique(self) -> None:
+        # Uniqueness is the tenant's (clean() above), with the API's message; the model's
+        # constraints (which include the organization) would only repeat it in other words.
+        pass
+
 
 # --- API keys ------------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ def settings_changes(monkeypatch):
     def record(campaign, **kwargs):
         calls.append({"campaign": campaign.pk, **kwargs})
 
-    monkeypatch.setattr("kpis.pages.forms.campaign_settings_changed", record)
+    monkeypatch.setattr("calls.services.campaign_settings_changed", record)
     return calls
 
 
@@ -59,6 +59,7 @@ def test_campaign_list_shows_own_campaigns_only(member_client, campaign, rival_c
     assert "Auto leads" in text(response)
     assert "Rival campaign" not in text(response)
     assert f'href="/settings/campaigns/{campaign.pk}/"' in text(response)
+    assert f'href="/settings/campaigns/{campaign.pk}/thresholds/"' in text(response)
 
 
 def test_campaign_form_shows_current_values_and_inherited_defaults(member_client, org, campaign):
@@ -66,7 +67,7 @@ def test_campaign_form_shows_current_values_and_inherited_defaults(member_client
     org.save()
     campaign.verdict_thresholds = {"min_calls": 40}
     campaign.save()
-    response = member_client.get(f"/settings/campaigns/{campaign.pk}/")
+    response = member_client.get(f"/settings/campaigns/{campaign.pk}/thresholds/")
     assert response.status_code == 200
     page = text(response)
     assert 'name="qualifying_seconds" value="90"' in page
@@ -76,7 +77,7 @@ def test_campaign_form_shows_current_values_and_inherited_defaults(member_client
 
 
 def test_campaign_thresholds_save_and_recompute_history(member_client, campaign, settings_changes):
-    response = member_client.post(f"/settings/campaigns/{campaign.pk}/", GOOD_THRESHOLDS)
+    response = member_client.post(f"/settings/campaigns/{campaign.pk}/thresholds/", GOOD_THRESHOLDS)
     assert response.status_code == 302
     assert response["Location"] == "/settings/campaigns/"
     campaign.refresh_from_db()
@@ -90,7 +91,10 @@ def test_campaign_thresholds_save_and_recompute_history(member_client, campaign,
 
 def test_duplicate_window_change_recomputes_repeat_flags(member_client, campaign, settings_changes):
     data = {**GOOD_THRESHOLDS, "qualifying_seconds": "90", "duplicate_window_days": "7"}
-    assert member_client.post(f"/settings/campaigns/{campaign.pk}/", data).status_code == 302
+    assert (
+        member_client.post(f"/settings/campaigns/{campaign.pk}/thresholds/", data).status_code
+        == 302
+    )
     assert settings_changes == [
         {"campaign": campaign.pk, "qualifying_changed": False, "duplicate_window_changed": True}
     ]
@@ -98,7 +102,10 @@ def test_duplicate_window_change_recomputes_repeat_flags(member_client, campaign
 
 def test_rpm_floor_change_alone_recomputes_nothing(member_client, campaign, settings_changes):
     data = {"qualifying_seconds": "90", "duplicate_window_days": "30", "rpm_floor": "2"}
-    assert member_client.post(f"/settings/campaigns/{campaign.pk}/", data).status_code == 302
+    assert (
+        member_client.post(f"/settings/campaigns/{campaign.pk}/thresholds/", data).status_code
+        == 302
+    )
     campaign.refresh_from_db()
     assert campaign.rpm_floor == Decimal("2")
     assert settings_changes == []
@@ -110,7 +117,10 @@ def test_campaign_threshold_change_really_marks_history(member_client, org, camp
     rollups_rebuild(org)
     assert not DirtyDay.objects.for_organization(org).exists()
     data = {**GOOD_THRESHOLDS, "duplicate_window_days": "3"}
-    assert member_client.post(f"/settings/campaigns/{campaign.pk}/", data).status_code == 302
+    assert (
+        member_client.post(f"/settings/campaigns/{campaign.pk}/thresholds/", data).status_code
+        == 302
+    )
     call_day = call.started_at.astimezone(org.tzinfo).date()
     assert DirtyDay.objects.for_organization(org).filter(day=call_day).exists()
 
@@ -119,7 +129,10 @@ def test_blank_threshold_fields_clear_the_overrides(member_client, campaign):
     campaign.verdict_thresholds = {"min_calls": 40}
     campaign.save()
     data = {"qualifying_seconds": "90", "duplicate_window_days": "30", "min_calls": ""}
-    assert member_client.post(f"/settings/campaigns/{campaign.pk}/", data).status_code == 302
+    assert (
+        member_client.post(f"/settings/campaigns/{campaign.pk}/thresholds/", data).status_code
+        == 302
+    )
     campaign.refresh_from_db()
     assert campaign.verdict_thresholds == {}
 
@@ -141,7 +154,7 @@ def test_campaign_thresholds_errors_are_shown_on_their_field(
     member_client, campaign, settings_changes, field, value, message
 ):
     response = member_client.post(
-        f"/settings/campaigns/{campaign.pk}/", {**GOOD_THRESHOLDS, field: value}
+        f"/settings/campaigns/{campaign.pk}/thresholds/", {**GOOD_THRESHOLDS, field: value}
     )
     assert response.status_code == 200
     form = response.context["form"]
@@ -156,27 +169,27 @@ def test_campaign_overrides_are_checked_against_the_tenants(member_client, org, 
     org.verdict_thresholds = {"strong_conversion_pct": 8}
     org.save()
     data = {"qualifying_seconds": "90", "duplicate_window_days": "30", "weak_conversion_pct": "9"}
-    response = member_client.post(f"/settings/campaigns/{campaign.pk}/", data)
+    response = member_client.post(f"/settings/campaigns/{campaign.pk}/thresholds/", data)
     assert response.status_code == 200
     assert "must not exceed" in " ".join(response.context["form"].errors["weak_conversion_pct"])
 
 
 def test_viewer_sees_campaign_thresholds_read_only(viewer_client, campaign):
-    response = viewer_client.get(f"/settings/campaigns/{campaign.pk}/")
+    response = viewer_client.get(f"/settings/campaigns/{campaign.pk}/thresholds/")
     assert response.status_code == 200
     assert 'name="qualifying_seconds"' not in text(response)
     assert "Qualifying seconds" in text(response)
 
 
 def test_viewer_cannot_change_campaign_thresholds(viewer_client, campaign):
-    response = viewer_client.post(f"/settings/campaigns/{campaign.pk}/", GOOD_THRESHOLDS)
+    response = viewer_client.post(f"/settings/campaigns/{campaign.pk}/thresholds/", GOOD_THRESHOLDS)
     assert response.status_code == 403
     campaign.refresh_from_db()
     assert campaign.qualifying_seconds == 90
 
 
 def test_other_tenants_campaign_is_404(member_client, rival_campaign):
-    url = f"/settings/campaigns/{rival_campaign.pk}/"
+    url = f"/settings/campaigns/{rival_campaign.pk}/thresholds/"
     assert member_client.get(url).status_code == 404
     assert member_client.post(url, GOOD_THRESHOLDS).status_code == 404
     rival_campaign.refresh_from_db()

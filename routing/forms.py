@@ -1,0 +1,208 @@
+"""Forms of the routing setup screens: buyers (hours of operation as a weekly grid) and
+tracking numbers (one, or many pasted at once). Their rules are the API's: the same phone
+number rule (`phone_number_in_tenant`), the same business hours rule
+(`business_hours.validate_business_hours`), the same uniqueness within the tenant.
+
+The campaign a tracking number belongs to is the calls app's model, which routing may not
+import: `TenantModelForm` takes its queryset from the model field, as DRF's related fields do.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from ppc_dashboard.tenancy.forms import TenantModelChoiceField, TenantModelForm
+
+from .business_hours import (
+    WEEKDAYS,
+    BusinessHoursError,
+    GridWindow,
+    grid_from_hours,
+    hours_from_grid,
+    validate_business_hours,
+)
+from .models import Buyer, TrackingNumber, phone_number_in_tenant
+from .services import TRACKING_NUMBER_PASTE_MAX_LINES
+
+DAY_NAMES = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+# Windows per day the grid offers at least; hours stored with more (through the API) get as
+# many columns as their busiest day needs, so saving the grid never drops one.
+GRID_WINDOWS = 2
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%H:%M", **kwargs)
+
+
+class BuyerForm(TenantModelForm):
+    """A buyer: name, phone line, time zone, and its hours of operation.
+
+    The hours are either "around the clock" (stored as `{}`, as the API takes it) or a weekly
+    grid: a row per weekday, each with open/close times for `windows` windows; a day with no
+    window filled is closed.
+    """
+
+    unique_in_tenant = ("name",)
+
+    ALWAYS_OPEN = "always"
+    WEEKLY = "weekly"
+    hours_mode = forms.ChoiceField(
+        label="Hours of operation",
+        choices=[(ALWAYS_OPEN, "Open around the clock"), (WEEKLY, "These weekly hours")],
+        widget=forms.RadioSelect,
+        initial=WEEKLY,
+    )
+
+    class Meta:
+        model = Buyer
+        fields = ["name", "phone_number", "timezone"]
+        labels = {"phone_number": "Phone number", "timezone": "Time zone"}
+        help_texts = {
+            "phone_number": "Optional. Where calls are sent; any usual formatting.",
+            "timezone": "The hours below are on this clock.",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"] = forms.ChoiceField(
+            label="Time zone",
+            choices=timezone_choices,
+            help_text=self.fields["timezone"].help_text,
+        )
+        if self.instance.pk is None:
+            self.initial.setdefault("timezone", self.organization.timezone)
+        stored = self.instance.business_hours if self.instance.pk else None
+        grid = grid_from_hours(stored or {})
+        self.windows = max(GRID_WINDOWS, *(len(windows) for windows in grid.values()))
+        if self.instance.pk is not None:
+            self.initial.setdefault("hours_mode", self.WEEKLY if stored else self.ALWAYS_OPEN)
+        for day in WEEKDAYS:
+            for number in range(1, self.windows + 1):
+                stored_window = grid[day][number - 1] if number <= len(grid[day]) else ("", "")
+                for end, label, value in (
+                    ("open", "opens", stored_window[0]),
+                    ("close", "closes", stored_window[1]),
+                ):
+                    name = self.grid_field_name(day, number, end)
+                    self.fields[name] = forms.TimeField(
+                        label=f"{DAY_NAMES[day]}, window {number} {label}",
+                        required=False,
+                        widget=TimeInput(),
+                    )
+                    self.initial.setdefault(name, value or None)
+
+    @staticmethod
+    def grid_field_name(day: str, number: int, end: str) -> str:
+        return f"hours_{day}_{number}_{end}"
+
+    def grid_rows(self) -> list[dict[str, Any]]:
+        """The grid as the template draws it: a row per weekday, its windows' bound fields."""
+        return [
+            {
+                "day": DAY_NAMES[day],
+                "windows": [
+                    (
+                        self[self.grid_field_name(day, n, "open")],
+                        self[self.grid_field_name(day, n, "close")],
+                    )
+                    for n in range(1, self.windows + 1)
+                ],
+            }
+            for day in WEEKDAYS
+        ]
+
+    def clean_phone_number(self) -> str:
+        value = self.cleaned_data["phone_number"]
+        return phone_number_in_tenant(value, self.organization) if value else value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("hours_mode") == self.ALWAYS_OPEN:
+            self.instance.business_hours = {}
+            return cleaned
+        grid: dict[str, list[GridWindow]] = {
+            day: [
+                (
+                    cleaned.get(self.grid_field_name(day, n, "open")),
+                    cleaned.get(self.grid_field_name(day, n, "close")),
+                )
+                for n in range(1, self.windows + 1)
+            ]
+            for day in WEEKDAYS
+        }
+        hours: dict[str, list[list[str]]] = {}
+        for day in WEEKDAYS:
+            # Day by day, so each message stands on its own row (the API's wording).
+            try:
+                hours[day] = hours_from_grid({day: grid[day]})[day]
+                validate_business_hours({day: hours[day]})
+            except BusinessHoursError as exc:
+                self.add_error(self.grid_field_name(day, 1, "open"), str(exc))
+        self.instance.business_hours = hours
+        return cleaned
+
+
+class TrackingNumberForm(TenantModelForm):
+    """One tracking number: its number (normalized as the API does), campaign, publisher."""
+
+    unique_in_tenant = ("number",)
+
+    class Meta:
+        model = TrackingNumber
+        fields = ["number", "campaign", "publisher"]
+        help_texts = {"publisher": "Optional."}
+
+    def clean_number(self) -> str:
+        return phone_number_in_tenant(self.cleaned_data["number"], self.organization)
+
+
+class TrackingNumberPasteForm(forms.Form):
+    """Numbers pasted one per line, all for one campaign and optionally one publisher."""
+
+    numbers = forms.CharField(
+        label="Numbers, one per line",
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text=f"Any usual formatting: +1 888 555 0100, (888) 555-0100, 888.555.0100. "
+        f"Up to {TRACKING_NUMBER_PASTE_MAX_LINES} lines.",
+    )
+
+    def __init__(self, *args: Any, organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_field = TrackingNumber._meta.get_field
+        for name, required in (("campaign", True), ("publisher", False)):
+            related = model_field(name).related_model
+            self.fields[name] = TenantModelChoiceField(
+                queryset=related.objects.for_organization(organization).order_by("name"),
+                required=required,
+                empty_label=None if required else "No publisher",
+                help_text="" if required else "Optional.",
+            )
+        self.order_fields(["numbers", "campaign", "publisher"])
+
+    def clean_numbers(self) -> str:
+        text = self.cleaned_data["numbers"]
+        lines = [line for line in text.splitlines() if line.strip()]
+        if len(lines) > TRACKING_NUMBER_PASTE_MAX_LINES:
+            raise ValidationError(
+                f"{len(lines)} lines: paste at most {TRACKING_NUMBER_PASTE_MAX_LINES} at a time."
+            )
+        return text
