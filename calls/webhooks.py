@@ -1,11 +1,12 @@
 """Twilio callbacks: POST /hooks/twilio/<token>/ (or without the trailing slash) with Twilio's
 form parameters, from the number's status callback and from <Dial action>.
 
-The token in the URL names the tenant; X-Twilio-Signature proves the request came from Twilio,
-checked with the tenant's own auth token over the URL Twilio was given (behind a TLS proxy,
-TRUST_X_FORWARDED makes the request's URL that public one). A bad or missing signature is 403
-and writes nothing. Each callback is kept as a fact of its call, and the call is rewritten as
-the merge of all of them (`calls.services.twilio_callback_record`).
+The token in the URL names the tenant (an address that keeps naming none is answered 429);
+X-Twilio-Signature proves the request came from Twilio, checked with the tenant's own auth
+token over the URL Twilio was given (behind a TLS proxy, TRUST_X_FORWARDED makes the request's
+URL that public one). A bad or missing signature is 403 and writes nothing. Each callback is
+kept as a fact of its call, and the call is rewritten as the merge of all of them
+(`calls.services.twilio_callback_record`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
 from ppc_dashboard.tenancy.models import Organization
+from ppc_dashboard.tenancy.throttling import CredentialFailureThrottle
 
 from .services import twilio_callback_record
 
@@ -39,6 +41,11 @@ def twilio_status_callback(request: HttpRequest, token: str) -> HttpResponse:
     received_at = timezone.now()
     organization = Organization.objects.filter(webhook_token=token).first()
     if organization is None:
+        # Counted per address, but looked up first: Twilio posts every tenant's callbacks from
+        # the same addresses, so one tenant's mistyped URL must never refuse another's.
+        failures = CredentialFailureThrottle()
+        if failures.failed(request):
+            return failures.refusal()
         return JsonResponse({"detail": "Unknown webhook."}, status=404)
     if not organization.twilio_auth_token:
         return JsonResponse(

@@ -5,11 +5,13 @@ executed eagerly in-process, an in-memory cache. DATABASE_URL (PostgreSQL) and R
 on the production shape. See the configuration table in README.md.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import dj_database_url
 import plotly
+from csp.constants import NONE, SELF, UNSAFE_HASHES
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +56,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -72,12 +76,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "ppc_dashboard.tenancy.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ppc_dashboard.urls"
@@ -123,6 +130,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# --- Login lockout (django-axes) -------------------------------------------------------------
+# Failed logins are counted per account and, separately, per client address; at the limit both
+# the page and the admin refuse even the right password until the cool-off has passed since
+# the last failure (a failure during the lockout starts it again).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A login clears the failures of its own account only (tenancy.receivers): axes' own reset
+# would also clear every failure from the address, so a login to an account of one's own
+# between guesses would reset the count against someone else's.
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "ppc_dashboard.tenancy.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "ppc_dashboard.tenancy.views.login_locked_out"
+
+# How long the emailed link of an invitation to join an organization works (once).
+INVITATION_MAX_AGE = dt.timedelta(days=int(os.environ.get("INVITATION_DAYS", "7")))
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -239,7 +267,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["ppc_dashboard.tenancy.permissions.IsOrganizationMember"],
     "DEFAULT_THROTTLE_CLASSES": ["ppc_dashboard.tenancy.throttling.ApiKeyRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api_key": os.environ.get("API_RATE_LIMIT", "1200/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": os.environ.get("API_RATE_LIMIT", "1200/min"),
+        # Failed API key, webhook token and invitation link lookups per client address.
+        "credential_failures": os.environ.get("CREDENTIAL_FAILURE_LIMIT", "20/min"),
+    },
     "DEFAULT_FILTER_BACKENDS": ["ppc_dashboard.tenancy.filters.TenantFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "ppc_dashboard.tenancy.pagination.IdCursorPagination",
@@ -269,6 +301,35 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Content-Security-Policy (django-csp) -------------------------------------------------
+# Scripts, styles and everything else come from our own origin only: no inline script or
+# event handler (pages load theirs from static/js; Plotly figures are JSON data blocks drawn by
+# static/js/charts.js) and no eval. Images may be data: and blob: URLs (Swagger UI's icons, the
+# PNG download of a Plotly chart). plotly.js styles its charts through two inline <style>
+# elements, allowed by the hash of their exact text, and nothing else inline is:
+# - an empty one it then fills through the CSSOM (which CSP does not govern), also the empty
+#   style="" it gives a colorbar ('unsafe-hashes' lets the hash cover attributes);
+# - maplibre's rules, for map traces. A plotly upgrade that changes them makes the browser test
+#   (tests/browser/test_content_security_policy.py) fail with Chromium naming the new hash.
+PLOTLY_STYLE_HASHES = [
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # "" (empty)
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",  # maplibre-gl's CSS, plotly.js 4.1
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_HASHES, *PLOTLY_STYLE_HASHES],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # --- Production hardening (manage.py check --deploy passes with DEBUG off) ----------------
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -285,5 +346,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Failures and lockouts are warnings; every login and its bookkeeping is noise.
+        "axes": {"level": "WARNING"},
+    },
 }

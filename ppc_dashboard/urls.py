@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from calls.webhooks import twilio_status_callback
 from ops import views as ops_views
@@ -20,9 +20,20 @@ urlpatterns = [
     path("settings/", include("kpis.pages.settings_urls")),
     path("settings/", include("kpis.reports.settings_urls")),
     path("switch/", tenancy_views.organization_switch_view, name="organization-switch"),
+    path(
+        "invitations/<str:token>/",
+        tenancy_views.InvitationAcceptView.as_view(),
+        name="invitation-accept",
+    ),
     path("api/v1/", include("ppc_dashboard.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its start-up script as a file of its own: the CSP allows no inline
+    # script; the template links a stylesheet instead of its inline <style>.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api_docs.html"),
+        name="api-docs",
+    ),
     path("hooks/twilio/<str:token>/", twilio_status_callback, name="twilio-status-callback"),
     # Twilio signs and posts to the exact URL it was given, and does not follow a redirect on
     # POST: the URL without the slash is the same webhook, not a redirect to it.

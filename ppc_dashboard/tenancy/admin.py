@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ApiKey, Membership, Organization
+from .models import ApiKey, Invitation, Membership, Organization
 
 
 @admin.register(Organization)
@@ -21,3 +21,11 @@ class MembershipAdmin(admin.ModelAdmin):
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "prefix", "organization", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "organization", "role", "created_at", "expires_at", "accepted_at"]
+    list_filter = ["role"]
+    search_fields = ["email"]
+    readonly_fields = ["token_hash", "created_at", "accepted_at", "accepted_by"]

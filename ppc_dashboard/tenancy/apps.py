@@ -5,3 +5,6 @@ class TenancyConfig(AppConfig):
     name = "ppc_dashboard.tenancy"
     label = "tenancy"
     verbose_name = "Tenancy"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (connects them)

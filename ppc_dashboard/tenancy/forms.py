@@ -1,5 +1,6 @@
-"""Forms of the tenant's own settings pages (API keys, members): they validate; the write is a
-ModelForm's `save()` or the service the view calls with the cleaned data.
+"""Forms of the tenant's own settings pages (API keys, members, invitations) and of accepting an
+invitation: they validate; the write is a ModelForm's `save()` or the service the view calls
+with the cleaned data.
 
 Role rules live here, next to the forms that apply them: only an owner grants, changes or
 removes the owner role (`may_manage_role`), and an organization always keeps at least one owner.
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 
@@ -128,7 +130,7 @@ def _refuse_losing_last_owner(membership: Membership, role: str) -> None:
         )
 
 
-class MemberAddForm(forms.Form):
+class InvitationCreateForm(forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
 
@@ -183,4 +185,38 @@ class MembershipRemoveForm(forms.Form):
         cleaned = super().clean()
         _refuse_owner_change(self.membership.role, self.acting_role)
         _refuse_losing_last_owner(self.membership, self.membership.role)
+        return cleaned
+
+
+class InvitationSignupForm(forms.Form):
+    """The password of the account an invited address without one gets when it accepts."""
+
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", "The two passwords differ.")
+        elif password1:
+            # Validated against the account it will be (not too close to the email).
+            future_user = get_user_model()(username=self.email, email=self.email)
+            try:
+                password_validation.validate_password(password1, future_user)
+            except ValidationError as error:
+                self.add_error("password1", error)
         return cleaned

@@ -1,4 +1,5 @@
-"""Organizations (tenants), their members, their API keys, and the tenant-owned base model.
+"""Organizations (tenants), their members, invitations and API keys, and the tenant-owned base
+model.
 
 Every tenant-owned table inherits `TenantModel`: a non-null `organization` foreign key, and a
 manager whose querysets are scoped with `.for_organization(org)`. Unique constraints on
@@ -135,6 +136,9 @@ class Membership(TenantModel):
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the user last chose this organization (switched to it, joined it): where they land
+    # at their next login, which the session does not survive.
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -151,12 +155,65 @@ class Membership(TenantModel):
         return self.role in WRITER_ROLES
 
 
+class Invitation(TenantModel):
+    """An emailed, expiring, single-use link to join the organization with a role.
+
+    Only the hash of the link's token is kept. An invitation is pending until it is accepted
+    (`accepted_at`), revoked (`revoked_at`) or past `expires_at`; an address has at most one
+    open invitation per organization (inviting it again revokes the earlier one).
+    """
+
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, db_index=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_org_open_email_uniq",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization_id} as {self.role}"
+
+    @property
+    def is_pending(self) -> bool:
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and timezone.now() < self.expires_at
+        )
+
+    @staticmethod
+    def generate_token() -> str:
+        return secrets.token_urlsafe(32)
+
+
 API_KEY_PREFIX_LEN = 8
 
 
-def hash_api_key(raw_key: str) -> str:
-    # Keys carry 256 bits of randomness, so a fast hash is enough (no password stretching).
-    return hashlib.sha256(raw_key.encode()).hexdigest()
+def hash_secret(raw_secret: str) -> str:
+    """The stored form of a random secret (API keys, invitation links).
+
+    They carry 256 bits of randomness, so a fast hash is enough (no password stretching).
+    """
+    return hashlib.sha256(raw_secret.encode()).hexdigest()
+
+
+hash_api_key = hash_secret  # the name the API key code and its tests know it by
 
 
 class ApiKey(TenantModel):

@@ -1,12 +1,16 @@
-"""Which organization a request acts for, and with which rights. The one home of that decision."""
+"""Reads of tenancy. Which organization a request acts for, and with which rights: the one
+home of that decision. Pending invitations."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
-from .models import WRITER_ROLES, ApiKey, Membership, Organization, Role
+from .models import WRITER_ROLES, ApiKey, Invitation, Membership, Organization, Role, hash_secret
 
 SESSION_ORGANIZATION_KEY = "organization_id"
 _CACHE_ATTR = "_tenant_context"
@@ -34,14 +38,17 @@ def memberships_for_user(user) -> list[Membership]:
 
 
 def _membership_for_session(request: HttpRequest) -> Membership | None:
-    # Falls back to the user's first organization, so a member of one tenant never has to choose.
+    # Without a choice in the session (a new login), the organization the user last chose, so
+    # a member of one tenant never has to choose, and a member of several lands where they were.
     memberships = Membership.objects.filter(user=request.user).select_related("organization")
     chosen_id = request.session.get(SESSION_ORGANIZATION_KEY)
     if chosen_id is not None:
         membership = memberships.filter(organization_id=chosen_id).first()
         if membership is not None:
             return membership
-    return memberships.order_by("organization__name").first()
+    return memberships.order_by(
+        F("last_used_at").desc(nulls_last=True), "organization__name"
+    ).first()
 
 
 def tenant_context_for_request(request) -> TenantContext | None:
@@ -67,16 +74,38 @@ def tenant_context_for_request(request) -> TenantContext | None:
     return context
 
 
-def organization_switch(request: HttpRequest, organization_id: int) -> Organization | None:
-    """Switch the session to another organization the user belongs to; None if not a member."""
-    membership = (
-        Membership.objects.filter(user=request.user, organization_id=organization_id)
-        .select_related("organization")
-        .first()
-    )
-    if membership is None:
-        return None
-    request.session[SESSION_ORGANIZATION_KEY] = membership.organization_id
+def tenant_context_forget(request: HttpRequest) -> None:
+    """Drop the tenant context cached on a request, once its session chose another one."""
     if hasattr(request, _CACHE_ATTR):
         delattr(request, _CACHE_ATTR)
-    return membership.organization
+
+
+def invitations_pending(organization: Organization) -> QuerySet[Invitation]:
+    return (
+        Invitation.objects.for_organization(organization)
+        .filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .select_related("invited_by")
+        .order_by("email")
+    )
+
+
+def invitation_for_token(raw_token: str) -> Invitation | None:
+    """The pending invitation of a link's token, across all tenants (the token names its
+    tenant); None for an unknown, used, revoked or expired one."""
+    invitation = (
+        Invitation.objects.select_related("organization", "invited_by")
+        .filter(token_hash=hash_secret(raw_token))
+        .first()
+    )
+    return invitation if invitation is not None and invitation.is_pending else None
+
+
+def invitation_next_step(invitation: Invitation, user) -> str:
+    """What the visitor of an invitation's link does next: "join" (logged in as the invited
+    address), "wrong_account" (logged in as another), "log_in" (the address has an account)
+    or "sign_up" (it has none)."""
+    if user.is_authenticated:
+        return "join" if (user.email or "").lower() == invitation.email else "wrong_account"
+    if get_user_model().objects.filter(email__iexact=invitation.email).exists():
+        return "log_in"
+    return "sign_up"

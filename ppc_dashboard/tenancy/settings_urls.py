@@ -13,6 +13,11 @@ urlpatterns = [
     path("members/", views.MemberListView.as_view(), name="settings-members"),
     path("members/<int:pk>/", views.MemberRoleView.as_view(), name="settings-member-edit"),
     path(
+        "members/invitations/<int:pk>/revoke/",
+        views.InvitationRevokeView.as_view(),
+        name="settings-invitation-revoke",
+    ),
+    path(
         "members/<int:pk>/remove/",
         views.MemberRemoveView.as_view(),
         name="settings-member-remove",

@@ -1,5 +1,5 @@
 """Settings pages of the tenant itself: the index of every settings page, API keys, members
-and roles. The other settings pages live with the app that owns what they change.
+and roles, invitations. The other settings pages live with the app that owns what they change.
 
 Every member may read them; only writers (owners, managers) change anything. The access rule
 is `SettingsPageMixin` (tenancy.pages): a POST from a reader is a 403, and so is any request
@@ -9,10 +9,12 @@ forms from readers. Rows are read through `tenant_queryset`, so another tenant's
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
@@ -21,18 +23,20 @@ from django.views.generic import (
     FormView,
     TemplateView,
     UpdateView,
+    View,
 )
 
 from .forms import (
     ApiKeyCreateForm,
-    MemberAddForm,
+    InvitationCreateForm,
     MembershipRemoveForm,
     MembershipRoleForm,
     may_manage_role,
 )
 from .models import ApiKey, Membership, Role
 from .pages import SettingsPageMixin
-from .services import api_key_create, user_create_with_membership
+from .selectors import invitations_pending
+from .services import api_key_create, invitation_create, invitation_revoke
 
 
 def _shown_once(response: HttpResponse) -> HttpResponse:
@@ -88,8 +92,10 @@ class ApiKeyRevokeView(SettingsPageMixin, DeleteView):
 
 
 class MemberListView(SettingsPageMixin, FormView):
+    """Members and their roles, pending invitations, and the form that invites someone."""
+
     template_name = "settings/member_list.html"
-    form_class = MemberAddForm
+    form_class = InvitationCreateForm
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -100,22 +106,41 @@ class MemberListView(SettingsPageMixin, FormView):
         kwargs["memberships"] = (
             self.tenant_queryset(Membership).select_related("user").order_by("user__email")
         )
-        # The roles whose members the acting member may change or remove (links are shown).
+        kwargs["invitations"] = invitations_pending(self.organization)
+        kwargs["invitation_days"] = settings.INVITATION_MAX_AGE.days
+        # The roles whose members (and invitations) the acting member may change or remove.
         kwargs["manageable_roles"] = {
             role for role in Role.values if may_manage_role(role, self.tenant.role)
         }
         return super().get_context_data(**kwargs)
 
     def form_valid(self, form):
-        role = form.cleaned_data["role"]
-        user, password = user_create_with_membership(
-            email=form.cleaned_data["email"], organization=self.organization, role=role
+        invitation = invitation_create(
+            organization=self.organization,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            invited_by=self.request.user,
+            site_url=self.request.build_absolute_uri("/"),
         )
-        if password is None:
-            messages.success(self.request, f"Added {user.email} as {Role(role).label}.")
-            return redirect("settings-members")
-        context = {"member_email": user.email, "role": Role(role).label, "password": password}
-        return _shown_once(render(self.request, "settings/member_added.html", context))
+        # Says the same whether or not the address has an account, so the page tells nobody.
+        messages.success(
+            self.request,
+            f"Invitation sent to {invitation.email} as {Role(invitation.role).label}.",
+        )
+        return redirect("settings-members")
+
+
+class InvitationRevokeView(SettingsPageMixin, View):
+    writers_only = True
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        invitation = get_object_or_404(invitations_pending(self.organization), pk=pk)
+        if not may_manage_role(invitation.role, self.tenant.role):
+            raise PermissionDenied("Only an owner can revoke the invitation of an owner.")
+        invitation_revoke(invitation)
+        messages.success(request, f"Revoked the invitation of {invitation.email}.")
+        return redirect("settings-members")
 
 
 class _MembershipPageMixin(SettingsPageMixin):

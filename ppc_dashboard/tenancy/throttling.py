@@ -1,10 +1,82 @@
+"""Request counting against abuse: the per-key API rate limit, failed credential lookups per
+client address, and the client's address itself (which the login lockout uses too).
+
+Every counter is a fixed window in the Django cache (Redis in production). `window_hit` counts
+and `window_hits` reads; they are the only functions here that talk to the cache. `add`
+creates the window's key with its expiry (SET NX EX on Redis) and `incr` counts (INCR), so each
+request is counted exactly once however many processes and threads race, where a
+read-modify-write of a list (DRF's SimpleRateThrottle) loses counts. The locmem cache of
+development and tests makes both operations atomic within its process.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, JsonResponse
 from rest_framework.throttling import SimpleRateThrottle
 
 from .selectors import tenant_context_for_request
 
 
+def client_address(request: HttpRequest) -> str:
+    """The address of the client, the one every per-address limit counts against.
+
+    Behind the TLS proxy that TRUST_X_FORWARDED trusts, it is the last address of
+    X-Forwarded-For: the one the proxy itself saw (earlier ones are whatever the client sent).
+    """
+    if settings.TRUST_X_FORWARDED:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _window(key: str, window_seconds: int) -> tuple[str, int]:
+    """The cache key of the current window of `key`, and the whole seconds until it ends.
+
+    Windows start at multiples of their length since the epoch (a minute's window on the
+    minute).
+    """
+    now = time.time()
+    window = int(now // window_seconds)
+    return f"{key}:{window}", max(1, math.ceil((window + 1) * window_seconds - now))
+
+
+def window_hit(key: str, window_seconds: int) -> tuple[int, int]:
+    """Count one hit on `key` in the current fixed window of `window_seconds`.
+
+    Returns the hits counted in this window so far, this one included, and the whole seconds
+    until the window ends.
+    """
+    window_key, seconds_left = _window(key, window_seconds)
+    # Kept one window longer than it counts, so a late hit (clocks of two servers a little
+    # apart) never finds its key expired between `add` and `incr`.
+    cache.add(window_key, 0, timeout=2 * window_seconds)
+    try:
+        hits = cache.incr(window_key)
+    except ValueError:  # evicted between add and incr: this hit opens the window again
+        cache.add(window_key, 1, timeout=2 * window_seconds)
+        hits = 1
+    return hits, seconds_left
+
+
+def window_hits(key: str, window_seconds: int) -> tuple[int, int]:
+    """The hits counted on `key` in the current window, and the seconds until it ends."""
+    window_key, seconds_left = _window(key, window_seconds)
+    return cache.get(window_key, 0), seconds_left
+
+
 class ApiKeyRateThrottle(SimpleRateThrottle):
-    """One bucket per API key (or per logged-in user), kept in the Django cache (Redis in prod)."""
+    """One counter per API key (or per logged-in user), `API_RATE_LIMIT` requests a window.
+
+    The rate is DRF's (`DEFAULT_THROTTLE_RATES["api_key"]`, e.g. "1200/min"); over it DRF
+    answers 429 with Retry-After, the seconds until the window ends.
+    """
 
     scope = "api_key"
 
@@ -15,5 +87,58 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         elif request.user and request.user.is_authenticated:
             ident = f"user-{request.user.pk}"
         else:
-            ident = f"ip-{self.get_ident(request)}"
+            ident = f"ip-{client_address(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        hits, self.seconds_left = window_hit(key, self.duration)
+        return hits <= self.num_requests
+
+    def wait(self) -> float:
+        return self.seconds_left
+
+
+TOO_MANY_FAILURES = "Too many failed attempts from this address."
+
+
+class CredentialFailureThrottle(SimpleRateThrottle):
+    """Failed lookups of secrets in URLs and headers (API keys, webhook tokens, invitation
+    links), counted per client address: `CREDENTIAL_FAILURE_LIMIT` failures a window (e.g.
+    "20/min"), after which the address is answered 429 with Retry-After until the window ends.
+
+    Only failures are counted, so requests with a valid secret cost one cache read at most.
+    Not one of DRF's throttle classes: API key authentication, the invitation page and the
+    Twilio webhook call it; SimpleRateThrottle lends it the rate's parsing.
+    """
+
+    scope = "credential_failures"
+
+    def get_cache_key(self, request, view=None) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
+
+    def is_blocked(self, request) -> bool:
+        """Whether this address has used up its failures: refuse it before any lookup."""
+        hits, self.seconds_left = window_hits(self.get_cache_key(request), self.duration)
+        return hits >= self.num_requests
+
+    def failed(self, request) -> bool:
+        """Count a failed lookup; whether the address is now over its limit."""
+        hits, self.seconds_left = window_hit(self.get_cache_key(request), self.duration)
+        return hits > self.num_requests
+
+    def wait(self) -> float:
+        return self.seconds_left
+
+    def refusal(self) -> JsonResponse:
+        """The 429 of a page or webhook (the API raises DRF's Throttled, which says the same)."""
+        response = JsonResponse(
+            {"detail": f"{TOO_MANY_FAILURES} Retry in {self.seconds_left} seconds."},
+            status=429,
+        )
+        response["Retry-After"] = str(self.seconds_left)
+        return response

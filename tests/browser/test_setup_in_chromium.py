@@ -8,7 +8,6 @@ artifacts/screenshots/ (git-ignored)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pytest
@@ -17,11 +16,11 @@ from calls.models import AdSpend, Campaign
 from ppc_dashboard.tenancy.models import Role
 from publishers.models import Publisher
 from routing.models import Buyer, TrackingNumber
+from tests.browser import CHROMIUM
+from tests.conftest import TEST_PASSWORD as PASSWORD
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-PASSWORD = "pw-for-tests-123"
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -29,35 +28,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _allow_orm_next_to_playwright():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test body
-    # are still plain synchronous calls.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

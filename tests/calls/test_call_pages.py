@@ -4,6 +4,7 @@ live refresh of its rows (`?partial=1`)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -165,20 +166,25 @@ def test_partial_needs_a_login(db):
     assert response["Location"].startswith("/login/")
 
 
+LIVE_LOG_SCRIPT = Path(__file__).resolve().parents[2] / "static" / "js" / "call_log.js"
+
+
 def test_first_page_refreshes_itself(member_client, log):
     page = text(member_client.get(f"/calls/?publisher={log.pub_a.pk}"))
     assert 'id="call-rows"' in page
-    assert 'searchParams.set("partial", "1")' in page
-    assert "setInterval(refresh, 5000)" in page
-    assert "document.hidden" in page
+    assert '<script src="/static/js/call_log.js">' in page
+    script = LIVE_LOG_SCRIPT.read_text()
+    assert 'searchParams.set("partial", "1")' in script
+    assert "setInterval(refresh, 5000)" in script
+    assert "document.hidden" in script
 
 
 def test_older_pages_do_not_refresh(member_client, org, log, monkeypatch):
     monkeypatch.setattr("calls.views.CallListView.paginate_by", 2)
     first = text(member_client.get("/calls/"))
     second = text(member_client.get("/calls/?page=2"))
-    assert "setInterval(refresh" in first
-    assert "setInterval(refresh" not in second
+    assert "js/call_log.js" in first
+    assert "js/call_log.js" not in second
     assert regions(second) == ["ay", "ax"]
 
 

@@ -4,6 +4,8 @@ cannot upload; another tenant's import is a 404.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -17,6 +19,7 @@ def text(response) -> str:
 
 # --- CSV import ----------------------------------------------------------------------------
 
+STATIC = Path(__file__).resolve().parents[2] / "static"
 NATIVE_CSV = (
     b"external_id,started_at,status,duration_seconds,campaign_name,publisher_name,revenue\n"
     b"imp-1,2026-11-02T10:00:00-05:00,answered,125,Imported campaign,Pub A,35.00\n"
@@ -95,8 +98,9 @@ def test_running_import_page_polls_the_import_api(member_client, org):
     page = text(response)
     assert "250 / 1000" in page
     assert 'value="250"' in page and 'max="1000"' in page
-    assert f"/api/v1/imports/{call_import.pk}" in page
-    assert "fetch(" in page
+    assert f'data-progress-url="/api/v1/imports/{call_import.pk}"' in page
+    assert '<script src="/static/js/import_progress.js">' in page
+    assert "fetch(" in (STATIC / "js" / "import_progress.js").read_text()
     assert "import-errors" not in page
     # The session that shows the page may read the API it polls.
     body = member_client.get(response.context["progress_url"]).json()

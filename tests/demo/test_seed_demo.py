@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
+from django.test import RequestFactory
 
 from calls.models import AdSpend, Call, CallSource, CallStatus
 from demo import generator as demo_data
@@ -183,7 +184,9 @@ def test_prints_a_working_login_and_api_key():
     assert LOGIN_URL in output
     assert DEMO_EMAIL in output
     assert DEMO_PASSWORD in output
-    user = authenticate(username=DEMO_EMAIL, password=DEMO_PASSWORD)
+    user = authenticate(
+        RequestFactory().post("/login/"), username=DEMO_EMAIL, password=DEMO_PASSWORD
+    )
     assert user is not None
     assert Membership.objects.get(organization=organization, user=user).role == Role.OWNER
     raw_key = re.search(r"API key:\s+(ppc_\S+)", output).group(1)

@@ -3,10 +3,16 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 from rest_framework.test import APIClient
 
 from ppc_dashboard.tenancy.models import ApiKey, Membership, Organization, hash_api_key
 from tests.factories import CampaignFactory, UserFactory
+
+
+def login(username: str, password: str):
+    """The user these credentials log in, as the login page asks (with the request)."""
+    return authenticate(RequestFactory().post("/login/"), username=username, password=password)
 
 
 def run(*args) -> tuple[str, str]:
@@ -68,7 +74,7 @@ def test_create_user_prints_a_generated_password_that_logs_in(org):
     assert "alice@example.com is manager of 'acme'." in out
     password = out.split("Password: ", 1)[1].strip()
     assert len(password) >= 12
-    user = authenticate(username="alice@example.com", password=password)
+    user = login("alice@example.com", password)
     assert user is not None
     assert Membership.objects.get(user=user, organization=org).role == "manager"
 
@@ -79,7 +85,7 @@ def test_create_user_with_a_password_prints_none(org):
         "--password", "a-long-pass-123",
     )  # fmt: skip
     assert "Password" not in out
-    assert authenticate(username="bob@example.com", password="a-long-pass-123") is not None
+    assert login("bob@example.com", "a-long-pass-123") is not None
 
 
 def test_create_user_reuses_an_existing_user_and_adds_the_membership(org, other_org):

@@ -2,7 +2,7 @@ import pytest
 
 from ppc_dashboard.tenancy.models import Role
 from tests.conftest import TEST_PASSWORD
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 
 @pytest.fixture
@@ -66,3 +66,17 @@ def test_logout_ends_the_session(client, member):
 def test_user_without_an_organization_is_refused_the_pages(client, db):
     client.force_login(UserFactory())
     assert client.get("/calls/").status_code == 403
+
+
+def test_login_lands_in_the_organization_last_switched_to(client, org):
+    other_org = OrganizationFactory(slug="rival", name="Rival Media")
+    user = UserFactory(username="both@example.com", email="both@example.com")
+    MembershipFactory(organization=org, user=user)
+    MembershipFactory(organization=other_org, user=user)
+    client.post("/login/", {"username": user.username, "password": TEST_PASSWORD})
+    # With nothing chosen yet, the first by name.
+    assert client.get("/settings/").context["current_organization"] == org
+    client.post("/switch/", {"organization": other_org.pk, "next": "/"})
+    client.post("/logout/")
+    client.post("/login/", {"username": user.username, "password": TEST_PASSWORD})
+    assert client.get("/settings/").context["current_organization"] == other_org

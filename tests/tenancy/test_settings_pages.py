@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from rest_framework.test import APIClient
 
-from ppc_dashboard.tenancy.models import ApiKey, Membership, Role, hash_api_key
+from ppc_dashboard.tenancy.models import ApiKey, Invitation, Membership, Role, hash_api_key
 from ppc_dashboard.tenancy.services import api_key_create
 from tests.factories import (
     MembershipFactory,
@@ -23,7 +23,7 @@ from tests.factories import (
 # The form of each page, as a marker that only the form renders.
 PAGE_FORMS = {
     "/settings/api-keys/": "Create key",
-    "/settings/members/": "Add member",
+    "/settings/members/": "Send invitation",
     "/settings/reports/": "Subscribe me",
     "/settings/imports/": "Upload and import",
 }
@@ -210,33 +210,6 @@ def test_member_list_shows_own_members_only(member_client, org, other_org):
     assert "spy@rival.test" not in page
 
 
-def test_adding_a_new_person_shows_their_password_once(member_client, org):
-    response = member_client.post(
-        "/settings/members/", {"email": "New.Buyer@Acme.test", "role": "analyst"}
-    )
-    assert response.status_code == 200
-    password = response.context["password"]
-    assert password in text(response)
-    assert "no-store" in response["Cache-Control"]
-    membership = Membership.objects.for_organization(org).get(user__email="new.buyer@acme.test")
-    assert membership.role == Role.ANALYST
-    assert password not in text(member_client.get("/settings/members/"))
-    assert Client().login(username="new.buyer@acme.test", password=password)
-
-
-def test_adding_an_existing_user_makes_no_password(member_client, org, other_org):
-    user = UserFactory(email="known@rival.test")
-    MembershipFactory(organization=other_org, user=user)
-    response = member_client.post(
-        "/settings/members/", {"email": "known@rival.test", "role": "viewer"}
-    )
-    assert response.status_code == 302
-    assert Membership.objects.for_organization(org).get(user=user).role == Role.VIEWER
-    assert Membership.objects.for_organization(other_org).get(user=user).role == Role.MANAGER
-    user.refresh_from_db()
-    assert user.check_password("pw-for-tests-123")
-
-
 @pytest.mark.parametrize(
     "data,field,message",
     [
@@ -246,29 +219,27 @@ def test_adding_an_existing_user_makes_no_password(member_client, org, other_org
         ({"email": "x@acme.test", "role": "owner"}, "role", "Select a valid choice"),
     ],
 )
-def test_add_member_errors_are_shown_on_their_field(member_client, data, field, message):
+def test_invitation_errors_are_shown_on_their_field(member_client, data, field, message):
     response = member_client.post("/settings/members/", data)
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
-    assert not get_user_model().objects.filter(email="x@acme.test").exists()
+    assert not Invitation.objects.exists()
 
 
-def test_adding_a_member_twice_is_refused(member_client, org):
+def test_inviting_a_member_is_refused(member_client, org):
     MembershipFactory(organization=org, user=UserFactory(email="ana@acme.test"), role="analyst")
     response = member_client.post(
         "/settings/members/", {"email": "ANA@acme.test", "role": "manager"}
     )
     assert response.status_code == 200
     assert "already a member" in " ".join(response.context["form"].errors["email"])
-    assert (
-        Membership.objects.for_organization(org).get(user__email="ana@acme.test").role == "analyst"
-    )
+    assert not Invitation.objects.exists()
 
 
-def test_owner_can_add_an_owner(owner_client, org):
+def test_owner_can_invite_an_owner(owner_client, org):
     response = owner_client.post("/settings/members/", {"email": "co@acme.test", "role": "owner"})
-    assert response.status_code == 200
-    assert Membership.objects.for_organization(org).get(user__email="co@acme.test").role == "owner"
+    assert response.status_code == 302
+    assert Invitation.objects.for_organization(org).get(email="co@acme.test").role == "owner"
 
 
 def test_manager_changes_a_role(member_client, org):
@@ -363,7 +334,7 @@ def test_viewer_cannot_manage_members(viewer_client, org):
         assert viewer_client.post(url, {"role": "owner"}).status_code == 403
     membership.refresh_from_db()
     assert membership.role == Role.ANALYST
-    assert not get_user_model().objects.filter(email="x@acme.test").exists()
+    assert not Invitation.objects.exists()
 
 
 def test_other_tenants_member_is_404(owner_client, other_org):

@@ -89,12 +89,41 @@ def test_figures_are_already_in_the_form_plotly_validation_gives(name):
     assert go.Figure(figure).to_dict() == figure
 
 
+def _figure_data(html: str, div_id: str) -> dict:
+    """The JSON data block the page's charts.js draws into the div."""
+    block = re.search(
+        rf'<script id="{div_id}-figure" type="application/json">(.*?)</script>', html, re.S
+    )
+    return json.loads(block.group(1))
+
+
 def test_a_figure_is_drawn_in_the_div_the_page_names():
-    html = charts.figure_html(FIGURES["rpm trend with a floor"](), "chart-rpm-trend")
-    assert '<div id="chart-rpm-trend" class="plotly-graph-div"' in html
-    assert re.search(r'Plotly\.newPlot\(\s*"chart-rpm-trend",', html)
-    assert "<script src=" not in html  # the page loads plotly.js itself
-    assert json.dumps(charts.PLOT_CONFIG) in html  # the config itself, not any `false`
+    figure = FIGURES["rpm trend with a floor"]()
+    html = charts.figure_html(figure, "chart-rpm-trend")
+    assert '<div id="chart-rpm-trend" class="plotly-graph-div" ' in html
+    assert 'data-plotly-figure="chart-rpm-trend-figure"' in html
+    assert _figure_data(html, "chart-rpm-trend") == {
+        "data": figure["data"],
+        "layout": figure["layout"],
+        "config": charts.PLOT_CONFIG,
+    }
+
+
+def test_a_figure_is_data_and_never_a_script_that_runs():
+    # The Content-Security-Policy allows no inline script: the page's charts.js draws it.
+    html = str(charts.figure_html(FIGURES["daily trend"](), "chart-daily-trend"))
+    scripts = re.findall(r"<script[^>]*>", html)
+    assert scripts == ['<script id="chart-daily-trend-figure" type="application/json">']
+
+
+def test_no_name_in_a_figure_can_close_its_data_block():
+    name = '</script><script>alert("x")</script>'
+    figure = charts.daily_trend_figure(
+        days=[name], calls=[1], conversions=[0], revenue=[0.0], currency="USD"
+    )
+    html = charts.figure_html(figure, "chart-daily-trend")
+    assert html.count("</script>") == 1
+    assert _figure_data(html, "chart-daily-trend")["data"][0]["x"] == [name]
 
 
 def test_the_rpm_floor_is_a_line_labelled_with_its_amount():

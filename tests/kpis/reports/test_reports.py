@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.http import QueryDict
@@ -46,6 +47,7 @@ from tests.factories import (
 WEEK = KpiFilter(date_from=dt.date(2026, 11, 2), date_to=dt.date(2026, 11, 8))
 WEEK_QUERY = {"range": "custom", "date_from": "2026-11-02", "date_to": "2026-11-08"}
 REPORT_PATHS = ["/reports/weekly/", "/reports/weekly.csv", "/reports/weekly.xlsx"]
+REPORT_CSS = Path(__file__).resolve().parents[3] / "static" / "css" / "report.css"
 SHEETS = ["Summary", "Campaigns", "Publishers", "Buyers", "Days"]
 USD = '"$"#,##0.00'
 
@@ -353,7 +355,8 @@ def test_print_page_renders_the_report_with_download_links(member_client, week):
     assert response.status_code == 200
     assert response.templates[0].name == "kpis/report_print.html"
     html = response.content.decode()
-    assert "@media print" in html
+    assert '<link rel="stylesheet" href="/static/css/report.css">' in html
+    assert "@media print" in REPORT_CSS.read_text()
     assert "Weekly report: Acme Calls" in html
     assert "$130.00" in html  # revenue, in the tenant's currency
     assert "Auto" in html and "Star" in html and "Ad spend not attributed" in html
