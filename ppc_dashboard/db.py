@@ -44,10 +44,12 @@ def atomic_retried(function: Callable[[], T], *, attempts: int = 3, what: str = 
 
     Only for work that is idempotent, as upserts by a natural key are: after a dropped
     connection nobody knows whether the COMMIT landed. Inside an outer transaction there is
-    nothing to retry alone (the outer one is aborted too), so `function` runs once.
+    nothing to retry alone (the outer one is aborted too), so `function` runs once, in a
+    savepoint.
     """
     if connection.in_atomic_block:
-        return function()
+        with transaction.atomic():  # a savepoint: `function` may roll its own work back
+            return function()
     for attempt in range(1, attempts + 1):
         try:
             with transaction.atomic():
