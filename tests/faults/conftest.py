@@ -73,3 +73,28 @@ def assert_kpis_count_each_call_once(client: httpx.Client, stored: list[str], ti
     assert totals["calls"] == len(stored), totals
     numbers = [int(external_id.split("-")[1]) for external_id in stored]
     assert totals["conversions"] == sum(1 for n in numbers if n % 10 == 0), totals
+
+
+NATIVE_COLUMNS = [
+    "external_id",
+    "campaign_name",
+    "publisher_name",
+    "caller_number",
+    "started_at",
+    "status",
+    "duration_seconds",
+    "converted",
+    "revenue",
+]
+
+
+def native_csv(numbers: Iterable[int], bad: Iterable[int] = ()) -> bytes:
+    """A `native` import of calls `numbers` (as `call_item`); rows of `bad` have a bad date."""
+    bad = set(bad)
+    lines = [",".join(NATIVE_COLUMNS)]
+    for number in numbers:
+        item = call_item(number)
+        if number in bad:
+            item["started_at"] = "not a date"
+        lines.append(",".join(str(item[column]) for column in NATIVE_COLUMNS))
+    return ("\n".join(lines) + "\n").encode()
