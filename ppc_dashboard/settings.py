@@ -207,6 +207,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A worker that loses Redis reconnects, however long it takes, instead of exiting.
 CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# ... and survives Redis dropping while it holds tasks (see the class).
+CELERY_WORKER_CONSUMER = "ppc_dashboard.celery:BrokerLossSurvivingConsumer"
 # A task whose worker process died (OOM killer, a kill) goes back to the queue, not lost.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # An unacknowledged task comes back after this long: longer than any task runs (the longest,

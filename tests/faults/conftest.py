@@ -4,12 +4,22 @@ nothing acknowledged is lost, nothing is counted twice and the KPIs catch up by 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import httpx
+import pytest
+from django.db import connection
 
 from calls.models import Call
+from ppc_dashboard.celery import app as celery_app
+from ppc_dashboard.tenancy.services import api_key_create
+from tests.factories import OrganizationFactory
+
+from .stack import CeleryProcesses, RedisServer
 
 # Every call starts on this day (UTC); the KPI checks read the days around it.
 CALL_DAY = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
@@ -98,3 +108,82 @@ def native_csv(numbers: Iterable[int], bad: Iterable[int] = ()) -> bytes:
             item["started_at"] = "not a date"
         lines.append(",".join(str(item[column]) for column in NATIVE_COLUMNS))
     return ("\n".join(lines) + "\n").encode()
+
+
+# --- the real stack: a redis-server of our own, Celery workers and beat --------------------
+
+REQUIRES_STACK = [
+    pytest.mark.skipif(
+        not os.environ.get("TEST_REDIS_URL"),
+        reason="TEST_REDIS_URL is not set (the suite runs with the real services, as in CI)",
+    ),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="worker processes need a shared database"
+    ),
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="no redis-server"),
+]
+# Beat's safety nets, shortened so that the suite sees them act within seconds.
+STACK_ENV = {
+    "ROLLUPS_SAFETY_NET_SECONDS": "2",
+    "IMPORT_SWEEP_SECONDS": "2",
+    "IMPORT_STALE_SECONDS": "8",
+    "IMPORT_MAX_RESTARTS": "3",
+}
+
+
+@dataclass
+class Stack:
+    redis: RedisServer
+    celery: CeleryProcesses
+    api: httpx.Client
+    organization: object
+
+
+def _forget_broker_connections() -> None:
+    # The app caches its pools; forget them so that the next send uses the broker configured.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def stack(live_server, settings, tmp_path):
+    """A tenant, an API client on the live server, and our own Redis as broker and cache,
+    with beat running; each test starts (and kills) its own workers."""
+    redis_server = RedisServer(tmp_path)
+    redis_server.start()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_server.url,
+            "KEY_PREFIX": "ppc",
+        }
+    }
+    saved = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
+    celery_app.conf.update(broker_url=redis_server.url, task_always_eager=False)
+    _forget_broker_connections()
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        **STACK_ENV,
+        "DATABASE_URL": (
+            f"postgres://{database['USER'] or 'postgres'}@{database['HOST'] or '127.0.0.1'}:"
+            f"{database['PORT'] or 5432}/{database['NAME']}"
+        ),
+        "REDIS_URL": redis_server.url,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "DEBUG": "true",
+    }
+    celery = CeleryProcesses(env, tmp_path)
+    organization = OrganizationFactory(slug="faults", timezone="UTC")
+    _, key = api_key_create(organization=organization, name="faults")
+    api = httpx.Client(base_url=live_server.url, headers={"X-Api-Key": key}, timeout=60)
+    try:
+        celery.beat()
+        yield Stack(redis=redis_server, celery=celery, api=api, organization=organization)
+    finally:
+        api.close()
+        celery.stop_all()
+        if redis_server.process is not None:
+            redis_server.kill()
+        celery_app.conf.update(**saved)
+        _forget_broker_connections()
