@@ -23,7 +23,7 @@ from .stack import CeleryProcesses, RedisServer
 
 # Every call starts on this day (UTC); the KPI checks read the days around it.
 CALL_DAY = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
-KPI_RANGE = {"date_from": "2026-11-01", "date_to": "2026-11-03"}
+KPI_RANGE = {"date_from": "2026-11-01", "date_to": "2026-11-30"}
 
 
 def call_item(number: int, campaign: str = "Faults") -> dict:
@@ -80,7 +80,7 @@ def assert_kpis_count_each_call_once(client: httpx.Client, stored: list[str], ti
     """The KPIs become fresh by themselves and count every stored call once."""
     totals = wait_until(lambda: kpis_fresh_totals(client), timeout)
     assert totals, f"the KPIs were still not fresh after {timeout:.0f} s"
-    assert totals["calls"] == len(stored), totals
+    assert totals["calls"] == len(stored), (totals, _calls_and_rollups_by_day(stored))
     numbers = [int(external_id.split("-")[1]) for external_id in stored]
     assert totals["conversions"] == sum(1 for n in numbers if n % 10 == 0), totals
 
@@ -187,3 +187,20 @@ def stack(live_server, settings, tmp_path):
             redis_server.kill()
         celery_app.conf.update(**saved)
         _forget_broker_connections()
+
+
+def _calls_and_rollups_by_day(stored: list[str]) -> dict:
+    """Per UTC day: calls stored, calls the daily rollups count, dirty marks (a failure's
+    evidence)."""
+    from django.db.models import Count, Sum
+    from django.db.models.functions import TruncDate
+
+    from kpis.models import CallRollupDaily, DirtyDay
+
+    calls = Call.objects.filter(external_id__in=stored)
+    by_day = dict(
+        calls.annotate(day=TruncDate("started_at")).values_list("day").annotate(n=Count("id"))
+    )
+    rolled = dict(CallRollupDaily.objects.values_list("day").annotate(n=Sum("calls")))
+    marks = list(DirtyDay.objects.values_list("day", "version", "pending_since"))
+    return {"calls": by_day, "rollups": rolled, "marks": marks}
