@@ -56,9 +56,11 @@ def test_redis_dropped_under_a_live_worker_then_kpis_catch_up_by_themselves(stac
     assert worker.poll() is None, "the worker exited when Redis dropped"
 
     stack.redis.start()
+    back_at = time.monotonic()
     assert_kpis_count_each_call_once(
         stack.api, assert_stored_once(stack.organization, acknowledged), timeout=90
     )
+    print(f"\nKPIs fresh {time.monotonic() - back_at:.1f} s after Redis came back")
     assert worker.poll() is None
     # And the write path enqueues again.
     acknowledged += _post(stack, range(300, 350))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 
@@ -85,7 +86,11 @@ def test_a_worker_killed_mid_import_is_finished_by_the_next_one(stack, settings)
     assert Call.objects.for_organization(stack.organization).count() < ROWS
 
     stack.celery.worker()
+    restarted_at = time.monotonic()
     done = _assert_finished_with_every_row_once(stack, call_import_id)
+    print(
+        f"\nimport done and KPIs fresh {time.monotonic() - restarted_at:.1f} s after a new worker"
+    )
     # Redis keeps the killed worker's task for the visibility timeout: the sweeper restarted it.
     assert done.restarts >= 1
 
