@@ -85,6 +85,9 @@ UPSERT_FIELDS = [
     "updated_at",
 ]
 MAX_TAGS = 50
+# A batch that deadlocks or loses its connection is run this many times in all before the
+# error reaches the client (8 clients posting overlapping batches needed at most 3).
+CALL_UPSERT_ATTEMPTS = 5
 CALL_STATUSES = frozenset(CallStatus.values)  # enum .values is rebuilt on every access
 
 
@@ -577,7 +580,7 @@ def call_records_upsert(
     # Concurrent batches of the same calls lock rows in one order (`_write_calls`); what still
     # deadlocks (repeat flags, rollup marks) or loses its connection is run again, which an
     # upsert by external id makes harmless.
-    return atomic_retried(upsert_once, what="call upsert")
+    return atomic_retried(upsert_once, attempts=CALL_UPSERT_ATTEMPTS, what="call upsert")
 
 
 def call_ingest_batch(

@@ -52,18 +52,22 @@ def test_a_deadlock_on_the_first_attempt_is_run_again_and_the_batch_lands(
     assert response.json() == {"created": 20, "updated": 0}
     assert attempts == [20, 20]
     assert_stored_once(org, [call_item(n)["external_id"] for n in range(20)])
-    assert "DeadlockDetected (attempt 1 of 3)" in caplog.text
+    assert f"DeadlockDetected (attempt 1 of {ingest.CALL_UPSERT_ATTEMPTS})" in caplog.text
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_deadlock_every_time_is_given_up_after_three_attempts(api_client, org, monkeypatch):
+def test_a_deadlock_every_time_is_given_up_after_a_few_attempts(api_client, org, monkeypatch):
+    attempts = []
+
     def always_deadlocked(values):
+        attempts.append(len(values))
         raise psycopg.errors.DeadlockDetected("deadlock detected")
 
     monkeypatch.setattr(ingest, "upsert_calls", always_deadlocked)
     api_client.raise_request_exception = False
     response = api_client.post("/api/v1/calls/?create_missing=true", [call_item(1)], format="json")
     assert response.status_code >= 500
+    assert len(attempts) == ingest.CALL_UPSERT_ATTEMPTS
     assert not ingest.Call.objects.for_organization(org).exists()
 
 
