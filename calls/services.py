@@ -292,13 +292,20 @@ def _import_run_lock(call_import_id: int) -> Iterator[bool]:
                 logger.warning("import %s: its lock went with its connection", call_import_id)
 
 
+def _import_run_alive(call_import_id: int) -> bool:
+    """Whether a live run holds the import (PostgreSQL: the run's session lock is taken)."""
+    with _import_run_lock(call_import_id) as claimed:
+        return not claimed
+
+
 def call_imports_sweep(*, now: dt.datetime | None = None) -> tuple[int, int]:
     """Restart, or give up on, every unfinished import whose heartbeat stopped; beat runs it.
 
     An import is silent when it is running with no heartbeat for IMPORT_STALE_SECONDS, or
-    pending that long (its task was never enqueued, or lost). It is enqueued again (it resumes
-    at its checkpoint) up to IMPORT_MAX_RESTARTS times, then marked failed with a message that
-    says how far it got. Returns (restarted, failed).
+    pending that long (its task was never enqueued, or lost), and no live run holds it (a slow
+    chunk is not a dead worker). It is enqueued again (it resumes at its checkpoint) up to
+    IMPORT_MAX_RESTARTS times, then marked failed with a message that says how far it got.
+    Returns (restarted, failed).
     """
     now = now or timezone.now()
     silent_since = now - dt.timedelta(seconds=settings.IMPORT_STALE_SECONDS)
@@ -316,6 +323,8 @@ def call_imports_sweep(*, now: dt.datetime | None = None) -> tuple[int, int]:
             )
             if call_import is None:
                 continue  # finished, or another sweeper has it
+            if _import_run_alive(call_import.pk):
+                continue  # slow, not dead: its run still holds the import
             if call_import.restarts >= settings.IMPORT_MAX_RESTARTS:
                 _import_give_up(call_import, now)
                 failed += 1

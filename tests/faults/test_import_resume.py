@@ -104,14 +104,7 @@ def test_a_finished_import_handed_out_again_is_not_run_again(org, monkeypatch):
 def test_an_import_another_worker_is_running_is_left_to_it(org, monkeypatch):
     call_import = _pending_import(org, rows=10, bad=())
     written = _written_rows(monkeypatch)
-    database = connection.settings_dict
-    with psycopg.connect(
-        dbname=database["NAME"],
-        host=database["HOST"] or "127.0.0.1",
-        port=database["PORT"] or 5432,
-        user=database["USER"] or "postgres",
-        autocommit=True,
-    ) as other_worker:
+    with _other_session() as other_worker:
         other_worker.execute(
             "SELECT pg_advisory_lock(%s, %s)", [services.CALL_IMPORT_LOCK, call_import.pk]
         )
@@ -119,6 +112,32 @@ def test_an_import_another_worker_is_running_is_left_to_it(org, monkeypatch):
     assert written == []
     # The other worker died (its connection closed): the import is free again.
     assert call_import_run_claimed(call_import_id=call_import.pk).status == ImportStatus.DONE
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL's advisory lock")
+def test_the_sweeper_leaves_a_slow_import_to_the_run_that_holds_it(org, settings):
+    settings.IMPORT_STALE_SECONDS = 60
+    call_import = _pending_import(org, rows=10, bad=())
+    _silent(call_import, 61, status=ImportStatus.RUNNING)
+    with _other_session() as other_worker:
+        other_worker.execute(
+            "SELECT pg_advisory_lock(%s, %s)", [services.CALL_IMPORT_LOCK, call_import.pk]
+        )
+        assert call_imports_sweep() == (0, 0)
+    assert CallImport.objects.get(pk=call_import.pk).restarts == 0
+    # Its run died (the session is gone): now the sweeper restarts it.
+    assert call_imports_sweep() == (1, 0)
+
+
+def _other_session() -> psycopg.Connection:
+    database = connection.settings_dict
+    return psycopg.connect(
+        dbname=database["NAME"],
+        host=database["HOST"] or "127.0.0.1",
+        port=database["PORT"] or 5432,
+        user=database["USER"] or "postgres",
+        autocommit=True,
+    )
 
 
 def _silent(call_import: CallImport, seconds: int, **fields) -> None:
