@@ -22,7 +22,7 @@ from django.db import connection, models
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from calls.models import AdSpend, Campaign
+from calls.models import AdSpend, Call, Campaign
 from ppc_dashboard.tenancy.models import Organization
 from publishers.models import Publisher
 from routing.models import Buyer
@@ -38,6 +38,7 @@ from .models import (
     CallRollupHourly,
     CallRollupHourlyCampaign,
     DirtyDay,
+    ReportTag,
 )
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # date.weekday() order
@@ -566,6 +567,54 @@ def kpis_report(
     labels = _labels(group_by, keys, groups.names, tag_key)
     report.rows = [kpi_row(key, labels[key], groups.counts[key]) for key in keys]
     return report
+
+
+def kpi_view_error(
+    filters: KpiFilter, group_by: GroupBy = GroupBy.NONE, tag_key: str | None = None
+) -> str | None:
+    """Why the rollups cannot answer this filter and grouping (a 400), or None."""
+    try:
+        _rollup_model(filters, group_by)
+        _dimension_where(filters, group_by, tag_key)
+    except KpiQueryError as exc:
+        return str(exc)
+    return None
+
+
+def report_tag_filter(text: str, report_keys: Sequence[str]) -> tuple[str, str]:
+    """`key:value` (split at the first colon) as a tag filter of a report tag key.
+
+    Raises KpiQueryError naming what is wrong: no colon, or a key that is not a report tag
+    (only report tags are rolled up; the call log filters by any tag).
+    """
+    key, colon, value = text.partition(":")
+    if not colon or not key:
+        raise KpiQueryError(f"'{text}' is not a tag filter: write key:value, e.g. source:google.")
+    if key not in report_keys:
+        named = ", ".join(report_keys) if report_keys else "none yet"
+        raise KpiQueryError(
+            f"'{key}' is not a report tag (report tags: {named}; Settings -> Report tags)."
+        )
+    return key, value
+
+
+def report_tag_keys(organization: Organization) -> list[str]:
+    """The tenant's report tag keys (kpis.models.ReportTag), in their order."""
+    return list(
+        ReportTag.objects.for_organization(organization)
+        .order_by("position")
+        .values_list("key", flat=True)
+    )
+
+
+def recent_tag_keys(organization: Organization, calls: int = 1000) -> list[str]:
+    """Tag keys of the tenant's latest calls, the most used first: hints for the settings."""
+    counts: dict[str, int] = {}
+    latest = Call.objects.for_organization(organization).order_by("-started_at")[:calls]
+    for tags in latest.values_list("tags", flat=True):
+        for key in tags or {}:
+            counts[key] = counts.get(key, 0) + 1
+    return sorted(counts, key=lambda key: (-counts[key], key))
 
 
 def kpi_json_value(value: Any) -> Any:
