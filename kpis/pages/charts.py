@@ -493,6 +493,9 @@ def state_tile_map_figure(
     z: list[list[float | None]] = [[None] * grid_columns for _ in range(grid_rows)]
     hover: list[list[str]] = [[""] * grid_columns for _ in range(grid_rows)]
     annotations = []
+    # The scale starts at 0 (26 and 27 calls are about alike, not the two ends of it); codes
+    # on the darker tiles are white to stay readable.
+    highest = max((value for value in values if value is not None), default=0.0) or 1.0
     for (row, column, code), value, text in zip(tiles, values, hovers, strict=True):
         background[row][column] = 0
         z[row][column] = value
@@ -505,7 +508,10 @@ def state_tile_map_figure(
                 "xref": "x",
                 "yref": "y",
                 "showarrow": False,
-                "font": {"size": 11, "color": "#1d2430"},
+                "font": {
+                    "size": 11,
+                    "color": "#fff" if value is not None and value > 0.55 * highest else "#1d2430",
+                },
             }
         )
     return {
@@ -526,6 +532,8 @@ def state_tile_map_figure(
                 "hovertemplate": "%{customdata}<extra></extra>",
                 "hoverongaps": False,
                 "colorscale": TILE_SCALE,
+                "zmin": 0,
+                "zmax": highest,
                 "colorbar": {"title": {"text": metric_label}, "thickness": 12},
                 "xgap": 3,
                 "ygap": 3,

@@ -118,11 +118,13 @@ def page_filters_from_query(query: QueryDict, organization: Organization) -> Pag
         errors["vertical"] = f"'{vertical}' is not a vertical."
         vertical = None
     region = query.get("region", "").strip() or None
-    if region is not None and len(region) > 64:
-        errors["region"] = "A region has at most 64 characters."
+    if region is not None and (len(region) > 64 or "\x00" in region):
+        errors["region"] = "A region has at most 64 characters, and no null characters."
         region = None
     tag = None
-    if tag_text := query.get("tag", "").strip():
+    if (tag_text := query.get("tag", "").strip()) and "\x00" in tag_text:
+        errors["tag"] = "Null characters are not allowed."
+    elif tag_text:
         try:
             tag = report_tag_filter(tag_text, report_tag_keys(organization))
         except KpiQueryError as exc:

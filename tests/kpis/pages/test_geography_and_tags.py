@@ -191,3 +191,18 @@ def test_report_tags_screen_changes_only_the_members_tenant(member_client, org, 
     assert "rival-key" not in html
     member_client.post("/settings/report-tags/", {"keys": "source"})
     assert report_tag_keys(other_org) == ["rival-key"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"region": "I\x00L"}, "region"),
+        ({"tag": "source:go\x00"}, "tag"),
+        ({"region": "x" * 65}, "region"),
+    ],
+)
+def test_bad_region_and_tag_filters_are_named_not_a_server_error(
+    member_client, states, params, field
+):
+    html = page(member_client, "/", **params, **WEEK)
+    assert f"<strong>{field}</strong>" in html
