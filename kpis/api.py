@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -30,6 +32,13 @@ from .selectors import (
     report_tag_keys,
 )
 
+# group_by: a GroupBy but "tag", or "tag:<report tag key>" (its key checked per tenant).
+_UNKEYED_GROUPINGS = [g.value for g in GroupBy if g is not GroupBy.TAG]
+GROUP_BY_PATTERN = rf"^({'|'.join(_UNKEYED_GROUPINGS)}|tag:.+)$"
+GROUP_BY_HELP = (
+    f"'{{value}}' is not a grouping: one of {', '.join(_UNKEYED_GROUPINGS)}, or "
+    "tag:<report tag key>."
+)
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
 
@@ -62,11 +71,19 @@ class KpiQuerySerializer(serializers.Serializer):
     group_by = serializers.CharField(
         required=False,
         default=GroupBy.NONE.value,
+        validators=[RegexValidator(GROUP_BY_PATTERN, "Not a grouping.")],
         help_text=(
             "none, campaign, publisher, buyer, day, hour_of_week, campaign_publisher, region, "
             "or tag:<key> with one of the organization's report tag keys (e.g. tag:source)."
         ),
     )
+
+    def to_internal_value(self, data):
+        # Name what a bad grouping should be before the pattern's terse message does.
+        value = data.get("group_by") if hasattr(data, "get") else None
+        if isinstance(value, str) and value and not re.fullmatch(GROUP_BY_PATTERN, value):
+            raise serializers.ValidationError({"group_by": [GROUP_BY_HELP.format(value=value)]})
+        return super().to_internal_value(data)
 
     def validate_group_by(self, value: str) -> str:
         name, _, key = value.partition(":")
@@ -76,13 +93,6 @@ class KpiQuerySerializer(serializers.Serializer):
                 report_tag_filter(f"{key}:", keys)
             except KpiQueryError as exc:
                 raise serializers.ValidationError(str(exc)) from exc
-            return value
-        if value not in {g.value for g in GroupBy} - {GroupBy.TAG.value}:
-            raise serializers.ValidationError(
-                f"'{value}' is not a grouping: one of "
-                + ", ".join(g.value for g in GroupBy if g is not GroupBy.TAG)
-                + ", or tag:<report tag key>."
-            )
         return value
 
     def validate_tag(self, value: str) -> tuple[str, str]:

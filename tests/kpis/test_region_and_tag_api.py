@@ -218,3 +218,13 @@ def test_report_tags_set_refuses_bad_keys_and_changes_nothing(org, geo):
         "source",
         "score",
     ]
+
+
+def test_schema_describes_region_and_tag_groupings_and_filters(client, db):
+    document = client.get("/api/schema/?format=json").json()
+    parameters = {p["name"]: p for p in document["paths"]["/api/v1/kpis/"]["get"]["parameters"]}
+    assert "region" in parameters["group_by"]["schema"]["pattern"]
+    assert "tag:" in parameters["group_by"]["schema"]["pattern"]
+    assert "tag:<key>" in parameters["group_by"]["description"]
+    assert "caller_region" in parameters["region"]["description"]
+    assert "key:value" in parameters["tag"]["description"]
