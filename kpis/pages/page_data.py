@@ -516,6 +516,8 @@ def publisher_page(
         call_log["campaign"] = kpi_filter.campaign_id
     if kpi_filter.buyer_id is not None:
         call_log["buyer"] = kpi_filter.buyer_id
+    if kpi_filter.tag is not None:
+        call_log["tag"] = ":".join(kpi_filter.tag)  # the call log filters by any tag
     return PublisherPage(
         publisher=publisher,
         tiles=kpi_tiles(report.totals.kpis, previous, PUBLISHER_TILES),

@@ -206,3 +206,8 @@ def test_bad_region_and_tag_filters_are_named_not_a_server_error(
 ):
     html = page(member_client, "/", **params, **WEEK)
     assert f"<strong>{field}</strong>" in html
+
+
+def test_publisher_page_links_the_call_log_with_the_tag_filter(member_client, states):
+    html = page(member_client, f"/publishers/{states._publisher.pk}/", tag="source:google", **WEEK)
+    assert "tag=source%3Agoogle" in html[html.index("/calls/?") :][:300]
