@@ -51,7 +51,6 @@ def test_redis_dropped_under_a_live_worker_then_kpis_catch_up_by_themselves(stac
     assert listed.status_code == 200
     during = stack.api.get("/api/v1/kpis/", params={"date_from": "2026-11-01"})
     assert during.status_code == 200
-    assert during.json()["freshness"]["pending"]  # and the KPIs say they are behind
     time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - down_at)))
     assert worker.poll() is None, "the worker exited when Redis dropped"
 
