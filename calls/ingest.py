@@ -86,8 +86,8 @@ UPSERT_FIELDS = [
 ]
 MAX_TAGS = 50
 # A batch that deadlocks or loses its connection is run this many times in all before the
-# error reaches the client (8 clients posting overlapping batches needed at most 3).
-CALL_UPSERT_ATTEMPTS = 5
+# error reaches the client.
+CALL_UPSERT_ATTEMPTS = 3
 CALL_STATUSES = frozenset(CallStatus.values)  # enum .values is rebuilt on every access
 
 
