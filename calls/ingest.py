@@ -32,7 +32,7 @@ from routing.phone_numbers import (
 from .models import Call, CallSource, CallStatus, Campaign
 from .parsing import parse_bool, parse_datetime, parse_money, parse_seconds
 from .repeat_calls import repeat_flags_rederive
-from .signals import calls_changed
+from .signals import calls_bulk_written, calls_changed
 
 FieldErrors = dict[str, list[str]]
 
@@ -407,10 +407,13 @@ def _write_calls(
     organization: Organization,
     rows: dict[str, tuple[int, CallRecord, dict[str, Any]]],
     source: str,
+    deferred: DeferredDerivation | None = None,
 ) -> dict[str, tuple[bool, dt.datetime | None, Decimal, dt.datetime, str]]:
     """Upsert the rows, re-derive repeat flags and mark the rollup days they touch dirty.
 
-    Returns the stored state of the calls that existed before.
+    With `deferred` (a bulk writer), the repeat flags and the refresh are left to
+    `deferred.finish`: the touched instants and callers are added to it. Returns the stored
+    state of the calls that existed before.
     """
     existing = {
         ext_id: (converted, converted_at, revenue, started_at, caller)
@@ -466,6 +469,10 @@ def _write_calls(
 
     touched = [row["started_at"] for row in values] + [old[3] for old in existing.values()]
     callers = {row["caller_number"] for row in values} | {old[4] for old in existing.values()}
+    if deferred is not None:
+        deferred.add(touched, callers - {""})
+        calls_changed.send(sender=Call, organization=organization, instants=touched, deferred=True)
+        return existing
     touched += repeat_flags_rederive(
         organization.pk,
         callers=callers - {""},
@@ -474,6 +481,53 @@ def _write_calls(
     )
     calls_changed.send(sender=Call, organization=organization, instants=touched)
     return existing
+
+
+# Up to this many distinct callers a deferred re-derivation looks at their calls only; beyond
+# it, at every call in the span written (one set-based pass, as a full rebuild does).
+DEFERRED_CALLERS_MAX = 5000
+
+
+@dataclass
+class DeferredDerivation:
+    """What a bulk writer (a CSV import) leaves to the end: repeat flags and the KPI refresh.
+
+    Deriving repeat flags and refreshing the rollups after every batch costs more with each
+    batch (the days and callers it touches hold ever more calls), so a large import grew
+    quadratic. Batches written with a DeferredDerivation only mark their days dirty;
+    `finish` then re-derives the repeat flags of the span written once and asks for one
+    refresh, which recomputes each dirty day once.
+    """
+
+    first: dt.datetime | None = None
+    last: dt.datetime | None = None
+    # None once there are more than DEFERRED_CALLERS_MAX: then the whole span is re-derived.
+    callers: set[str] | None = field(default_factory=set)
+
+    def add(self, instants: Sequence[dt.datetime], callers: set[str]) -> None:
+        if not instants:
+            return
+        low, high = min(instants), max(instants)
+        self.first = low if self.first is None else min(self.first, low)
+        self.last = high if self.last is None else max(self.last, high)
+        if self.callers is not None:
+            self.callers |= callers
+            if len(self.callers) > DEFERRED_CALLERS_MAX:
+                self.callers = None
+
+    def finish(self, organization: Organization) -> None:
+        """Re-derive the repeat flags of what was written and ask for one KPI refresh."""
+        if self.first is None or self.last is None:
+            return  # nothing was written
+        with transaction.atomic():
+            if self.callers != set():
+                changed = repeat_flags_rederive(
+                    organization.pk, callers=self.callers, since=self.first, until=self.last
+                )
+                calls_changed.send(
+                    sender=Call, organization=organization, instants=changed, deferred=True
+                )
+            calls_bulk_written.send(sender=Call, organization=organization)
 
 
 def _pk(obj: Any) -> int | None:
@@ -541,12 +595,14 @@ def call_records_upsert(
     create_missing: bool = False,
     require_campaign: bool = True,
     atomic: bool = True,
+    deferred: DeferredDerivation | None = None,
 ) -> IngestResult:
     """Write validated records, idempotently by (organization, external_id).
 
     `records[i] is None` marks an item that failed validation (it is skipped). With `atomic`,
     any reference error rejects the whole batch and nothing is written; without it the good
-    records are written and the bad ones reported by index.
+    records are written and the bad ones reported by index. A bulk writer passes the same
+    `deferred` to every batch and calls its `finish` once at the end (see DeferredDerivation).
     """
     result = IngestResult()
     present = [(i, r) for i, r in enumerate(records) if r is not None]
@@ -564,7 +620,7 @@ def call_records_upsert(
             # Nothing is written, not even the names create_missing made for this batch.
             transaction.set_rollback(True)
             return result
-        existing = _write_calls(organization, rows, source)
+        existing = _write_calls(organization, rows, source, deferred)
     result.updated = len(existing)
     result.created = len(rows) - len(existing)
     result.written_indexes = sorted(index for index, _, _ in rows.values())
