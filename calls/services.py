@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -19,6 +18,7 @@ from django.utils import timezone
 from ppc_dashboard.celery import task_enqueue
 from ppc_dashboard.tenancy.models import Organization
 
+from .csv_reading import CsvFileError, CsvShape, csv_file_shape, csv_rows
 from .importers import (
     PRESETS,
     ImportOptions,
@@ -51,7 +51,6 @@ logger = logging.getLogger(__name__)
 IMPORT_CHUNK_ROWS = 1000
 # The import task's name: services enqueue it by name (calls.tasks imports this module).
 CALL_IMPORT_TASK = "calls.tasks.call_import_task"
-csv.field_size_limit(1024 * 1024)
 CAMPAIGN_NAME_MAX_LENGTH = Campaign._meta.get_field("name").max_length
 
 
@@ -149,22 +148,15 @@ def call_import_start(
     return call_import
 
 
-def _text_stream(binary: IO[bytes]) -> IO[str]:
-    # utf-8-sig drops the BOM that Excel and several platforms put at the start.
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline="")
-
-
-def _count_rows(call_import: CallImport, preset: Preset) -> int:
-    with call_import.file.open("rb") as binary:
-        count = sum(1 for _ in csv.reader(_text_stream(binary)))
+def _count_rows(binary: IO[bytes], shape: CsvShape, preset: Preset) -> int:
+    count = sum(1 for _ in csv_rows(binary, shape))
     return max(count - (1 if preset.header else 0), 0)
 
 
 def _numbered_rows(
-    stream: IO[str], preset: Preset
+    reader: Iterator[list[str]], preset: Preset
 ) -> tuple[Iterator[tuple[int, dict[str, str]]], list[str]]:
     """Rows as dicts with spreadsheet row numbers (the header is row 1), and the header."""
-    reader = csv.reader(stream)
     if preset.header:
         header = [name.strip() for name in next(reader, [])]
         first = 2
@@ -181,11 +173,41 @@ def _numbered_rows(
     return rows(), header
 
 
+@dataclass
+class _ImportTally:
+    """What an import has done so far, beyond the counters saved on the CallImport."""
+
+    errors: list[RowError] = field(default_factory=list)
+    errors_dropped: int = 0
+    failed_rows: set[int] = field(default_factory=set)
+    # hash() of the external ids written: 64 bits for each distinct call instead of its id,
+    # so a million-row file costs tens of MB, not hundreds.
+    written_ids: set[int] = field(default_factory=set)
+    duplicates: int = 0
+
+    def add_errors(self, errors: Iterable[RowError]) -> None:
+        for error in errors:
+            self.failed_rows.add(error.row)
+            if len(self.errors) < CallImport.ERROR_KEEP_LIMIT:
+                self.errors.append(error)
+            else:
+                self.errors_dropped += 1
+
+    def add_written(self, external_id: str) -> None:
+        key = hash(external_id)
+        if key in self.written_ids:
+            self.duplicates += 1
+        else:
+            self.written_ids.add(key)
+
+
 def call_import_run(*, call_import_id: int) -> CallImport:
     """Import a stored CSV. Good rows are written, bad rows reported by row and column.
 
+    The file's encoding and delimiter are detected (calls.csv_reading) and reported.
     Idempotent by external id: running the same file again rewrites the same calls.
-    Progress (rows_done of rows_total) is saved after each chunk of rows.
+    Progress (rows_done of rows_total) is saved after each chunk of rows; the repeat flags
+    and the KPI refresh follow once, when the rows are in.
     """
     call_import = CallImport.objects.select_related("organization").get(pk=call_import_id)
     options = ImportOptions.from_json(call_import.options)
@@ -194,36 +216,40 @@ def call_import_run(*, call_import_id: int) -> CallImport:
     # The file's naive times are in its source's zone: the tenant's unless the user said.
     file_tz = options.source_tzinfo or organization.tzinfo
     call_import.status = ImportStatus.RUNNING
-    call_import.rows_total = _count_rows(call_import, preset)
+    call_import.rows_total = None
     call_import.rows_done = call_import.rows_imported = call_import.rows_failed = 0
-    call_import.rows_skipped = 0
+    call_import.rows_skipped = call_import.calls_written = call_import.rows_duplicate = 0
     call_import.errors = []
+    call_import.errors_dropped = 0
+    call_import.detail = ""
     call_import.save()
 
-    errors: list[RowError] = []
+    tally = _ImportTally()
     # Repeat flags and the KPI refresh once at the end, not per chunk: linear time.
     deferred = DeferredDerivation()
     try:
         with call_import.file.open("rb") as binary:
-            rows, header = _numbered_rows(_text_stream(binary), preset)
+            shape = csv_file_shape(binary)
+            call_import.encoding, call_import.delimiter = shape.encoding, shape.delimiter
+            call_import.rows_total = _count_rows(binary, shape, preset)
+            call_import.save()
+            rows, header = _numbered_rows(csv_rows(binary, shape), preset)
             missing = preset.missing_columns(header)
             if preset.header and missing:
                 call_import.status = ImportStatus.FAILED
                 call_import.detail = (
                     f"The file is not a {preset.name} export: missing column(s) "
-                    f"{', '.join(missing)}."
+                    f"{', '.join(missing)}. It was read as {shape}; its first row has "
+                    f"{len(header)} column(s): {', '.join(header[:12])}"
+                    f"{', ...' if len(header) > 12 else ''}."
                 )
-                call_import.errors = [
-                    RowError(1, column, "missing column").as_dict() for column in missing
-                ]
-                call_import.finished_at = timezone.now()
-                call_import.save()
+                tally.add_errors(RowError(1, column, "missing column") for column in missing)
                 return call_import
             chunk: list[tuple[int, CallRecord]] = []
             for number, item in preset.items(rows):
                 call_import.rows_done += 1
                 if isinstance(item, RowError):
-                    errors.append(item)
+                    tally.add_errors([item])
                     continue
                 if isinstance(item, Skip):
                     call_import.rows_skipped += 1
@@ -231,13 +257,16 @@ def call_import_run(*, call_import_id: int) -> CallImport:
                 item = preset.with_options(item)
                 record, field_errors = validate_call_item(item, file_tz, organization.country)
                 if field_errors:
-                    errors.extend(_row_errors(number, preset, field_errors))
+                    tally.add_errors(_row_errors(number, preset, field_errors))
                     continue
                 chunk.append((number, record))  # type: ignore[arg-type]
                 if len(chunk) >= IMPORT_CHUNK_ROWS:
-                    _import_chunk(call_import, preset, chunk, errors, deferred)
+                    _import_chunk(call_import, preset, chunk, tally, deferred)
                     chunk = []
-            _import_chunk(call_import, preset, chunk, errors, deferred)
+            _import_chunk(call_import, preset, chunk, tally, deferred)
+    except CsvFileError as exc:
+        call_import.status = ImportStatus.FAILED
+        call_import.detail = str(exc)
     except Exception as exc:  # a broken file must still end the import with a reason
         logger.exception("import %s failed", call_import.pk)
         call_import.status = ImportStatus.FAILED
@@ -247,18 +276,26 @@ def call_import_run(*, call_import_id: int) -> CallImport:
     finally:
         # The chunks written so far count, whatever stopped the import.
         deferred.finish(organization)
-    call_import.rows_failed = len({e.row for e in errors})
-    call_import.rows_done = max(call_import.rows_done, call_import.rows_total or 0)
-    call_import.errors = [e.as_dict() for e in errors[: CallImport.ERROR_REPORT_LIMIT]]
+        _import_finish(call_import, tally)
+    return call_import
+
+
+def _import_finish(call_import: CallImport, tally: _ImportTally) -> None:
+    call_import.rows_failed = len(tally.failed_rows)
+    call_import.calls_written = len(tally.written_ids)
+    call_import.rows_duplicate = tally.duplicates
+    if call_import.status == ImportStatus.DONE:
+        call_import.rows_done = max(call_import.rows_done, call_import.rows_total or 0)
+    call_import.errors = [e.as_dict() for e in tally.errors]
+    call_import.errors_dropped = tally.errors_dropped
     call_import.finished_at = timezone.now()
     call_import.save()
-    return call_import
 
 
 def _row_errors(number: int, preset: Preset, field_errors: dict[str, list[str]]) -> list[RowError]:
     return [
-        RowError(number, preset.column_for(field), message)
-        for field, messages in field_errors.items()
+        RowError(number, preset.column_for(name), message)
+        for name, messages in field_errors.items()
         for message in messages
     ]
 
@@ -267,7 +304,7 @@ def _import_chunk(
     call_import: CallImport,
     preset: Preset,
     chunk: list[tuple[int, CallRecord]],
-    errors: list[RowError],
+    tally: _ImportTally,
     deferred: DeferredDerivation,
 ) -> None:
     if chunk:
@@ -280,7 +317,10 @@ def _import_chunk(
             deferred=deferred,
         )
         for index, field_errors in result.errors.items():
-            errors.extend(_row_errors(chunk[index][0], preset, field_errors))
+            tally.add_errors(_row_errors(chunk[index][0], preset, field_errors))
+        for index, (_, record) in enumerate(chunk):
+            if index not in result.errors:
+                tally.add_written(record.external_id)
         call_import.rows_imported += len(chunk) - len(result.errors)
     CallImport.objects.filter(pk=call_import.pk).update(
         rows_done=call_import.rows_done, rows_imported=call_import.rows_imported

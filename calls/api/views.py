@@ -14,6 +14,7 @@ from ppc_dashboard.tenancy.pagination import CheckedCursorPagination
 
 from ..call_log_csv import CALL_LOG_CSV_HEADER, call_log_csv_response
 from ..filters import CallFilter
+from ..import_errors_csv import import_errors_csv_response
 from ..importers import PRESETS
 from ..ingest import ConversionUpdate, call_conversion_record, call_ingest_batch
 from ..models import AdSpend, Call, CallImport, Campaign
@@ -222,3 +223,24 @@ class CallImportViewSet(
             CallImportSerializer(call_import).data,
             status=status.HTTP_201_CREATED if finished else status.HTTP_202_ACCEPTED,
         )
+
+    @extend_schema(
+        operation_id="imports_errors_csv",
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="Every row error of the import: columns `row`, `column`, `message`. "
+                "Header X-Errors-Dropped: errors beyond the kept 100,000 (counted, not listed).",
+            )
+        },
+        description="The import's row errors as a CSV download, all of them.",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"errors\.csv",
+        url_name="errors-csv",
+        content_negotiation_class=FirstRendererNegotiation,
+    )
+    def errors_csv(self, request, pk=None):
+        return import_errors_csv_response(self.get_object())
