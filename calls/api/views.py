@@ -18,7 +18,7 @@ from ..import_errors_csv import import_errors_csv_response
 from ..importers import PRESETS
 from ..ingest import ConversionUpdate, call_conversion_record, call_ingest_batch
 from ..models import AdSpend, Call, CallImport, Campaign
-from ..services import call_import_start
+from ..services import call_import_start, calls_delete
 from .serializers import (
     AdSpendSerializer,
     CallImportInputSerializer,
@@ -134,6 +134,19 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
         return Response(
             {"created": result.created, "updated": result.updated}, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(
+        responses={204: None, 404: OpenApiResponse(description="No call with this external_id")},
+        description=(
+            "Delete a call (a data correction). The KPIs of its day follow, however old the "
+            "call, and so do the repeat flags of its caller's other calls."
+        ),
+    )
+    def destroy(self, request, external_id: str | None = None):
+        deleted = calls_delete(organization=self.organization, external_ids=[external_id or ""])
+        if not deleted:
+            return Response({"detail": "No call with this external_id."}, status=404)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         operation_id="calls_export_csv",
