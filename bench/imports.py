@@ -118,7 +118,7 @@ def tenant_create(slug: str):
     return organization
 
 
-def import_measure(path: Path, rows: int) -> dict:
+def import_measure(path: Path, rows: int, chunk_rows: int | None = None) -> dict:
     """Run `import_calls` on the file; chunk times, rates and peak memory."""
     from django.core.management import call_command
 
@@ -135,6 +135,8 @@ def import_measure(path: Path, rows: int) -> dict:
         chunk_ends.append(time.perf_counter())
 
     calls.services._import_chunk = timed_chunk
+    if chunk_rows:
+        calls.services.IMPORT_CHUNK_ROWS = chunk_rows
     began = time.perf_counter()
     call_command(
         "import_calls",
@@ -265,7 +267,7 @@ def backend_run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "ringba_call_log.csv"
         ringba_csv_write(path, args.rows, args.days, args.seed)
-        result = import_measure(path, args.rows)
+        result = import_measure(path, args.rows, args.chunk_rows)
         if args.backend == "postgresql":
             result["copy_seconds"] = copy_measure(url, path, result["organization_id"])
             if not args.skip_api:
@@ -314,6 +316,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--api-calls", type=int, default=100_000, help="calls the API posts")
+    parser.add_argument(
+        "--chunk-rows", type=int, default=None, help="rows per chunk (IMPORT_CHUNK_ROWS)"
+    )
     parser.add_argument("--skip-api", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgresql", action="store_true")
