@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
@@ -537,6 +537,8 @@ def _pk(obj: Any) -> int | None:
 def upsert_calls(values: list[dict[str, Any]]) -> None:
     if connection.vendor == "postgresql":
         upsert_calls_postgres(values)
+    elif connection.vendor == "sqlite":
+        upsert_calls_sqlite(values)
     else:
         upsert_calls_orm(values)
 
@@ -554,6 +556,46 @@ def upsert_calls_orm(values: list[dict[str, Any]]) -> None:
         update_fields=UPSERT_FIELDS,
         batch_size=1000,
     )
+
+
+def _sqlite_value_adapter(model_field: Any) -> Any:
+    """How one column's values are bound on SQLite, as bulk_create would bind them."""
+    if isinstance(model_field, models.DateTimeField):
+        adapt = connection.ops.adapt_datetimefield_value
+        return lambda value: None if value is None else adapt(value)
+    if isinstance(model_field, models.DecimalField | models.JSONField):
+        return lambda value: model_field.get_db_prep_save(value, connection)
+    return None  # ids, text, integers, booleans: bound as they are
+
+
+def upsert_calls_sqlite(values: list[dict[str, Any]]) -> None:
+    """The same upsert as `upsert_calls_orm` on SQLite (the embedded default), as one
+    prepared INSERT ... ON CONFLICT run for every row (executemany).
+
+    bulk_create builds the SQL of every value in Python, which was most of an import's time
+    on SQLite; the statement here is built once and SQLite runs it per row in C.
+    """
+    fields = [Call._meta.get_field(name) for name in WRITE_FIELDS]
+    adapters = [_sqlite_value_adapter(f) for f in fields]
+    columns = ", ".join(f.column for f in fields)
+    updates = ", ".join(
+        f"{Call._meta.get_field(name).column} = excluded.{Call._meta.get_field(name).column}"
+        for name in UPSERT_FIELDS
+    )
+    sql = (
+        f"INSERT INTO {Call._meta.db_table} ({columns}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT (organization_id, external_id) DO UPDATE SET {updates}"
+    )
+    rows = [
+        [
+            row[f.name] if adapt is None else adapt(row[f.name])
+            for f, adapt in zip(fields, adapters, strict=True)
+        ]
+        for row in values
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def upsert_calls_postgres(values: list[dict[str, Any]]) -> None:
