@@ -282,3 +282,16 @@ def test_cli_prints_the_shape_the_counts_and_writes_every_error(org, campaign, t
     assert "rows imported: 0, as 0 distinct calls (0 duplicate rows" in output
     assert "All 3 row errors written to" in output
     assert len(errors_csv.read_text().splitlines()) == 4
+
+
+def test_import_pages_show_rows_and_distinct_calls_apart(member_client, org, campaign):
+    row = ["2026-11-02T10:00:00-05:00", "answered", "125", "Pub"]
+    rows = [["p-1", *row], ["p-2", *row], ["p-1", *row]]
+    call_import = run_import(org, csv_bytes(native(rows)))
+
+    listing = member_client.get("/settings/imports/").content.decode()
+    assert '<th class="num">Rows imported</th><th class="num">Calls</th>' in listing
+    assert '<td class="num">3</td>\n      <td class="num">2</td>' in listing
+    page = member_client.get(f"/settings/imports/{call_import.pk}/").content.decode()
+    assert '3</span> rows imported as <strong id="import-calls">2</strong> distinct calls' in page
+    assert '<span id="import-duplicates">1</span> duplicate rows' in page
