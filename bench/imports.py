@@ -172,7 +172,7 @@ def import_measure(path: Path, rows: int, chunk_rows: int | None = None) -> dict
 
 def copy_measure(url: str, path: Path, organization_id: int) -> float:
     """Seconds to COPY the file's rows into a scratch table with calls_call's indexes."""
-    import psycopg
+    from bench.ingest import copy_scratch_calls
 
     columns = (
         "organization_id, external_id, started_at, duration_seconds, status, caller_number, "
@@ -180,51 +180,36 @@ def copy_measure(url: str, path: Path, organization_id: int) -> float:
         "created_at, updated_at"
     )
     now = dt.datetime.now(tz=dt.UTC)
-    seen: set[str] = set()
-    with psycopg.connect(url) as conn:
-        conn.execute("DROP TABLE IF EXISTS bench_copy_calls")
-        conn.execute(
-            "CREATE TABLE bench_copy_calls "
-            "(LIKE calls_call INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)"
-        )
-        conn.commit()
-        began = time.perf_counter()
-        with (
-            path.open(newline="", encoding="utf-8") as handle,
-            conn.cursor() as cursor,
-            cursor.copy(f"COPY bench_copy_calls ({columns}) FROM STDIN") as copy,
-        ):
+
+    def rows():
+        seen: set[str] = set()
+        with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.reader(handle)
             next(reader)
             for row in reader:
                 if row[0] in seen:  # COPY cannot upsert: the import's duplicates are dropped
                     continue
                 seen.add(row[0])
-                copy.write_row(
-                    (
-                        organization_id,
-                        row[0],
-                        row[1],
-                        row[9],
-                        "answered" if row[7] == "true" else "missed",
-                        row[5],
-                        row[14],
-                        row[8] == "true",
-                        row[10],
-                        row[11],
-                        "ringba_csv",
-                        "{}",
-                        row[6],
-                        False,
-                        now,
-                        now,
-                    )
+                yield (
+                    organization_id,
+                    row[0],
+                    row[1],
+                    row[9],
+                    "answered" if row[7] == "true" else "missed",
+                    row[5],
+                    row[14],
+                    row[8] == "true",
+                    row[10],
+                    row[11],
+                    "ringba_csv",
+                    "{}",
+                    row[6],
+                    False,
+                    now,
+                    now,
                 )
-        conn.commit()
-        elapsed = time.perf_counter() - began
-        conn.execute("DROP TABLE bench_copy_calls")
-        conn.commit()
-    return elapsed
+
+    return copy_scratch_calls(url, columns, rows())
 
 
 def api_measure(url: str, redis_url: str, calls: int, port: int) -> float:
