@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import functools
-import io
 import itertools
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -23,6 +22,7 @@ from django.utils import timezone
 from ppc_dashboard.celery import task_enqueue
 from ppc_dashboard.tenancy.models import Organization
 
+from .csv_reading import CsvFileError, CsvShape, csv_file_shape, csv_rows
 from .importers import (
     PRESETS,
     ImportOptions,
@@ -32,7 +32,13 @@ from .importers import (
     Skip,
     preset_for,
 )
-from .ingest import CallRecord, FieldErrors, call_records_upsert, validate_call_item
+from .ingest import (
+    CallRecord,
+    DeferredDerivation,
+    FieldErrors,
+    call_records_upsert,
+    validate_call_item,
+)
 from .models import Call, CallImport, CallSource, Campaign, ImportStatus, TwilioCallback
 from .repeat_calls import repeat_flags_rederive
 from .signals import calls_changed, campaign_qualifying_changed
@@ -50,7 +56,6 @@ IMPORT_CHUNK_ROWS = 1000
 # The import task's name: services enqueue it by name (calls.tasks imports this module).
 CALL_IMPORT_TASK = "calls.tasks.call_import_task"
 CALL_IMPORTS_SWEEP_TASK = "calls.tasks.call_imports_sweep_task"
-csv.field_size_limit(1024 * 1024)
 CAMPAIGN_NAME_MAX_LENGTH = Campaign._meta.get_field("name").max_length
 
 
@@ -148,22 +153,15 @@ def call_import_start(
     return call_import
 
 
-def _text_stream(binary: IO[bytes]) -> IO[str]:
-    # utf-8-sig drops the BOM that Excel and several platforms put at the start.
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline="")
-
-
-def _count_rows(call_import: CallImport, preset: Preset) -> int:
-    with call_import.file.open("rb") as binary:
-        count = sum(1 for _ in csv.reader(_text_stream(binary)))
+def _count_rows(binary: IO[bytes], shape: CsvShape, preset: Preset) -> int:
+    count = sum(1 for _ in csv_rows(binary, shape))
     return max(count - (1 if preset.header else 0), 0)
 
 
 def _numbered_rows(
-    stream: IO[str], preset: Preset
+    reader: Iterator[list[str]], preset: Preset
 ) -> tuple[Iterator[tuple[int, dict[str, str]]], list[str]]:
     """Rows as dicts with spreadsheet row numbers (the header is row 1), and the header."""
-    reader = csv.reader(stream)
     if preset.header:
         header = [name.strip() for name in next(reader, [])]
         first = 2
@@ -180,11 +178,49 @@ def _numbered_rows(
     return rows(), header
 
 
+@dataclass
+class _ImportTally:
+    """What an import has done so far, beyond the counters saved on the CallImport."""
+
+    errors: list[RowError] = field(default_factory=list)
+    errors_dropped: int = 0
+    failed_rows: set[int] = field(default_factory=set)
+    # hash() of the external ids written: 64 bits for each distinct call instead of its id,
+    # so a million-row file costs tens of MB, not hundreds.
+    written_ids: set[int] = field(default_factory=set)
+    duplicates: int = 0
+    # A resumed run's failed rows whose errors were not in the checkpoint's report.
+    failed_rows_unlisted: int = 0
+    # How many errors the last checkpoint stored (it stores up to ERROR_REPORT_LIMIT).
+    errors_checkpointed: int = 0
+
+    @property
+    def rows_failed(self) -> int:
+        return len(self.failed_rows) + self.failed_rows_unlisted
+
+    def add_errors(self, errors: Iterable[RowError]) -> None:
+        for error in errors:
+            self.failed_rows.add(error.row)
+            if len(self.errors) < CallImport.ERROR_KEEP_LIMIT:
+                self.errors.append(error)
+            else:
+                self.errors_dropped += 1
+
+    def add_written(self, external_id: str) -> None:
+        key = hash(external_id)
+        if key in self.written_ids:
+            self.duplicates += 1
+        else:
+            self.written_ids.add(key)
+
+
 def call_import_run(*, call_import_id: int) -> CallImport:
     """Import a stored CSV. Good rows are written, bad rows reported by row and column.
 
+    The file's encoding and delimiter are detected (calls.csv_reading) and reported.
     Idempotent by external id: running the same file again rewrites the same calls.
-    Progress (rows_done of rows_total) is saved after each chunk of rows.
+    Progress (rows_done of rows_total) is saved after each chunk of rows; the repeat flags
+    and the KPI refresh follow once, when the rows are in.
     """
     call_import = CallImport.objects.select_related("organization").get(pk=call_import_id)
     options = ImportOptions.from_json(call_import.options)
@@ -193,32 +229,39 @@ def call_import_run(*, call_import_id: int) -> CallImport:
     # The file's naive times are in its source's zone: the tenant's unless the user said.
     file_tz = options.source_tzinfo or organization.tzinfo
     call_import.status = ImportStatus.RUNNING
-    call_import.rows_total = _count_rows(call_import, preset)
-    errors = _import_resume_point(call_import)
+    call_import.rows_total = None
+    call_import.detail = ""
+    tally = _import_resume_point(call_import)
     call_import.save()
 
+    # Repeat flags and the KPI refresh once at the end, not per chunk: linear time.
+    deferred = DeferredDerivation()
     try:
         with call_import.file.open("rb") as binary:
-            rows, header = _numbered_rows(_text_stream(binary), preset)
+            shape = csv_file_shape(binary)
+            call_import.encoding, call_import.delimiter = shape.encoding, shape.delimiter
+            call_import.rows_total = _count_rows(binary, shape, preset)
+            call_import.save()
+            rows, header = _numbered_rows(csv_rows(binary, shape), preset)
             missing = preset.missing_columns(header)
             if preset.header and missing:
                 call_import.status = ImportStatus.FAILED
                 call_import.detail = (
                     f"The file is not a {preset.name} export: missing column(s) "
-                    f"{', '.join(missing)}."
+                    f"{', '.join(missing)}. It was read as {shape}; its first row has "
+                    f"{len(header)} column(s): {', '.join(header[:12])}"
+                    f"{', ...' if len(header) > 12 else ''}."
                 )
-                call_import.errors = [
-                    RowError(1, column, "missing column").as_dict() for column in missing
-                ]
-                call_import.finished_at = timezone.now()
-                call_import.save()
-                return call_import
+                tally.add_errors(RowError(1, column, "missing column") for column in missing)
+                raise _ImportRefused
+            items = preset.items(rows)
+            if call_import.rows_checkpoint:
+                items = _import_replay(call_import, preset, items, tally, deferred, file_tz)
             chunk: list[tuple[int, CallRecord]] = []
-            items = itertools.islice(preset.items(rows), call_import.rows_checkpoint, None)
             for number, item in items:
                 call_import.rows_done += 1
                 if isinstance(item, RowError):
-                    errors.append(item)
+                    tally.add_errors([item])
                     continue
                 if isinstance(item, Skip):
                     call_import.rows_skipped += 1
@@ -226,26 +269,47 @@ def call_import_run(*, call_import_id: int) -> CallImport:
                 item = preset.with_options(item)
                 record, field_errors = validate_call_item(item, file_tz, organization.country)
                 if field_errors:
-                    errors.extend(_row_errors(number, preset, field_errors))
+                    tally.add_errors(_row_errors(number, preset, field_errors))
                     continue
                 chunk.append((number, record))  # type: ignore[arg-type]
                 if len(chunk) >= IMPORT_CHUNK_ROWS:
-                    _import_chunk(call_import, preset, chunk, errors)
+                    _import_chunk(call_import, preset, chunk, tally, deferred)
                     chunk = []
-            _import_chunk(call_import, preset, chunk, errors)
+            _import_chunk(call_import, preset, chunk, tally, deferred)
+    except _ImportRefused:
+        pass  # the status and the reason are set
+    except CsvFileError as exc:
+        call_import.status = ImportStatus.FAILED
+        call_import.detail = str(exc)
     except Exception as exc:  # a broken file must still end the import with a reason
         logger.exception("import %s failed", call_import.pk)
         call_import.status = ImportStatus.FAILED
         call_import.detail = f"The import stopped: {exc}"
     else:
         call_import.status = ImportStatus.DONE
-    call_import.rows_failed = _failed_rows(call_import, errors)
-    call_import.rows_done = max(call_import.rows_done, call_import.rows_total or 0)
-    call_import.errors = [e.as_dict() for e in errors[: CallImport.ERROR_REPORT_LIMIT]]
+    # The chunks written so far count, whatever error stopped the import. Not in a `finally`:
+    # a run stopped from outside (a worker's shutdown, a BaseException) keeps its checkpoint
+    # and stays unfinished for the next run or the sweeper to resume.
+    deferred.finish(organization)
+    _import_finish(call_import, tally)
+    return call_import
+
+
+class _ImportRefused(Exception):
+    """The file cannot be imported as a whole (its reason is on the CallImport)."""
+
+
+def _import_finish(call_import: CallImport, tally: _ImportTally) -> None:
+    call_import.rows_failed = tally.rows_failed
+    call_import.calls_written = len(tally.written_ids)
+    call_import.rows_duplicate = tally.duplicates
+    if call_import.status == ImportStatus.DONE:
+        call_import.rows_done = max(call_import.rows_done, call_import.rows_total or 0)
+    call_import.errors = [e.as_dict() for e in tally.errors]
+    call_import.errors_dropped = tally.errors_dropped
     call_import.finished_at = timezone.now()
     call_import.rows_checkpoint = 0  # finished: a deliberate re-run reads the whole file again
     call_import.save()
-    return call_import
 
 
 # Advisory lock namespace (PostgreSQL) of one import's run; kpis.rollups has 7301-2, Twilio 7303.
@@ -362,8 +426,8 @@ def _import_give_up(call_import: CallImport, now: dt.datetime) -> None:
 
 def _row_errors(number: int, preset: Preset, field_errors: dict[str, list[str]]) -> list[RowError]:
     return [
-        RowError(number, preset.column_for(field), message)
-        for field, messages in field_errors.items()
+        RowError(number, preset.column_for(name), message)
+        for name, messages in field_errors.items()
         for message in messages
     ]
 
@@ -372,7 +436,8 @@ def _import_chunk(
     call_import: CallImport,
     preset: Preset,
     chunk: list[tuple[int, CallRecord]],
-    errors: list[RowError],
+    tally: _ImportTally,
+    deferred: DeferredDerivation,
 ) -> None:
     if chunk:
         result = call_records_upsert(
@@ -381,55 +446,95 @@ def _import_chunk(
             source=preset.source,
             create_missing=call_import.create_missing,
             atomic=False,
+            deferred=deferred,
         )
         for index, field_errors in result.errors.items():
-            errors.extend(_row_errors(chunk[index][0], preset, field_errors))
+            tally.add_errors(_row_errors(chunk[index][0], preset, field_errors))
+        for index, (_, record) in enumerate(chunk):
+            if index not in result.errors:
+                tally.add_written(record.external_id)
         call_import.rows_imported += len(chunk) - len(result.errors)
-    _import_checkpoint_save(call_import, errors)
+    _import_checkpoint_save(call_import, tally)
 
 
-def _import_resume_point(call_import: CallImport) -> list[RowError]:
-    """Where a run starts: the stored checkpoint of a run that stopped, else the beginning.
+def _import_resume_point(call_import: CallImport) -> _ImportTally:
+    """Where a run starts: after the stored checkpoint of a run that stopped, else at row 1.
 
-    Sets the counters, the heartbeat and the rows to skip (`rows_checkpoint`); returns the row
-    errors reported so far. Rows after the checkpoint are read again: the upsert by external
-    id writes a call that the stopped run may already have written only once.
+    Sets the counters and the heartbeat; returns the tally so far. A resumed run keeps the
+    checkpoint's counters and the errors it listed (up to ERROR_REPORT_LIMIT; the others are
+    counted as dropped), and `_import_replay` reads the rows before the checkpoint again
+    without writing them, for the distinct calls and the repeat flags of what was written.
     """
     call_import.heartbeat_at = timezone.now()
-    call_import.failed_rows_unreported = 0
+    tally = _ImportTally()
     if call_import.rows_checkpoint:
         logger.info("import %s resumes after row %s", call_import.pk, call_import.rows_checkpoint)
         call_import.rows_done = call_import.rows_checkpoint
-        errors = [RowError(e["row"], e["column"], e["error"]) for e in call_import.errors]
-        # Failed rows beyond the report's limit: counted before, no longer listed.
-        call_import.failed_rows_unreported = max(
-            call_import.rows_failed - len({e.row for e in errors}), 0
-        )
-        return errors
+        tally.errors = [RowError(e["row"], e["column"], e["error"]) for e in call_import.errors]
+        tally.errors_checkpointed = len(tally.errors)
+        tally.errors_dropped = call_import.errors_dropped
+        tally.failed_rows = {e.row for e in tally.errors}
+        tally.failed_rows_unlisted = max(call_import.rows_failed - len(tally.failed_rows), 0)
+        return tally
     call_import.rows_done = call_import.rows_imported = call_import.rows_failed = 0
-    call_import.rows_skipped = 0
+    call_import.rows_skipped = call_import.calls_written = call_import.rows_duplicate = 0
     call_import.errors = []
-    return []
+    call_import.errors_dropped = 0
+    return tally
 
 
-def _failed_rows(call_import: CallImport, errors: list[RowError]) -> int:
-    return len({e.row for e in errors}) + getattr(call_import, "failed_rows_unreported", 0)
+def _import_replay(
+    call_import: CallImport,
+    preset: Preset,
+    items: Iterator[tuple[int, CallRecord | RowError | Skip]],
+    tally: _ImportTally,
+    deferred: DeferredDerivation,
+    file_tz: dt.tzinfo,
+) -> Iterator[tuple[int, CallRecord | RowError | Skip]]:
+    """Read a resumed import's rows up to its checkpoint again, writing nothing; the rest.
+
+    Their calls were written by the run that stopped: they count as written (or duplicates),
+    and their instants and callers join the deferred repeat flags, which died with that run.
+    Rows counted as skipped or failed before are left as counted.
+    """
+    organization = call_import.organization
+    for number, item in itertools.islice(items, call_import.rows_checkpoint):
+        if isinstance(item, RowError | Skip) or number in tally.failed_rows:
+            continue
+        record, field_errors = validate_call_item(
+            preset.with_options(item), file_tz, organization.country
+        )
+        if field_errors or record is None:
+            continue
+        tally.add_written(record.external_id)
+        deferred.add([record.started_at], {record.caller_number} - {""})
+    return items
 
 
-def _import_checkpoint_save(call_import: CallImport, errors: list[RowError]) -> None:
+def _import_checkpoint_save(call_import: CallImport, tally: _ImportTally) -> None:
     """Progress after a chunk: every row up to `rows_done` is written or reported, so a run
-    that stops after this resumes here; the heartbeat says this run is alive."""
+    that stops after this resumes here; the heartbeat says this run is alive.
+
+    The errors go with it only while the stored list is short of ERROR_REPORT_LIMIT, so a
+    file full of bad rows does not rewrite a growing list after every chunk.
+    """
     call_import.rows_checkpoint = call_import.rows_done
     call_import.heartbeat_at = timezone.now()
-    CallImport.objects.filter(pk=call_import.pk).update(
-        rows_done=call_import.rows_done,
-        rows_imported=call_import.rows_imported,
-        rows_skipped=call_import.rows_skipped,
-        rows_failed=_failed_rows(call_import, errors),
-        errors=[e.as_dict() for e in errors[: CallImport.ERROR_REPORT_LIMIT]],
-        rows_checkpoint=call_import.rows_checkpoint,
-        heartbeat_at=call_import.heartbeat_at,
-    )
+    progress = {
+        "rows_done": call_import.rows_done,
+        "rows_imported": call_import.rows_imported,
+        "rows_skipped": call_import.rows_skipped,
+        "rows_failed": tally.rows_failed,
+        "rows_checkpoint": call_import.rows_checkpoint,
+        "heartbeat_at": call_import.heartbeat_at,
+    }
+    listed = min(len(tally.errors), CallImport.ERROR_REPORT_LIMIT)
+    if listed > tally.errors_checkpointed:
+        progress["errors"] = [e.as_dict() for e in tally.errors[:listed]]
+        tally.errors_checkpointed = listed
+    # What a resumed run cannot list again: every error beyond the stored ones.
+    progress["errors_dropped"] = len(tally.errors) + tally.errors_dropped - listed
+    CallImport.objects.filter(pk=call_import.pk).update(**progress)
 
 
 def calls_delete(*, organization: Organization, external_ids: list[str]) -> int:

@@ -93,9 +93,14 @@ def rollups_mark_dirty(
         transaction.on_commit(lambda: rollups_schedule_refresh(organization_id))
 
 
-def rollups_mark_calls_changed(organization: Organization, instants: Iterable[dt.datetime]) -> None:
-    """Mark the local days of these call start times (old and new) dirty."""
-    rollups_mark_dirty(organization.pk, local_days_of(instants, organization.tzinfo))
+def rollups_mark_calls_changed(
+    organization: Organization, instants: Iterable[dt.datetime], *, schedule: bool = True
+) -> None:
+    """Mark the local days of these call start times (old and new) dirty; without `schedule`
+    the writer asks for the refresh itself when it is done (an import, once at its end)."""
+    rollups_mark_dirty(
+        organization.pk, local_days_of(instants, organization.tzinfo), schedule=schedule
+    )
 
 
 def rollups_mark_campaign_history(campaign) -> None:

@@ -116,9 +116,13 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the dev server read while an import writes; the timeout rides out short locks.
+    # The embedded default under concurrent writers (an import and Twilio callbacks): WAL lets
+    # readers read while one writes; IMMEDIATE takes the write lock when a transaction begins,
+    # so a second writer waits for it (up to the busy timeout) instead of failing with
+    # "database is locked" when its read snapshot goes stale under the first writer's commit.
     DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
+        "timeout": int(os.environ.get("SQLITE_BUSY_TIMEOUT_SECONDS", "30")),
+        "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0

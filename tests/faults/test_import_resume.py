@@ -92,6 +92,46 @@ def test_a_stopped_import_resumes_after_its_checkpoint_and_counts_each_row_once(
     assert done.rows_checkpoint == 0  # finished: a deliberate re-run reads the whole file
 
 
+def test_a_resumed_import_counts_distinct_calls_and_flags_repeats_as_one_run_would(
+    org, other_org, monkeypatch
+):
+    # Rows 1,501-1,502 repeat calls 5 (before the checkpoint) and 1,200 (after it); the
+    # callers call every 31 minutes, so the calls of the first chunk are repeats of each other.
+    numbers = [*range(1500), 5, 1200]
+    content = native_csv(numbers)
+
+    def run(organization, killed_in_chunk=None):
+        call_import = call_import_create(
+            organization=organization,
+            upload=ContentFile(content, name="calls.csv"),
+            import_format="native",
+            create_missing=True,
+        )
+        if killed_in_chunk:
+            _killed_in_chunk(monkeypatch, killed_in_chunk)
+            with pytest.raises(WorkerKilled):
+                call_import_run_claimed(call_import_id=call_import.pk)
+            monkeypatch.setattr(services, "call_records_upsert", REAL_UPSERT)
+        return call_import_run_claimed(call_import_id=call_import.pk)
+
+    resumed = run(org, killed_in_chunk=2)
+    whole = run(other_org)
+    assert (resumed.rows_imported, resumed.calls_written, resumed.rows_duplicate) == (
+        1502,
+        1500,
+        2,
+    )
+    assert (whole.rows_imported, whole.calls_written, whole.rows_duplicate) == (1502, 1500, 2)
+
+    def repeat_flags(organization):
+        calls = Call.objects.for_organization(organization)
+        return dict(calls.values_list("external_id", "is_repeat"))
+
+    flags = repeat_flags(org)
+    assert sum(flags.values()) > 1000  # the first chunk's calls are repeats too
+    assert flags == repeat_flags(other_org)
+
+
 def test_a_finished_import_handed_out_again_is_not_run_again(org, monkeypatch):
     call_import = _pending_import(org, rows=10, bad=())
     call_import_run_claimed(call_import_id=call_import.pk)
