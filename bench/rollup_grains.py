@@ -38,20 +38,21 @@ def without_region(statements: list[str]) -> list[str]:
     out = []
     for sql in statements:
         if "kpis_callrollupdailyregion" in sql and sql.startswith("DELETE"):
-            continue
+            continue  # both region tables
         if REGION_SET in sql:
             sql = sql.replace(REGION_SET, ")")
             # Two grouping sets: GROUPING(hour) alone tells them apart (3 daily, 1 hourly).
             sql = sql.replace(f"GROUPING({HOUR}, c.caller_region)", f"(GROUPING({HOUR}) * 2 + 1)")
             sql = sql.replace("c.caller_region AS region", "NULL AS region")
-            start = sql.index("region_rows AS (")
-            depth, end = 0, start + len("region_rows AS ")
-            for index in range(end, len(sql)):
-                depth += {"(": 1, ")": -1}.get(sql[index], 0)
-                if depth == 0:
-                    end = index + 1
-                    break
-            sql = sql[:start] + sql[end + 2 :]  # and the ", " after it
+            for name in ("region_rows", "region_campaign_rows"):
+                start = sql.index(f"{name} AS (")
+                depth, end = 0, start + len(f"{name} AS ")
+                for index in range(end, len(sql)):
+                    depth += {"(": 1, ")": -1}.get(sql[index], 0)
+                    if depth == 0:
+                        end = index + 1
+                        break
+                sql = sql[:start] + sql[end + 2 :]  # and the ", " after it
         out.append(sql)
     return out
 

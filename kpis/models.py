@@ -169,6 +169,17 @@ class CallRollupDailyRegion(PublisherRollupModel, CallCounts):
         indexes = [models.Index(fields=["organization", "day"], name="rollupregion_org_day")]
 
 
+class CallRollupDailyRegionCampaign(RollupModel, CallCounts):
+    """Counts per local day x campaign x caller region: the region rows summed over
+    publishers, for the region views that name no publisher (the geography page reads about
+    a sixth of the rows of CallRollupDailyRegion here)."""
+
+    region = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"], name="rollupregionc_org_day")]
+
+
 class CallRollupDailyTag(PublisherRollupModel, CallCounts):
     """Counts per local day x campaign x publisher x report tag key x value (no buyer).
 

@@ -36,6 +36,7 @@ from .models import (
     CallRollupDailyCampaign,
     CallRollupDailyCampaignPublisher,
     CallRollupDailyRegion,
+    CallRollupDailyRegionCampaign,
     CallRollupDailyTag,
     CallRollupHourly,
     CallRollupHourlyCampaign,
@@ -225,6 +226,7 @@ RECOMPUTED_ROLLUPS = (
     CallRollupHourlyCampaign,
     DurationBucketDaily,
     CallRollupDailyRegion,
+    CallRollupDailyRegionCampaign,
     CallRollupDailyTag,
 )
 
@@ -335,6 +337,8 @@ def _call_rollups_insert_sql(
     hourly_by_campaign_keys = ["day", "hour", "campaign_id"]
     by_region = CallRollupDailyRegion._meta.db_table
     region_keys = ["day", "campaign_id", "publisher_id", "region"]
+    by_region_campaign = CallRollupDailyRegionCampaign._meta.db_table
+    region_campaign_keys = ["day", "campaign_id", "region"]
     if connection.vendor != "postgresql":
         joined = "calls_call c LEFT JOIN calls_campaign cp ON cp.id = c.campaign_id"
         daily_group = f"{local_date}, c.campaign_id, c.publisher_id, c.buyer_id"
@@ -357,6 +361,7 @@ def _call_rollups_insert_sql(
                 )
                 for target, keys, finer in (
                     (by_campaign_publisher, by_campaign_publisher_keys, daily),
+                    (by_region_campaign, region_campaign_keys, by_region),
                     (by_campaign, by_campaign_keys, by_campaign_publisher),
                     (hourly_by_campaign, hourly_by_campaign_keys, hourly),
                 )
@@ -387,6 +392,9 @@ def _call_rollups_insert_sql(
     inserts = {
         "daily_rows": _rollup_insert_sql(daily, daily_keys, daily_groups),
         "region_rows": _rollup_insert_sql(by_region, region_keys, region_groups),
+        "region_campaign_rows": _rollup_insert_sql(
+            by_region_campaign, region_campaign_keys, region_groups, summed=True
+        ),
         "by_campaign_publisher_rows": _rollup_insert_sql(
             by_campaign_publisher, by_campaign_publisher_keys, "by_campaign_publisher"
         ),

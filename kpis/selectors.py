@@ -34,6 +34,7 @@ from .models import (
     CallRollupDailyCampaign,
     CallRollupDailyCampaignPublisher,
     CallRollupDailyRegion,
+    CallRollupDailyRegionCampaign,
     CallRollupDailyTag,
     CallRollupHourly,
     CallRollupHourlyCampaign,
@@ -226,7 +227,9 @@ def _rollup_model(
             raise KpiQueryError(f"{what} cannot be grouped by hour_of_week (daily rollups)")
         if group_by is GroupBy.BUYER or filters.buyer_id is not None:
             raise KpiQueryError(f"{what} cannot be combined with buyer (rollups without buyer)")
-        return CallRollupDailyRegion if names_region else CallRollupDailyTag
+        if names_tag:
+            return CallRollupDailyTag
+        return CallRollupDailyRegion if names_publisher else CallRollupDailyRegionCampaign
     if hourly or group_by is GroupBy.HOUR_OF_WEEK:
         if filters.buyer_id is not None or group_by is GroupBy.BUYER:
             raise KpiQueryError("hour_of_week cannot be filtered by buyer (hourly rollups)")
