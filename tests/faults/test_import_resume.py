@@ -5,6 +5,7 @@ sweeper that restarts a silent import a bounded number of times, then fails it w
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import psycopg
 import pytest
@@ -150,7 +151,9 @@ def test_an_import_another_worker_is_running_is_left_to_it(org, monkeypatch):
         )
         assert call_import_run_claimed(call_import_id=call_import.pk) is None
     assert written == []
-    # The other worker died (its connection closed): the import is free again.
+    # The other worker died (its connection closed): the import is free again, once the
+    # server has ended that session (asynchronously, after the client hung up).
+    _wait_until_no_advisory_lock(services.CALL_IMPORT_LOCK, call_import.pk)
     assert call_import_run_claimed(call_import_id=call_import.pk).status == ImportStatus.DONE
 
 
@@ -178,6 +181,22 @@ def _other_session() -> psycopg.Connection:
         user=database["USER"] or "postgres",
         autocommit=True,
     )
+
+
+def _wait_until_no_advisory_lock(namespace: int, key: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND classid = %s AND objid = %s AND database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())",
+                [namespace, key],
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
+    raise AssertionError(f"advisory lock ({namespace}, {key}) still held after {timeout} s")
 
 
 def _silent(call_import: CallImport, seconds: int, **fields) -> None:
