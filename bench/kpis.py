@@ -841,6 +841,8 @@ def rollup_models() -> dict[str, Any]:
         "hourly": models.CallRollupHourly,
         "hourly campaign": models.CallRollupHourlyCampaign,
         "buckets": models.DurationBucketDaily,
+        "daily region": models.CallRollupDailyRegion,
+        "daily report tag": models.CallRollupDailyTag,
         "spike hours": models.VelocitySpike,
     }
 
