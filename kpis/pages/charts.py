@@ -683,6 +683,17 @@ def state_tile_map_figure(
     # The scale starts at 0 (26 and 27 calls are about alike, not the two ends of it); codes
     # on the darker tiles are white to stay readable.
     highest = max((value for value in values if value is not None), default=0.0) or 1.0
+    valued = [i for i, value in enumerate(values) if value is not None]
+    summary = f"{metric_label} by state: {len(valued)} of {len(tiles)} states have a value"
+    if valued:
+        top = max(valued, key=lambda i: (values[i], -i))
+        summary += f"; the highest is {hovers[top]}"
+    # The hover of each tile already says its state and value as people read them.
+    alt = chart_text(
+        summary + ".",
+        ["State", metric_label],
+        [[code, text] for (_, _, code), text in zip(tiles, hovers, strict=True)],
+    )
     for (row, column, code), value, text in zip(tiles, values, hovers, strict=True):
         background[row][column] = 0
         z[row][column] = value
@@ -727,6 +738,7 @@ def state_tile_map_figure(
             },
         ],
         "layout": _layout(
+            meta=alt,
             height=360,
             margin={"l": 8, "r": 8, "t": 8, "b": 8},
             xaxis={"visible": False, "constrain": "domain"},

@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from calls.models import CallImport, ImportStatus
+from calls.models import Call, CallImport, ImportStatus
+from kpis.models import ReportTag
+from kpis.rollups import rollups_rebuild
 from ppc_dashboard.tenancy.models import Membership, Role
 from ppc_dashboard.tenancy.services import api_key_create, invitation_create
 from publishers.models import Publisher
@@ -106,6 +108,13 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
         errors=[{"row": 3, "column": "callDt", "error": "not a date"}],
     )
     call = CallFactory(organization=org, campaign=campaign, publisher=star, buyer=buyer)
+    # Callers from three states and a report tag, for the geography and tag pages.
+    for n, each in enumerate(Call.objects.filter(organization=org).order_by("external_id")):
+        each.caller_region = ("IL", "TX", "Florida")[n % 3]
+        each.tags = {"source": ("google", "bing")[n % 2]}
+        each.save(update_fields=["caller_region", "tags"])
+    ReportTag.objects.get_or_create(organization=org, key="source")
+    rollups_rebuild(org)
     del origin
     return {
         "home": reverse("home"),
@@ -115,6 +124,8 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
         "publisher": reverse("publisher", args=[star.pk]),
         "call-list": reverse("call-list"),
         "call-detail": reverse("call-detail", kwargs={"pk": call.pk}),
+        "geography": reverse("geography"),
+        "tags": reverse("tags") + "?key=source",
         "reports": reverse("reports") + "?range=30",
         "login": reverse("login"),
         "invitation-accept": invitation_link,
@@ -147,6 +158,7 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
             "settings-tracking-number-delete", args=[number.pk]
         ),
         "settings-reports": reverse("settings-reports"),
+        "settings-report-tags": reverse("settings-report-tags"),
         "api-docs": reverse("api-docs"),
     }
 

@@ -171,7 +171,9 @@ def test_every_figure_has_a_summary_and_a_table_of_what_it_draws(name):
     assert all(column for column in text["columns"])  # no empty header cell
     assert all(len(row) == len(text["columns"]) for row in text["rows"])
     first = figure["data"][0] if figure["data"] else {}
-    if first.get("type") == "heatmap":
+    if name == "state tile map":  # a row per state tile, each tile a code annotation
+        assert len(text["rows"]) == len(figure["layout"]["annotations"]) == 3
+    elif first.get("type") == "heatmap":
         assert len(text["rows"]) == len(first["z"]) == 7
     elif first.get("orientation") == "h" or first.get("mode") == "markers+text":
         assert len(text["rows"]) == sum(len(trace["x"]) for trace in figure["data"])
@@ -243,3 +245,15 @@ def test_quadrant_bubbles_carry_their_publishers_names():
 def test_talk_time_labels_are_slanted_so_they_never_run_together():
     xaxis = FIGURES["duration buckets"]()["layout"]["xaxis"]
     assert xaxis["tickangle"] not in (0, None)
+
+
+def test_the_state_map_names_its_highest_state_and_lists_every_tile():
+    text = FIGURES["state tile map"]()["layout"]["meta"]
+    assert text["summary"] == (
+        "Calls by state: 2 of 3 states have a value; the highest is Alaska: 12 calls."
+    )
+    assert text["rows"] == [
+        ["AK", "Alaska: 12 calls"],
+        ["FL", "Florida: no calls"],
+        ["ME", "Maine: 3 calls"],
+    ]
