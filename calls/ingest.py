@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
+from ppc_dashboard.db import atomic_retried
 from ppc_dashboard.tenancy.models import Organization
 from publishers.models import Publisher
 from routing.models import Buyer, TrackingNumber
@@ -84,6 +85,9 @@ UPSERT_FIELDS = [
     "updated_at",
 ]
 MAX_TAGS = 50
+# A batch that deadlocks or loses its connection is run this many times in all before the
+# error reaches the client.
+CALL_UPSERT_ATTEMPTS = 3
 CALL_STATUSES = frozenset(CallStatus.values)  # enum .values is rebuilt on every access
 
 
@@ -429,7 +433,9 @@ def _write_calls(
     }
     now = timezone.now()
     values: list[dict[str, Any]] = []
-    for external_id, (_index, record, resolved) in rows.items():
+    # Rows in external id order: two batches with calls in common then lock those rows in the
+    # same order, so one waits for the other instead of each holding what the other needs.
+    for external_id, (_index, record, resolved) in sorted(rows.items()):
         converted, converted_at, revenue = record.converted, record.converted_at, record.revenue
         stored = existing.get(external_id)
         if stored is not None:
@@ -548,9 +554,10 @@ def call_records_upsert(
     any reference error rejects the whole batch and nothing is written; without it the good
     records are written and the bad ones reported by index.
     """
-    result = IngestResult()
     present = [(i, r) for i, r in enumerate(records) if r is not None]
-    with transaction.atomic():
+
+    def upsert_once() -> IngestResult:
+        result = IngestResult()
         refs = _load_references(organization, (r for _, r in present), create_missing)
         rows: dict[str, tuple[int, CallRecord, dict[str, Any]]] = {}
         for index, record in present:
@@ -565,10 +572,15 @@ def call_records_upsert(
             transaction.set_rollback(True)
             return result
         existing = _write_calls(organization, rows, source)
-    result.updated = len(existing)
-    result.created = len(rows) - len(existing)
-    result.written_indexes = sorted(index for index, _, _ in rows.values())
-    return result
+        result.updated = len(existing)
+        result.created = len(rows) - len(existing)
+        result.written_indexes = sorted(index for index, _, _ in rows.values())
+        return result
+
+    # Concurrent batches of the same calls lock rows in one order (`_write_calls`); what still
+    # deadlocks (repeat flags, rollup marks) or loses its connection is run again, which an
+    # upsert by external id makes harmless.
+    return atomic_retried(upsert_once, attempts=CALL_UPSERT_ATTEMPTS, what="call upsert")
 
 
 def call_ingest_batch(

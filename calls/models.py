@@ -233,6 +233,13 @@ class CallImport(TenantModel):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The run that holds the import writes this when it starts and after each chunk; the
+    # sweeper (calls.tasks) restarts, then fails, an unfinished import whose heartbeat stopped.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Rows (items) of the file whose calls and errors are stored: a restarted run skips them.
+    rows_checkpoint = models.PositiveIntegerField(default=0)
+    # How many times the sweeper enqueued the import again (bounded by IMPORT_MAX_RESTARTS).
+    restarts = models.PositiveSmallIntegerField(default=0)
 
     ERROR_REPORT_LIMIT = 1000
 

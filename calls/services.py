@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import functools
 import io
+import itertools
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -13,7 +16,8 @@ from typing import IO
 from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ppc_dashboard.celery import task_enqueue
@@ -45,6 +49,7 @@ logger = logging.getLogger(__name__)
 IMPORT_CHUNK_ROWS = 1000
 # The import task's name: services enqueue it by name (calls.tasks imports this module).
 CALL_IMPORT_TASK = "calls.tasks.call_import_task"
+CALL_IMPORTS_SWEEP_TASK = "calls.tasks.call_imports_sweep_task"
 csv.field_size_limit(1024 * 1024)
 CAMPAIGN_NAME_MAX_LENGTH = Campaign._meta.get_field("name").max_length
 
@@ -189,12 +194,9 @@ def call_import_run(*, call_import_id: int) -> CallImport:
     file_tz = options.source_tzinfo or organization.tzinfo
     call_import.status = ImportStatus.RUNNING
     call_import.rows_total = _count_rows(call_import, preset)
-    call_import.rows_done = call_import.rows_imported = call_import.rows_failed = 0
-    call_import.rows_skipped = 0
-    call_import.errors = []
+    errors = _import_resume_point(call_import)
     call_import.save()
 
-    errors: list[RowError] = []
     try:
         with call_import.file.open("rb") as binary:
             rows, header = _numbered_rows(_text_stream(binary), preset)
@@ -212,7 +214,8 @@ def call_import_run(*, call_import_id: int) -> CallImport:
                 call_import.save()
                 return call_import
             chunk: list[tuple[int, CallRecord]] = []
-            for number, item in preset.items(rows):
+            items = itertools.islice(preset.items(rows), call_import.rows_checkpoint, None)
+            for number, item in items:
                 call_import.rows_done += 1
                 if isinstance(item, RowError):
                     errors.append(item)
@@ -236,12 +239,125 @@ def call_import_run(*, call_import_id: int) -> CallImport:
         call_import.detail = f"The import stopped: {exc}"
     else:
         call_import.status = ImportStatus.DONE
-    call_import.rows_failed = len({e.row for e in errors})
+    call_import.rows_failed = _failed_rows(call_import, errors)
     call_import.rows_done = max(call_import.rows_done, call_import.rows_total or 0)
     call_import.errors = [e.as_dict() for e in errors[: CallImport.ERROR_REPORT_LIMIT]]
     call_import.finished_at = timezone.now()
+    call_import.rows_checkpoint = 0  # finished: a deliberate re-run reads the whole file again
     call_import.save()
     return call_import
+
+
+# Advisory lock namespace (PostgreSQL) of one import's run; kpis.rollups has 7301-2, Twilio 7303.
+CALL_IMPORT_LOCK = 7304
+FINISHED_IMPORT_STATUSES = (ImportStatus.DONE, ImportStatus.FAILED)
+
+
+def call_import_run_claimed(*, call_import_id: int) -> CallImport | None:
+    """Run an unfinished import unless another worker runs it now; what the task calls.
+
+    The same import may be handed to a worker twice: Redis redelivers a killed worker's task,
+    and the sweeper enqueues a silent import again. The run holds a session lock on
+    PostgreSQL, which the server drops with the connection of a worker that died, so only a
+    live run keeps it. None when the import was finished or taken.
+    """
+    with _import_run_lock(call_import_id) as claimed:
+        if not claimed:
+            logger.info("import %s is being run by another worker", call_import_id)
+            return None
+        status = CallImport.objects.values_list("status", flat=True).get(pk=call_import_id)
+        if status in FINISHED_IMPORT_STATUSES:
+            return None
+        return call_import_run(call_import_id=call_import_id)
+
+
+@contextlib.contextmanager
+def _import_run_lock(call_import_id: int) -> Iterator[bool]:
+    if connection.vendor != "postgresql":
+        yield True  # SQLite: one process runs everything
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [CALL_IMPORT_LOCK, call_import_id])
+        claimed = cursor.fetchone()[0]
+    try:
+        yield claimed
+    finally:
+        if claimed:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_advisory_unlock(%s, %s)", [CALL_IMPORT_LOCK, call_import_id]
+                    )
+            except DatabaseError:  # the connection is gone, and the lock with it
+                logger.warning("import %s: its lock went with its connection", call_import_id)
+
+
+def _import_run_alive(call_import_id: int) -> bool:
+    """Whether a live run holds the import (PostgreSQL: the run's session lock is taken)."""
+    with _import_run_lock(call_import_id) as claimed:
+        return not claimed
+
+
+def call_imports_sweep(*, now: dt.datetime | None = None) -> tuple[int, int]:
+    """Restart, or give up on, every unfinished import whose heartbeat stopped; beat runs it.
+
+    An import is silent when it is running with no heartbeat for IMPORT_STALE_SECONDS, or
+    pending that long (its task was never enqueued, or lost), and no live run holds it (a slow
+    chunk is not a dead worker). It is enqueued again (it resumes at its checkpoint) up to
+    IMPORT_MAX_RESTARTS times, then marked failed with a message that says how far it got.
+    Returns (restarted, failed).
+    """
+    now = now or timezone.now()
+    silent_since = now - dt.timedelta(seconds=settings.IMPORT_STALE_SECONDS)
+    silent = CallImport.objects.filter(
+        Q(status=ImportStatus.RUNNING, heartbeat_at__lt=silent_since)
+        | Q(status=ImportStatus.RUNNING, heartbeat_at__isnull=True, created_at__lt=silent_since)
+        | Q(status=ImportStatus.PENDING, created_at__lt=silent_since)
+        & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=silent_since))
+    )
+    restarted = failed = 0
+    for call_import_id in silent.values_list("pk", flat=True):
+        with transaction.atomic():
+            call_import = (
+                silent.select_for_update(skip_locked=True).filter(pk=call_import_id).first()
+            )
+            if call_import is None:
+                continue  # finished, or another sweeper has it
+            if _import_run_alive(call_import.pk):
+                continue  # slow, not dead: its run still holds the import
+            if call_import.restarts >= settings.IMPORT_MAX_RESTARTS:
+                _import_give_up(call_import, now)
+                failed += 1
+                continue
+            call_import.restarts += 1
+            # The restart's clock: swept again only if this run is silent as long.
+            call_import.heartbeat_at = now
+            call_import.save(update_fields=["restarts", "heartbeat_at"])
+            logger.warning(
+                "import %s was silent for %s s: enqueued again (restart %s of %s)",
+                call_import.pk,
+                settings.IMPORT_STALE_SECONDS,
+                call_import.restarts,
+                settings.IMPORT_MAX_RESTARTS,
+            )
+            transaction.on_commit(functools.partial(task_enqueue, CALL_IMPORT_TASK, call_import.pk))
+            restarted += 1
+    return restarted, failed
+
+
+def _import_give_up(call_import: CallImport, now: dt.datetime) -> None:
+    call_import.status = ImportStatus.FAILED
+    call_import.finished_at = now
+    call_import.detail = (
+        f"The import stopped making progress and was restarted {call_import.restarts} times "
+        f"without finishing (no heartbeat for {settings.IMPORT_STALE_SECONDS} s: its worker "
+        f"died or was killed), so it was given up after {call_import.rows_done:,} of "
+        f"{call_import.rows_total or 0:,} rows, with {call_import.rows_imported:,} calls "
+        "imported. Upload the file again to import the rest: calls already imported are "
+        "updated, never counted twice."
+    )
+    call_import.save(update_fields=["status", "finished_at", "detail"])
+    logger.error("import %s given up after %s restarts", call_import.pk, call_import.restarts)
 
 
 def _row_errors(number: int, preset: Preset, field_errors: dict[str, list[str]]) -> list[RowError]:
@@ -269,8 +385,50 @@ def _import_chunk(
         for index, field_errors in result.errors.items():
             errors.extend(_row_errors(chunk[index][0], preset, field_errors))
         call_import.rows_imported += len(chunk) - len(result.errors)
+    _import_checkpoint_save(call_import, errors)
+
+
+def _import_resume_point(call_import: CallImport) -> list[RowError]:
+    """Where a run starts: the stored checkpoint of a run that stopped, else the beginning.
+
+    Sets the counters, the heartbeat and the rows to skip (`rows_checkpoint`); returns the row
+    errors reported so far. Rows after the checkpoint are read again: the upsert by external
+    id writes a call that the stopped run may already have written only once.
+    """
+    call_import.heartbeat_at = timezone.now()
+    call_import.failed_rows_unreported = 0
+    if call_import.rows_checkpoint:
+        logger.info("import %s resumes after row %s", call_import.pk, call_import.rows_checkpoint)
+        call_import.rows_done = call_import.rows_checkpoint
+        errors = [RowError(e["row"], e["column"], e["error"]) for e in call_import.errors]
+        # Failed rows beyond the report's limit: counted before, no longer listed.
+        call_import.failed_rows_unreported = max(
+            call_import.rows_failed - len({e.row for e in errors}), 0
+        )
+        return errors
+    call_import.rows_done = call_import.rows_imported = call_import.rows_failed = 0
+    call_import.rows_skipped = 0
+    call_import.errors = []
+    return []
+
+
+def _failed_rows(call_import: CallImport, errors: list[RowError]) -> int:
+    return len({e.row for e in errors}) + getattr(call_import, "failed_rows_unreported", 0)
+
+
+def _import_checkpoint_save(call_import: CallImport, errors: list[RowError]) -> None:
+    """Progress after a chunk: every row up to `rows_done` is written or reported, so a run
+    that stops after this resumes here; the heartbeat says this run is alive."""
+    call_import.rows_checkpoint = call_import.rows_done
+    call_import.heartbeat_at = timezone.now()
     CallImport.objects.filter(pk=call_import.pk).update(
-        rows_done=call_import.rows_done, rows_imported=call_import.rows_imported
+        rows_done=call_import.rows_done,
+        rows_imported=call_import.rows_imported,
+        rows_skipped=call_import.rows_skipped,
+        rows_failed=_failed_rows(call_import, errors),
+        errors=[e.as_dict() for e in errors[: CallImport.ERROR_REPORT_LIMIT]],
+        rows_checkpoint=call_import.rows_checkpoint,
+        heartbeat_at=call_import.heartbeat_at,
     )
 
 

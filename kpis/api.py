@@ -239,11 +239,14 @@ class KpiQueryViewSet(TenantViewSet):
             data=request.query_params, context={"organization": self.organization}
         )
         query.is_valid(raise_exception=True)
+        # Before any number is read: a refresh committing between the two reads would
+        # otherwise give `pending: false` next to numbers from before it.
+        self.freshness = kpi_freshness(self.organization)
         return query, query.to_filter(self.organization)
 
     def period(self, filters: KpiFilter, cut_at_hour: int | None) -> dict[str, Any]:
         """The range the numbers cover and how fresh they are (KPIS.md "Periods")."""
-        freshness = kpi_freshness(self.organization)
+        freshness = self.freshness
         return {
             "date_from": filters.date_from,
             "date_to": filters.date_to,
