@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell md5sum pyproject.toml | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo lint format services bench-ingest bench-imports
+.PHONY: run test install static migrate demo lint format services bench-ingest bench-imports
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-migrate: install
+# Hashed, compressed static files in staticfiles/ (ppc_dashboard/static_files.py): pages link
+# them in every mode, `make run` included. Files already compressed are not compressed again.
+static: install
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+
+migrate: static
 	$(BIN)/python manage.py migrate --noinput
 
 # Seeds the demo tenant once; `make demo` again re-seeds it.

@@ -40,6 +40,7 @@ import pstats
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -228,15 +229,24 @@ def profile(client: Any, url: str, runs: int) -> None:
     print(f"--- cProfile of {url}, {runs} runs, by cumulative time ---\n{out.getvalue()}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+@dataclass
+class BenchPages:
+    """The loaded bench tenant and the three pages to time, each with what it must show."""
+
+    organization: Any
+    server: str  # PostgreSQL's version
+    date_from: dt.date
+    date_to: dt.date
+    campaigns: int
+    publishers: int
+    pages: dict[str, tuple[str, list[str]]]  # name -> (URL, texts the page must contain)
+
+
+def arguments_add(parser: argparse.ArgumentParser) -> None:
+    """The data options, shared with bench/browser.py."""
     kpis_bench.load_arguments_add(parser)
     parser.add_argument(
         "--rebuild", action="store_true", help="rebuild repeat flags and rollups even if reused"
-    )
-    parser.add_argument("--runs", type=int, default=30, help="timed requests per page")
-    parser.add_argument(
-        "--profile", type=int, default=0, metavar="N", help="then N requests per page in cProfile"
     )
     parser.add_argument(
         "--database-url",
@@ -244,7 +254,11 @@ def main() -> None:
             "BENCH_PAGES_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ppc_bench_pages"
         ),
     )
-    args = parser.parse_args()
+
+
+def bench_pages_prepare(parser: argparse.ArgumentParser, args: argparse.Namespace) -> BenchPages:
+    """Set Django up on the bench database, load (or reuse) the calls and their rollups, and
+    name the pages: the overview, the busiest campaign's and the busiest publisher's."""
     campaigns, publishers = kpis_bench.load_shape(parser, args)
 
     # Whitenoise warns once that STATIC_ROOT holds no collectstatic output: not needed here.
@@ -255,7 +269,6 @@ def main() -> None:
     kpis_bench.ensure_database(args.database_url)
     kpis_bench.django_setup(args.database_url)
     from django.db import connection
-    from django.test.utils import override_settings
 
     from kpis.selectors import GroupBy, KpiFilter
 
@@ -328,6 +341,23 @@ def main() -> None:
         f"view: local days {date_from} .. {date_to}; campaign page of #{campaign_id} "
         f"{campaign_name!r} and publisher page of #{publisher_id} {publisher_name!r}, the busiest"
     )
+    return BenchPages(organization, server, date_from, date_to, campaigns, publishers, pages)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    arguments_add(parser)
+    parser.add_argument("--runs", type=int, default=30, help="timed requests per page")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="then N requests per page in cProfile"
+    )
+    args = parser.parse_args()
+    bench = bench_pages_prepare(parser, args)
+    from django.test.utils import override_settings
+
+    organization, server, pages = bench.organization, bench.server, bench.pages
+    campaigns, publishers = bench.campaigns, bench.publishers
+    date_from, date_to = bench.date_from, bench.date_to
 
     timings: dict[str, kpis_bench.Timing] = {}
     with override_settings(STORAGES=STORAGES):

@@ -4,6 +4,8 @@ Kinds: `count` (1,234), `percent` (3.1%), `interval` (a 95% CI pair: 1.7-5.3%), 
 (whole seconds, truncated like the verdict reasons, so "143 s" on a tile and in a reason
 agree), `money` (2 decimals, half up, in the tenant's currency), `points` (a difference
 of two rates: 4.2 pts). None is "-" (KPIS.md: an empty denominator is shown as "-").
+`format_kpi_compact` writes large counts and amounts short for a tile ($524.3K), the full
+value going in its title.
 """
 
 from __future__ import annotations
@@ -45,3 +47,38 @@ def format_kpi(value: Any, kind: str, currency: str = "") -> str:
     if kind == "money":
         return format_money(value, currency)
     raise ValueError(f"unknown KPI kind {kind!r}")
+
+
+# From these magnitudes on a tile shows a value short: money loses its cents at ten thousand,
+# counts their last digits at a hundred thousand. Below them the full value fits a tile.
+COMPACT_FROM = {"money": Decimal(10_000), "count": Decimal(100_000)}
+COMPACT_UNITS = ((Decimal(10) ** 3, "K"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 9, "B"))
+THOUSAND = Decimal(1000)
+
+
+def _compact_digits(magnitude: Decimal) -> str:
+    """|value| >= 1,000 as "524.3K" / "1.2M": one decimal, half up; a value that rounds up to
+    the next unit is written in it (999,960 is "1.0M", not "1,000.0K")."""
+    for size, suffix in COMPACT_UNITS:
+        shown = (magnitude / size).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        if shown < THOUSAND or suffix == COMPACT_UNITS[-1][1]:
+            break
+    return f"{shown:,}{suffix}"
+
+
+def format_kpi_compact(value: Any, kind: str, currency: str = "") -> str:
+    """A KPI value short enough for a tile: "$524.3K", "1.2M" calls; other kinds, and values
+    under COMPACT_FROM, exactly as format_kpi writes them."""
+    if value is None or value == "" or kind not in COMPACT_FROM:
+        return format_kpi(value, kind, currency)
+    amount = Decimal(str(value))
+    if abs(amount) < COMPACT_FROM[kind]:
+        return format_kpi(value, kind, currency)
+    sign = "-" if amount < 0 else ""
+    digits = _compact_digits(abs(amount))
+    if kind == "count":
+        return f"{sign}{digits}"
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    if symbol:
+        return f"{sign}{symbol}{digits}"
+    return f"{sign}{digits} {currency}".rstrip()

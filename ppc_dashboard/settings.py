@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-import plotly
 from csp.constants import NONE, SELF, UNSAFE_HASHES
 from django.core.exceptions import ImproperlyConfigured
 
@@ -75,7 +74,7 @@ MIDDLEWARE = [
     "ops.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "ppc_dashboard.tenancy.middleware.RequestBodyLimitMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "ppc_dashboard.static_files.StaticFilesMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -166,21 +165,20 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 # plotly.js is served from the copy the plotly package ships (/static/plotly/plotly.min.js),
 # never from a CDN: the pages work with no internet.
-STATICFILES_DIRS = [
-    BASE_DIR / "static",
-    ("plotly", Path(plotly.__file__).resolve().parent / "package_data"),
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "ppc_dashboard.static_files.PlotlyJsFinder",
 ]
+# Hashed names, gzip and Brotli variants, a year of caching: in every mode, `make run`
+# (DEBUG on) included. It needs `manage.py collectstatic`, which `make run`, `make migrate`
+# and the Docker image run (ppc_dashboard/static_files.py).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
-    },
+    "staticfiles": {"BACKEND": "ppc_dashboard.static_files.HashedStaticFilesStorage"},
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "media/"

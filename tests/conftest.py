@@ -9,9 +9,18 @@ from .factories import MembershipFactory, OrganizationFactory, UserFactory
 TEST_PASSWORD = "pw-for-tests-123"
 
 
+PLAIN_STATIC_STORAGE = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+
+
 @pytest.fixture(autouse=True)
 def _isolated_media_and_cache(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Pages link static files by their plain names here, found in the sources: the hashed
+    # names need a collectstatic, which tests/test_static_files.py runs in a folder of its own.
+    # The tests never read the developer's staticfiles/, there or not.
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": PLAIN_STATIC_STORAGE}
+    settings.STATIC_ROOT = tmp_path / "staticfiles"
+    settings.STATIC_ROOT.mkdir()
     from django.core.cache import cache
 
     cache.clear()

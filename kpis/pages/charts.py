@@ -11,6 +11,11 @@ spelt out, `marker_color` as `marker.color`, the spans of add_hline / add_vline 
 shapes), and are rendered without validating again: a go.Figure costs 2-5 ms a figure in
 validation alone, a page draws up to four. Tests hold every builder to
 `go.Figure(figure).to_dict() == figure`, so plotly would neither refuse nor change them.
+
+Every figure carries its text alternative in `layout.meta` (`chart_text`): a summary sentence
+and the table of the numbers it draws, built by the same builder from the same series.
+`figure_html` writes them under the chart (a sentence, and the table in a <details>) and
+leaves them out of the JSON the browser draws from.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.utils.html import format_html, json_script
+from django.utils.html import format_html, format_html_join, json_script
 from django.utils.safestring import SafeString
 from plotly.colors import sequential
 from plotly.utils import PlotlyJSONEncoder
@@ -29,6 +34,9 @@ from kpis.selectors import WEEKDAYS
 Figure = dict[str, Any]
 
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+# static/js/charts.js hides Plotly's toolbar below this width: on a phone it covered legends
+# and the threshold labels.
+PHONE_MAX_WIDTH = 640
 VERDICT_COLORS = {"scale": "#1e8449", "watch": "#8a94a6", "fix": "#d68910", "cut": "#c0392b"}
 VERDICT_ORDER = ("scale", "watch", "fix", "cut")
 ACCENT = "#1f6feb"
@@ -102,17 +110,56 @@ def _rows_by_verdict(verdicts: Sequence[str]) -> list[tuple[str, list[int]]]:
     return [(verdict, indices) for verdict, indices in rows.items() if indices]
 
 
+def chart_text(summary: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> dict:
+    """A figure's text alternative, for `layout.meta`: the summary sentence, and the table of
+    its numbers as people read them (cells already formatted; the first column names the
+    row)."""
+    return {
+        "summary": summary,
+        "columns": list(columns),
+        "rows": [[str(cell) for cell in row] for row in rows],
+    }
+
+
 def figure_html(figure: Figure, div_id: str) -> SafeString:
-    """The figure's <div> and its data, a JSON <script> block that static/js/charts.js draws
-    into the div (a data block is never executed, so the CSP needs no nonce for it)."""
-    spec = {"data": figure["data"], "layout": figure["layout"], "config": PLOT_CONFIG}
+    """The figure's <div>, its data as a JSON <script> block that static/js/charts.js draws
+    into the div (a data block is never executed, so the CSP needs no nonce for it), and its
+    text alternative: the summary (the <figure>'s caption, so its accessible name) and the
+    data table."""
+    layout = {key: value for key, value in figure["layout"].items() if key != "meta"}
+    text = figure["layout"]["meta"]
+    spec = {"data": figure["data"], "layout": layout, "config": PLOT_CONFIG}
     data_id = f"{div_id}-figure"
+    header = format_html_join("", '<th scope="col">{}</th>', ((c,) for c in text["columns"]))
+    body = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        (
+            (
+                format_html(
+                    '<th scope="row">{}</th>{}',
+                    row[0],
+                    format_html_join("", "<td>{}</td>", ((cell,) for cell in row[1:])),
+                ),
+            )
+            for row in text["rows"]
+        ),
+    )
     return format_html(
-        '<div id="{}" class="plotly-graph-div" data-plotly-figure="{}"></div>{}',
+        '<figure class="chart-figure">'
+        '<div id="{}" class="plotly-graph-div" data-plotly-figure="{}"></div>{}'
+        '<figcaption><p class="chart-summary">{}</p>'
+        '<details class="chart-data"><summary>The numbers behind this chart</summary>'
+        '<div class="table-wrap">'
+        "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table></div>"
+        "</details></figcaption></figure>",
         div_id,
         data_id,
         # json_script escapes <, > and &, so no label can close the block.
         json_script(spec, data_id, encoder=PlotlyJSONEncoder),
+        text["summary"],
+        header,
+        body,
     )
 
 
@@ -126,6 +173,26 @@ def daily_trend_figure(
 ) -> Figure:
     """Calls (bars) and conversions per local day, revenue on a second axis."""
     days = list(days)
+    money = [format_kpi(value, "money", currency) for value in revenue]
+    if days:
+        busiest = max(range(len(days)), key=lambda i: (calls[i], -i))
+        summary = (
+            f"{format_kpi(sum(calls), 'count')} calls, "
+            f"{format_kpi(sum(conversions), 'count')} conversions and "
+            f"{format_kpi(sum(revenue), 'money', currency)} revenue over {len(days)} days "
+            f"({days[0]} to {days[-1]}); the busiest day was {days[busiest]} with "
+            f"{format_kpi(calls[busiest], 'count')} calls."
+        )
+    else:
+        summary = "No days to show."
+    text = chart_text(
+        summary,
+        ["Day", "Calls", "Conversions", "Revenue"],
+        [
+            [day, format_kpi(n, "count"), format_kpi(c, "count"), m]
+            for day, n, c, m in zip(days, calls, conversions, money, strict=True)
+        ],
+    )
     return {
         "data": [
             {
@@ -151,11 +218,12 @@ def daily_trend_figure(
                 "mode": "lines",
                 "line": {"color": SECOND, "dash": "dot"},
                 "yaxis": "y2",
-                "text": [format_kpi(value, "money", currency) for value in revenue],
+                "text": money,
                 "hovertemplate": "%{text}<extra>Revenue</extra>",
             },
         ],
         "layout": _layout(
+            meta=text,
             hovermode="x unified",
             xaxis={"type": "date"},
             yaxis={"title": {"text": "Calls, conversions"}, "rangemode": "tozero"},
@@ -199,6 +267,26 @@ def duration_conversion_figure(
         f"{format_kpi(rate, 'percent')} of {format_kpi(count, 'count')} answered"
         for rate, count in zip(conversion_rates, answered, strict=True)
     ]
+    rated = [i for i, rate in enumerate(conversion_rates) if rate is not None]
+    summary = f"Qualifying now at {qualifying_seconds} s"
+    summary += f", {suggested_seconds} s suggested" if suggested_seconds is not None else ""
+    if rated:
+        best = max(rated, key=lambda i: (conversion_rates[i], -i))
+        summary += (
+            f"; calls of {labels[best]} s convert best, at "
+            f"{format_kpi(conversion_rates[best], 'percent')} of "
+            f"{format_kpi(answered[best], 'count')} answered."
+        )
+    else:
+        summary += "; no answered calls to show a conversion rate by talk time."
+    alt = chart_text(
+        summary,
+        ["Talk time (s)", "Conversion rate", "Answered calls"],
+        [
+            [label, format_kpi(rate, "percent"), format_kpi(count, "count")]
+            for label, rate, count in zip(labels, conversion_rates, answered, strict=True)
+        ],
+    )
     markers = [(qualifying_seconds, f"current {qualifying_seconds} s", MUTED, "dot")]
     if suggested_seconds is not None:
         markers.append((suggested_seconds, f"suggested {suggested_seconds} s", THIRD, "dash"))
@@ -237,9 +325,11 @@ def duration_conversion_figure(
             }
         ],
         "layout": _layout(
+            meta=alt,
             yaxis={"title": {"text": "Conversion rate (%)"}, "rangemode": "tozero"},
-            xaxis={"title": {"text": "Talk time (s)"}, "type": "category", "tickangle": 0},
-            margin={"l": 56, "r": 24, "t": 40, "b": 48},
+            # Slanted: level, "90-120", "120-180" and "180-300" ran together on a phone.
+            xaxis={"title": {"text": "Talk time (s)"}, "type": "category", "tickangle": -35},
+            margin={"l": 56, "r": 24, "t": 40, "b": 64},
             shapes=shapes,
             annotations=annotations,
         ),
@@ -253,6 +343,26 @@ def missed_heatmap_figure(
     missed_rates: Sequence[Sequence[float | None]],
 ) -> Figure:
     """Missed calls per local weekday (rows, Monday first) and hour of day (columns)."""
+    total_missed = sum(sum(row) for row in missed)
+    total_calls = sum(sum(row) for row in calls)
+    summary = (
+        f"{format_kpi(total_missed, 'count')} missed of {format_kpi(total_calls, 'count')} calls"
+    )
+    if total_missed:
+        day, hour = max(
+            ((d, h) for d in range(7) for h in range(24)), key=lambda cell: missed[cell[0]][cell[1]]
+        )
+        summary += (
+            f"; the most on {WEEKDAYS[day]} at {hour:02d}:00 "
+            f"({format_kpi(missed[day][hour], 'count')} missed)."
+        )
+    else:
+        summary += "."
+    text = chart_text(
+        summary,
+        ["Weekday", *(f"{hour:02d}:00" for hour in range(24))],
+        [[WEEKDAYS[d], *(format_kpi(n, "count") for n in missed[d])] for d in range(7)],
+    )
     customdata = [
         [
             [format_kpi(calls[day][hour], "count"), format_kpi(missed_rates[day][hour], "percent")]
@@ -279,6 +389,7 @@ def missed_heatmap_figure(
             }
         ],
         "layout": _layout(
+            meta=text,
             height=300,
             xaxis={"title": {"text": "Hour of day"}, "type": "category", "dtick": 2},
             yaxis={"autorange": "reversed", "type": "category"},
@@ -294,7 +405,27 @@ def rpm_trend_figure(
     currency: str,
 ) -> Figure:
     """Revenue per talk minute per local day (gaps on days without talk time) and the floor."""
+    money = [format_kpi(value, "money", currency) for value in rpm]
+    known = [value for value in rpm if value is not None]
+    if known:
+        summary = (
+            f"RPM from {format_kpi(min(known), 'money', currency)} to "
+            f"{format_kpi(max(known), 'money', currency)} a talk minute over {len(known)} days"
+        )
+        if rpm_floor is not None:
+            under = sum(1 for value in known if value < rpm_floor)
+            summary += (
+                f"; {under} of them under the floor of {format_kpi(rpm_floor, 'money', currency)}"
+            )
+        summary += "."
+    else:
+        summary = "No talk time over this period, so no RPM."
     layout = _layout(
+        meta=chart_text(
+            summary,
+            ["Day", f"RPM ({currency} / min)"],
+            [list(row) for row in zip(days, money, strict=True)],
+        ),
         showlegend=False,
         xaxis={"type": "date"},
         yaxis={"title": {"text": f"RPM ({currency} / min)"}, "rangemode": "tozero"},
@@ -326,7 +457,7 @@ def rpm_trend_figure(
                 "name": "RPM",
                 "line": {"color": ACCENT},
                 "connectgaps": False,
-                "text": [format_kpi(value, "money", currency) for value in rpm],
+                "text": money,
                 "hovertemplate": "%{x}: %{text} per minute<extra></extra>",
             }
         ],
@@ -377,9 +508,33 @@ def conversion_intervals_figure(
         )
     # Best on top: a horizontal category axis draws its first category at the bottom.
     order = sorted(range(len(names)), key=lambda i: rates[i])
+    if names:
+        best, worst = order[-1], order[0]
+        summary = (
+            f"Conversion rate of {len(names)} publishers, from {names[best]} at "
+            f"{format_kpi(rates[best], 'percent')} down to {names[worst]} at "
+            f"{format_kpi(rates[worst], 'percent')}."
+        )
+    else:
+        summary = "No publisher has calls to rate."
+    text = chart_text(
+        summary,
+        ["Publisher", "Verdict", "Conversion rate", "95% interval", "Calls"],
+        [
+            [
+                names[i],
+                verdicts[i],
+                format_kpi(rates[i], "percent"),
+                format_kpi((lows[i], highs[i]), "interval"),
+                format_kpi(calls[i], "count"),
+            ]
+            for i in reversed(order)
+        ],
+    )
     return {
         "data": traces,
         "layout": _layout(
+            meta=text,
             height=max(240, 26 * len(names) + 90),
             barmode="overlay",
             xaxis={"title": {"text": "Conversion rate (%), 95% interval"}, "rangemode": "tozero"},
@@ -414,7 +569,11 @@ def quadrant_figure(
         traces.append(
             {
                 "type": "scatter",
-                "mode": "markers",
+                # Each bubble is labelled with its publisher, on the plot as in the hover.
+                "mode": "markers+text",
+                "textposition": "top center",
+                "textfont": {"size": 11, "color": "#1d2430"},
+                "cliponaxis": False,
                 "name": verdict,
                 "x": [durations[i] for i in rows],
                 "y": [rates[i] for i in rows],
@@ -460,7 +619,35 @@ def quadrant_figure(
             (0, 0, "short calls, not converting"),
         )
     ]
+    summary = f"{len(names)} publishers by average call duration and conversion rate"
+    if duration_split is not None and rate_split is not None:
+        summary += (
+            f"; the dotted lines are the averages, {format_kpi(duration_split, 'seconds')} and "
+            f"{format_kpi(rate_split, 'percent')}"
+        )
+        top = [
+            names[i]
+            for i in range(len(names))
+            if durations[i] >= duration_split and rates[i] >= rate_split
+        ]
+        if top:
+            summary += f"; long calls that convert: {', '.join(top)}"
+    text = chart_text(
+        summary + ".",
+        ["Publisher", "Verdict", "Avg duration", "Conversion rate", "Calls"],
+        [
+            [
+                names[i],
+                verdicts[i],
+                format_kpi(durations[i], "seconds"),
+                format_kpi(rates[i], "percent"),
+                format_kpi(calls[i], "count"),
+            ]
+            for i in range(len(names))
+        ],
+    )
     layout = _layout(
+        meta=text,
         height=380,
         xaxis={"title": {"text": "Average call duration (s)"}, "rangemode": "tozero"},
         yaxis={"title": {"text": "Conversion rate (%)"}, "rangemode": "tozero"},
@@ -496,6 +683,17 @@ def state_tile_map_figure(
     # The scale starts at 0 (26 and 27 calls are about alike, not the two ends of it); codes
     # on the darker tiles are white to stay readable.
     highest = max((value for value in values if value is not None), default=0.0) or 1.0
+    valued = [i for i, value in enumerate(values) if value is not None]
+    summary = f"{metric_label} by state: {len(valued)} of {len(tiles)} states have a value"
+    if valued:
+        top = max(valued, key=lambda i: (values[i], -i))
+        summary += f"; the highest is {hovers[top]}"
+    # The hover of each tile already says its state and value as people read them.
+    alt = chart_text(
+        summary + ".",
+        ["State", metric_label],
+        [[code, text] for (_, _, code), text in zip(tiles, hovers, strict=True)],
+    )
     for (row, column, code), value, text in zip(tiles, values, hovers, strict=True):
         background[row][column] = 0
         z[row][column] = value
@@ -540,6 +738,7 @@ def state_tile_map_figure(
             },
         ],
         "layout": _layout(
+            meta=alt,
             height=360,
             margin={"l": 8, "r": 8, "t": 8, "b": 8},
             xaxis={"visible": False, "constrain": "domain"},

@@ -12,3 +12,20 @@ document.addEventListener("focusin", function (event) {
   // <input data-select-on-focus>: a secret shown once is selected, ready to copy.
   if (event.target.matches("[data-select-on-focus]")) event.target.select();
 });
+// A table wider than its .table-wrap scrolls sideways: keyboard users reach that scroll by
+// focusing the wrapper (arrow keys), and screen readers hear what it holds (WCAG 2.1.1).
+function tableScrollAccess() {
+  document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+    if (wrap.scrollWidth <= wrap.clientWidth && wrap.scrollHeight <= wrap.clientHeight) return;
+    if (wrap.hasAttribute("tabindex")) return;
+    var section = wrap.closest("section, details, figure");
+    var heading = section && section.querySelector("h2, h3, summary, figcaption p");
+    wrap.setAttribute("tabindex", "0");
+    wrap.setAttribute("role", "region");
+    wrap.setAttribute("aria-label", heading ? heading.textContent.trim() : "Table");
+  });
+}
+document.addEventListener("DOMContentLoaded", tableScrollAccess);
+window.addEventListener("resize", tableScrollAccess);
+// A chart's table opens inside a <details>: "toggle" does not bubble, so listen in capture.
+document.addEventListener("toggle", tableScrollAccess, true);

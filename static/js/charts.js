@@ -3,8 +3,12 @@
 (function () {
   if (!window.Plotly) return;
   var divs = document.querySelectorAll("[data-plotly-figure]");
+  // On a phone Plotly's toolbar covered legends and threshold labels: no toolbar there
+  // (kpis/pages/charts.py PHONE_MAX_WIDTH).
+  var phone = window.matchMedia("(max-width: 640px)").matches;
   divs.forEach(function (div) {
     var figure = JSON.parse(document.getElementById(div.dataset.plotlyFigure).textContent);
+    if (phone) figure.config.displayModeBar = false;
     Plotly.newPlot(div, figure.data, figure.layout, figure.config);
   });
   // Plotly sizes a figure once, when it is drawn, and "responsive" only follows window

@@ -110,9 +110,11 @@ def test_a_figure_is_drawn_in_the_div_the_page_names():
     html = charts.figure_html(figure, "chart-rpm-trend")
     assert '<div id="chart-rpm-trend" class="plotly-graph-div" ' in html
     assert 'data-plotly-figure="chart-rpm-trend-figure"' in html
+    # The text alternative is written into the page, not sent again as data.
+    layout = {key: value for key, value in figure["layout"].items() if key != "meta"}
     assert _figure_data(html, "chart-rpm-trend") == {
         "data": figure["data"],
-        "layout": figure["layout"],
+        "layout": layout,
         "config": charts.PLOT_CONFIG,
     }
 
@@ -156,3 +158,102 @@ def test_the_qualifying_thresholds_are_lines_up_the_plot_at_their_buckets():
         (3.5, 3.5, 0, 1),  # suggested 120 s
     ]
     assert {s["yref"] for s in shapes} == {"y domain"}
+
+
+# --- Text alternatives -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_figure_has_a_summary_and_a_table_of_what_it_draws(name):
+    figure = FIGURES[name]()
+    text = figure["layout"]["meta"]
+    assert text["summary"].endswith(".")
+    assert all(column for column in text["columns"])  # no empty header cell
+    assert all(len(row) == len(text["columns"]) for row in text["rows"])
+    first = figure["data"][0] if figure["data"] else {}
+    if name == "state tile map":  # a row per state tile, each tile a code annotation
+        assert len(text["rows"]) == len(figure["layout"]["annotations"]) == 3
+    elif first.get("type") == "heatmap":
+        assert len(text["rows"]) == len(first["z"]) == 7
+    elif first.get("orientation") == "h" or first.get("mode") == "markers+text":
+        assert len(text["rows"]) == sum(len(trace["x"]) for trace in figure["data"])
+    elif first:
+        assert len(text["rows"]) == len(first["x"])
+
+
+def test_the_daily_trend_says_its_totals_and_busiest_day():
+    text = FIGURES["daily trend"]()["layout"]["meta"]
+    assert text["summary"] == (
+        "15 calls, 5 conversions and €202.50 revenue over 3 days (2026-11-01 to 2026-11-03); "
+        "the busiest day was 2026-11-03 with 12 calls."
+    )
+    assert text["columns"] == ["Day", "Calls", "Conversions", "Revenue"]
+    assert text["rows"][2] == ["2026-11-03", "12", "4", "€162.50"]
+
+
+def test_the_talk_time_chart_names_its_thresholds_and_best_bucket():
+    text = FIGURES["duration buckets"]()["layout"]["meta"]
+    assert text["summary"] == (
+        "Qualifying now at 90 s, 120 s suggested; calls of 300+ s convert best, "
+        "at 31.0% of 4 answered."
+    )
+    assert text["rows"][0] == ["0-30", "-", "0"]  # no answered call: no rate, shown as "-"
+
+
+def test_the_heatmap_names_its_worst_hour():
+    text = FIGURES["missed heatmap"]()["layout"]["meta"]
+    # missed = (day * hour) % 5: the first 4 is Monday-based day 1 at hour 4 (Tue 04:00).
+    assert text["summary"].endswith("the most on Tue at 04:00 (4 missed).")
+    assert text["columns"][:3] == ["Weekday", "00:00", "01:00"]
+
+
+def test_the_rpm_trend_counts_the_days_under_the_floor():
+    text = FIGURES["rpm trend with a floor"]()["layout"]["meta"]
+    assert text["summary"] == (
+        "RPM from $1.25 to $2.00 a talk minute over 2 days; 1 of them under the floor of $1.50."
+    )
+    assert text["rows"][1] == ["2026-11-02", "-"]
+
+
+def test_the_publisher_charts_list_every_publisher_best_first_and_quadrant_winners():
+    intervals = FIGURES["conversion intervals"]()["layout"]["meta"]
+    assert [row[0] for row in intervals["rows"]] == ["Star", "Middling", "Weak", "Quiet"]
+    assert intervals["rows"][0] == ["Star", "scale", "22.0%", "18.0-26.5%", "400"]
+    quadrant = FIGURES["quadrant"]()["layout"]["meta"]
+    assert quadrant["summary"] == (
+        "4 publishers by average call duration and conversion rate; the dotted lines are the "
+        "averages, 150 s and 10.0%; long calls that convert: Star."
+    )
+
+
+def test_the_chart_html_carries_its_summary_and_table_with_real_headers():
+    html = str(charts.figure_html(FIGURES["rpm trend with a floor"](), "chart-rpm-trend"))
+    summary = FIGURES["rpm trend with a floor"]()["layout"]["meta"]["summary"]
+    assert '<figure class="chart-figure"><div id="chart-rpm-trend"' in html
+    assert f'<p class="chart-summary">{summary}</p>' in html
+    assert '<th scope="col">Day</th><th scope="col">RPM (USD / min)</th>' in html
+    assert '<tr><th scope="row">2026-11-01</th><td>$1.25</td></tr>' in html
+    assert "<th></th>" not in html
+
+
+def test_quadrant_bubbles_carry_their_publishers_names():
+    for trace in FIGURES["quadrant"]()["data"]:
+        assert trace["mode"] == "markers+text"
+        assert trace["text"]
+
+
+def test_talk_time_labels_are_slanted_so_they_never_run_together():
+    xaxis = FIGURES["duration buckets"]()["layout"]["xaxis"]
+    assert xaxis["tickangle"] not in (0, None)
+
+
+def test_the_state_map_names_its_highest_state_and_lists_every_tile():
+    text = FIGURES["state tile map"]()["layout"]["meta"]
+    assert text["summary"] == (
+        "Calls by state: 2 of 3 states have a value; the highest is Alaska: 12 calls."
+    )
+    assert text["rows"] == [
+        ["AK", "Alaska: 12 calls"],
+        ["FL", "Florida: no calls"],
+        ["ME", "Maine: 3 calls"],
+    ]

@@ -47,7 +47,8 @@ def page(client, url, **params):
 
 TILE = re.compile(
     r'data-kpi="(?P<key>\w+)" data-value="(?P<raw>[^"]*)">\s*'
-    r'<div class="tile-label">[^<]*</div>\s*<div class="tile-value">(?P<shown>[^<]*)</div>'
+    r'<div class="tile-label">[^<]*</div>\s*'
+    r'<div class="tile-value" title="(?P<full>[^"]*)">(?P<shown>[^<]*)</div>'
 )
 
 

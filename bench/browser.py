@@ -1,0 +1,233 @@
+"""Browser benchmark: Chromium's navigation-to-load time of the overview, campaign and
+publisher pages, warm cache, next to the server's own response time in the same run.
+
+    .venv/bin/python bench/browser.py [--calls 1000000] [--runs 20] [--server gunicorn|runserver]
+                                      [the data options of bench/pages.py]
+
+The data and the pages are bench/pages.py's (`bench_pages_prepare`: same loader, same
+database, the busiest campaign's and publisher's pages over the last 30 local days). The
+static files are collected as `make run` collects them (hashed, compressed), then the app is
+served on a free local port the way the README runs it: `gunicorn` as the Docker image does
+(DEBUG off, 2 workers, one per core) or `runserver` as `make run` does (DEBUG on).
+
+For each page, `--runs` times after warm-up:
+- server: the page's HTML fetched over HTTP by a plain client (httpx, keep-alive): what the
+  server costs, socket included;
+- browser: Debian's Chromium (Playwright) navigating to the page in a tab that has loaded it
+  before, so its static files come from the cache as a returning member's would: the
+  Navigation Timing `loadEventEnd` (scripts run, Plotly's charts drawn, since charts.js runs
+  before the load event), and the cold first load for comparison. The tab goes from the page
+  to the page, as a member goes from page to page: a detour through about:blank would make
+  Chromium start a new renderer process for each load (the pages send Django's
+  Cross-Origin-Opener-Policy: same-origin), which compiles plotly.js anew every time;
+- no charts: the campaign list (the same shell, no chart, no plotly.js), as a baseline.
+Target (issue 13): load <= 2x the server's time and under 400 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # before bench/ itself, whose kpis.py would shadow the app
+
+from bench import kpis as kpis_bench  # noqa: E402  (needs ROOT on the path)
+from bench import pages as pages_bench  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+LOAD_TARGET_MS = 400
+# Of bench/pages.py's pages, the chart pages issue 13 names.
+TIMED_PAGES = ("overview", "campaign", "publisher")
+LOAD_TARGET_RATIO = 2.0
+NAVIGATION = """() => {
+    const [entry] = performance.getEntriesByType("navigation");
+    return {load: entry.loadEventEnd, parsed: entry.domContentLoadedEventEnd,
+            server: entry.responseEnd - entry.requestStart,
+            transferred: performance.getEntriesByType("resource")
+                .reduce((sum, r) => sum + r.transferSize, entry.transferSize)};
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_environment(database_url: str, debug: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DEBUG="true" if debug else "false",
+        SECRET_KEY=env.get("SECRET_KEY") or "bench-only-secret-key-0123456789abcdefghijklmnop",
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
+        TRUST_X_FORWARDED="false",
+        LOG_LEVEL="WARNING",
+    )
+    env.pop("REDIS_URL", None)  # the pages read no cache worth a broker here
+    return env
+
+
+def server_start(kind: str, database_url: str, port: int) -> subprocess.Popen:
+    python = sys.executable
+    debug = kind == "runserver"
+    env = server_environment(database_url, debug)
+    subprocess.run(
+        [python, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    if kind == "gunicorn":
+        command = [
+            str(Path(python).parent / "gunicorn"),
+            "ppc_dashboard.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ]
+    else:
+        command = [python, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    for _ in range(200):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"{kind} did not start on port {port}")
+
+
+def session_cookie(organization) -> str:
+    """A logged-in session of the bench member, stored in the database the server reads."""
+    client = pages_bench.member_client(organization)
+    return client.cookies["sessionid"].value
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    pages_bench.arguments_add(parser)
+    parser.add_argument("--runs", type=int, default=20, help="timed loads per page")
+    parser.add_argument("--server", choices=["gunicorn", "runserver"], default="gunicorn")
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} is missing: apt-get install chromium")
+    bench = pages_bench.bench_pages_prepare(parser, args)
+
+    import logging
+
+    import httpx
+    from playwright.sync_api import sync_playwright
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
+
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    cookie = session_cookie(bench.organization)
+    process = server_start(args.server, args.database_url, port)
+    rows = []
+    try:
+        http = httpx.Client(base_url=origin, cookies={"sessionid": cookie}, timeout=60)
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+            )
+            # A baseline in the same run: the campaign list, the same shell and filter bar but
+            # no chart, so no plotly.js.
+            view = bench.pages["overview"][0].split("?")[1]
+            pages = {name: bench.pages[name] for name in TIMED_PAGES}
+            pages["no charts"] = (f"/campaigns/?{view}", ['id="campaign-table"'])
+            for name, (url, expected) in pages.items():
+                # A context of its own per page: its first load is a cold one.
+                context = chromium.new_context(viewport={"width": 1440, "height": 900})
+                context.add_cookies([{"name": "sessionid", "value": cookie, "url": origin}])
+                tab = context.new_page()
+                html = http.get(url).text
+                missing = [text for text in expected if text not in html]
+                if missing:
+                    raise SystemExit(f"{url}: the page lacks {missing}")
+
+                def fetch(url: str = url) -> None:
+                    if http.get(url).status_code != 200:
+                        raise SystemExit(f"{url}: not a 200 while timing")
+
+                server = kpis_bench.timed(fetch, runs=args.runs, warmup=kpis_bench.WARMUP_RUNS)
+                loads, parsed, seen, cold = [], [], [], None
+                for run in range(args.runs + kpis_bench.WARMUP_RUNS):
+                    tab.goto(origin + url, wait_until="load")
+                    if name != "no charts":
+                        tab.wait_for_selector(".js-plotly-plot .main-svg")
+                    timing = tab.evaluate(NAVIGATION)
+                    if cold is None:
+                        cold = timing
+                    if run >= kpis_bench.WARMUP_RUNS:
+                        loads.append(timing["load"])
+                        parsed.append(timing["parsed"])
+                        seen.append(timing["server"])
+                context.close()
+                load_p50 = statistics.median(loads)
+                rows.append(
+                    (
+                        name,
+                        url.split("?")[0],
+                        server,
+                        statistics.median(seen),
+                        load_p50,
+                        percentile(loads, 0.95),
+                        cold,
+                        statistics.median(parsed),
+                    )
+                )
+                print(
+                    f"{name:<9} server {server}  browser: response {statistics.median(seen):6.1f} "
+                    f"ms, load p50 {load_p50:6.1f} ms p95 {percentile(loads, 0.95):6.1f} ms; "
+                    f"cold load {cold['load']:.0f} ms, {cold['transferred']:,} B transferred"
+                )
+            chromium.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    met = all(
+        load <= LOAD_TARGET_MS and load <= LOAD_TARGET_RATIO * server.p50
+        for name, _, server, _, load, _, _, _ in rows
+        if name != "no charts"
+    )
+    print(
+        "\n```\n"
+        f"Browser benchmark (bench/browser.py): {args.calls:,} calls over {args.days} days, "
+        f"{bench.campaigns} campaigns, {bench.publishers} publishers; {bench.server}, "
+        f"{os.cpu_count()} cores; {args.server}, Chromium at 1440x900, warm cache\n"
+        f"{args.runs} runs per page, load average {os.getloadavg()[0]:.2f} at the end\n"
+        + "".join(
+            f"{name:<9} {path:<16} server p50 {server.p50:6.1f} ms | DOM ready p50 "
+            f"{dom:6.1f} ms | load p50 {load:6.1f} ms p95 {load95:6.1f} ms "
+            f"({load / server.p50:.1f}x server) | cold load {cold['load']:.0f} ms, "
+            f"{cold['transferred'] / 1e6:.2f} MB\n"
+            for name, path, server, _, load, load95, cold, dom in rows
+        )
+        + f"target: load p50 <= {LOAD_TARGET_RATIO:.0f}x server and <= {LOAD_TARGET_MS} ms "
+        f"{'met' if met else 'MISSED'}\n"
+        "```"
+    )
+
+
+if __name__ == "__main__":
+    main()

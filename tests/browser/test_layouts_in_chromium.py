@@ -1,0 +1,58 @@
+"""Layouts at a phone's width in Chromium: a wide table scrolls with its first column in view
+and can be reached from the keyboard; charts draw without Plotly's toolbar on a phone and
+with it on a desktop."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser import CHROMIUM
+from tests.conftest import TEST_PASSWORD as PASSWORD
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
+]
+
+
+def logged_in(browser, live_server, user, width: int, height: int):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", user.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    return page
+
+
+def test_a_wide_table_on_a_phone_scrolls_under_its_first_column(live_server, browser, tenant):
+    _org, user, _campaign, _key = tenant
+    page = logged_in(browser, live_server, user, 390, 844)
+    page.goto(f"{live_server.url}/publishers/", wait_until="networkidle")
+    wrap = page.locator(".table-wrap:has(#publisher-table)")
+    assert wrap.evaluate("w => w.scrollWidth > w.clientWidth")
+    # Reachable from the keyboard, and named for a screen reader.
+    assert wrap.get_attribute("tabindex") == "0"
+    assert wrap.get_attribute("role") == "region"
+    assert wrap.get_attribute("aria-label") == "All publishers"
+    first = page.locator("#publisher-table tbody tr:first-child td:first-child")
+    second = page.locator("#publisher-table tbody tr:first-child td:nth-child(2)")
+    before = first.bounding_box()["x"], second.bounding_box()["x"]
+    wrap.evaluate("w => { w.scrollLeft = 200; }")
+    page.wait_for_function(
+        "() => document.querySelector('.table-wrap:has(#publisher-table)').scrollLeft > 0"
+    )
+    after = first.bounding_box()["x"], second.bounding_box()["x"]
+    assert after[0] == before[0]  # the publisher's name stays in view
+    assert after[1] < before[1]  # the other columns scrolled
+
+
+@pytest.mark.parametrize(
+    ("width", "toolbar"), [(390, False), (1440, True)], ids=["phone", "desktop"]
+)
+def test_plotly_toolbar_only_off_a_phone(live_server, browser, tenant, width, toolbar):
+    _org, user, _campaign, _key = tenant
+    page = logged_in(browser, live_server, user, width, 900)
+    page.wait_for_selector(".js-plotly-plot .main-svg")
+    buttons = page.locator("#chart-daily-trend .modebar-btn").count()
+    assert (buttons > 0) is toolbar
