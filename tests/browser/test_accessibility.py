@@ -56,6 +56,7 @@ NOT_PAGES = {
     "settings-invitation-revoke": "a POST",
     "settings-report-unsubscribe": "a POST",
     "call-export": "a CSV download",
+    "settings-import-errors-csv": "a CSV download (an import's row errors)",
     "reports-csv": "a CSV download",
     "reports-xlsx": "an XLSX download",
     "api-schema": "the OpenAPI document (YAML)",
