@@ -84,6 +84,8 @@ UPSERT_FIELDS = [
     "updated_at",
 ]
 MAX_TAGS = 50
+MAX_TAG_KEY_CHARS = 100
+MAX_TAG_VALUE_CHARS = 500
 CALL_STATUSES = frozenset(CallStatus.values)  # enum .values is rebuilt on every access
 
 
@@ -194,7 +196,8 @@ def validate_call_item(
     if status in (None, ""):
         add("status", "This field is required.")
     elif not isinstance(status, str) or status not in CALL_STATUSES:
-        add("status", f"'{status}' is not one of {', '.join(CallStatus.values)}.")
+        shown = status[:20] + "..." if isinstance(status, str) and len(status) > 20 else status
+        add("status", f"'{shown}' is not one of {', '.join(CallStatus.values)}.")
 
     record_values: dict[str, Any] = {}
     try:
@@ -232,10 +235,10 @@ def validate_call_item(
             record_values["tracking_number"] = call_number_normalized(tracking, country)
         except PhoneNumberError as exc:
             add("tracking_number", str(exc))
-    caller = item.get("caller_number")
-    if caller not in (None, ""):
+    caller = _text(item.get("caller_number"), "caller_number", errors, 64)
+    if caller:
         try:
-            record_values["caller_number"] = caller_number_normalized(str(caller), country)
+            record_values["caller_number"] = caller_number_normalized(caller, country)
         except PhoneNumberError as exc:
             add("caller_number", str(exc))
 
@@ -249,8 +252,12 @@ def validate_call_item(
             add("tags", "Tag values must be strings, numbers or booleans.")
         elif any("\x00" in str(k) or "\x00" in str(v) for k, v in tags.items()):
             add("tags", "Null characters are not allowed.")
+        elif any(len(str(k)) > MAX_TAG_KEY_CHARS for k in tags):
+            add("tags", f"Tag names are at most {MAX_TAG_KEY_CHARS} characters.")
+        elif any(isinstance(v, str) and len(v) > MAX_TAG_VALUE_CHARS for v in tags.values()):
+            add("tags", f"Tag values are at most {MAX_TAG_VALUE_CHARS} characters.")
         else:
-            record_values["tags"] = {str(k)[:100]: v for k, v in tags.items()}
+            record_values["tags"] = {str(k): v for k, v in tags.items()}
 
     if errors:
         return None, errors

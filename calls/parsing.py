@@ -7,6 +7,7 @@ Real exports are messy: "Yes"/"1"/"TRUE", "$1,234.50", epoch milliseconds, "11/0
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import zoneinfo
 from decimal import Decimal, InvalidOperation
@@ -63,6 +64,13 @@ _ZONE_ABBREVIATIONS: dict[str, dt.tzinfo] = {
 }
 
 
+def _quoted(value: object) -> str:
+    """A bad value as a message quotes it: its first 40 characters, so a megabyte posted in
+    a field is never sent back whole."""
+    text = str(value)
+    return f"'{text[:40]}...'" if len(text) > 40 else f"'{text}'"
+
+
 def parse_bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
@@ -73,7 +81,7 @@ def parse_bool(value: object) -> bool:
         return True
     if text in FALSE_WORDS:
         return False
-    raise ValueError(f"'{value}' is not a yes/no value (true/false, 1/0, yes/no)")
+    raise ValueError(f"{_quoted(value)} is not a yes/no value (true/false, 1/0, yes/no)")
 
 
 def parse_money(value: object) -> Decimal:
@@ -81,7 +89,7 @@ def parse_money(value: object) -> Decimal:
     if value is None or value == "":
         return Decimal("0")
     if isinstance(value, bool):
-        raise ValueError(f"'{value}' is not an amount")
+        raise ValueError(f"{_quoted(value)} is not an amount")
     if isinstance(value, int | Decimal):
         amount = Decimal(value)
     elif isinstance(value, float):
@@ -93,13 +101,13 @@ def parse_money(value: object) -> Decimal:
         try:
             amount = Decimal(text)
         except InvalidOperation as exc:
-            raise ValueError(f"'{value}' is not an amount") from exc
+            raise ValueError(f"{_quoted(value)} is not an amount") from exc
     if not amount.is_finite():
-        raise ValueError(f"'{value}' is not an amount")
+        raise ValueError(f"{_quoted(value)} is not an amount")
     if amount < 0:
-        raise ValueError(f"'{value}' is negative; amounts must be 0 or more")
+        raise ValueError(f"{_quoted(value)} is negative; amounts must be 0 or more")
     if amount >= MONEY_LIMIT:
-        raise ValueError(f"'{value}' is too large")
+        raise ValueError(f"{_quoted(value)} is too large")
     return amount.quantize(Decimal("0.0001"))
 
 
@@ -125,28 +133,30 @@ def parse_seconds(value: object) -> int:
     if value is None or value == "":
         return 0
     if isinstance(value, bool):
-        raise ValueError(f"'{value}' is not a number of seconds")
+        raise ValueError(f"{_quoted(value)} is not a number of seconds")
     if isinstance(value, int):
         seconds = value
     elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{_quoted(value)} is not a number of seconds")
         seconds = round(value)
     else:
         text = str(value).strip()
         if ":" in text:
             parts = text.split(":")
             if len(parts) > 3 or not all(p.strip().isdigit() for p in parts):
-                raise ValueError(f"'{value}' is not a duration like 95 or 00:01:35")
+                raise ValueError(f"{_quoted(value)} is not a duration like 95 or 00:01:35")
             seconds = 0
             for part in parts:
                 seconds = seconds * 60 + int(part)
-        elif _NUMBER.match(text):
+        elif _NUMBER.match(text) and math.isfinite(float(text)):
             seconds = round(float(text))
         else:
-            raise ValueError(f"'{value}' is not a number of seconds")
+            raise ValueError(f"{_quoted(value)} is not a number of seconds")
     if seconds < 0:
-        raise ValueError(f"'{value}' is negative")
+        raise ValueError(f"{_quoted(value)} is negative")
     if seconds > 7 * 24 * 3600:
-        raise ValueError(f"'{value}' seconds is longer than a week")
+        raise ValueError(f"{_quoted(value)} seconds is longer than a week")
     return seconds
 
 
@@ -167,7 +177,7 @@ def parse_datetime(value: object, default_tz: zoneinfo.ZoneInfo | dt.tzinfo) -> 
         try:
             return _from_epoch(float(value))
         except (ValueError, OverflowError, OSError) as exc:
-            raise ValueError(f"'{value}' is not a date and time") from exc
+            raise ValueError(f"{_quoted(value)} is not a date and time") from exc
     else:
         text = str(value).strip() if value is not None else ""
         if not text:
@@ -175,13 +185,13 @@ def parse_datetime(value: object, default_tz: zoneinfo.ZoneInfo | dt.tzinfo) -> 
         parsed = _parse_datetime_text(text)
         if parsed is None:
             raise ValueError(
-                f"'{value}' is not a date and time (use ISO 8601 like 2026-11-03T16:05:00Z, "
+                f"{_quoted(value)} is not a date and time (use ISO 8601 like 2026-11-03T16:05:00Z, "
                 "epoch seconds or milliseconds)"
             )
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=default_tz)
     if not 2000 <= parsed.year <= 2100:
-        raise ValueError(f"'{value}' is outside the years 2000-2100")
+        raise ValueError(f"{_quoted(value)} is outside the years 2000-2100")
     return parsed
 
 

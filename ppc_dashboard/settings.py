@@ -272,6 +272,12 @@ REST_FRAMEWORK = {
         # Failed API key, webhook token and invitation link lookups per client address.
         "credential_failures": os.environ.get("CREDENTIAL_FAILURE_LIMIT", "20/min"),
     },
+    # JSON with bounds on depth, numbers and text (tenancy/parsers.py); forms and uploads.
+    "DEFAULT_PARSER_CLASSES": [
+        "ppc_dashboard.tenancy.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["ppc_dashboard.tenancy.filters.TenantFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "ppc_dashboard.tenancy.pagination.IdCursorPagination",

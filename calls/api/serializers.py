@@ -158,14 +158,17 @@ class CallSerializer(serializers.ModelSerializer):
 
 
 class ConversionInputSerializer(serializers.Serializer):
-    converted = serializers.BooleanField(default=True)
+    # Required: an empty or garbled body must not mark a call converted.
+    converted = serializers.BooleanField(
+        help_text="true records the conversion, false clears it; required."
+    )
     revenue = serializers.DecimalField(
         max_digits=14, decimal_places=4, min_value=0, required=False, allow_null=True
     )
     converted_at = serializers.DateTimeField(required=False, allow_null=True)
 
     def validate(self, attrs):
-        if not attrs.get("converted", True) and attrs.get("converted_at"):
+        if not attrs["converted"] and attrs.get("converted_at"):
             raise serializers.ValidationError(
                 {"converted_at": ["Only a converted call has a conversion time."]}
             )

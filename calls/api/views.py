@@ -10,6 +10,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
 from ppc_dashboard.tenancy.api import TenantGenericViewSet, TenantModelViewSet
+from ppc_dashboard.tenancy.errors import error_body
 from ppc_dashboard.tenancy.pagination import CheckedCursorPagination
 
 from ..call_log_csv import CALL_LOG_CSV_HEADER, call_log_csv_response
@@ -102,16 +103,16 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
         items = [payload] if single else payload
         if not isinstance(items, list):
             return Response(
-                {"detail": "Send a call object or a list of call objects.", "errors": {}},
+                error_body("Send a call object or a list of call objects.", code="invalid"),
                 status=status.HTTP_400_BAD_REQUEST,
             )
         if len(items) > settings.CALLS_BATCH_MAX_ITEMS:
             return Response(
-                {
-                    "detail": f"A batch holds at most {settings.CALLS_BATCH_MAX_ITEMS} calls; "
+                error_body(
+                    f"A batch holds at most {settings.CALLS_BATCH_MAX_ITEMS} calls; "
                     f"this one has {len(items)}.",
-                    "errors": {},
-                },
+                    code="invalid",
+                ),
                 status=status.HTTP_400_BAD_REQUEST,
             )
         create_missing = request.query_params.get("create_missing", "").lower() in {
@@ -129,7 +130,7 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
                 if single
                 else f"{len(result.errors)} of {len(items)} calls are invalid; nothing was written."
             )
-            return Response({"detail": detail, "errors": errors}, status=400)
+            return Response(error_body(detail, code="invalid", errors=errors), status=400)
         return Response(
             {"created": result.created, "updated": result.updated}, status=status.HTTP_201_CREATED
         )
@@ -179,7 +180,9 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
             update=ConversionUpdate(**serializer.validated_data),
         )
         if call is None:
-            return Response({"detail": "No call with this external_id."}, status=404)
+            return Response(
+                error_body("No call with this external_id.", code="not_found"), status=404
+            )
         call = get_object_or_404(self.get_queryset(), pk=call.pk)
         return Response(CallSerializer(call).data)
 
