@@ -230,13 +230,13 @@ def validate_call_item(
     record_values["caller_region"] = _text(item.get("caller_region"), "caller_region", errors, 64)
 
     tracking = _text(item.get("tracking_number"), "tracking_number", errors, 32)
-    if tracking:
+    if tracking and "tracking_number" not in errors:
         try:
             record_values["tracking_number"] = call_number_normalized(tracking, country)
         except PhoneNumberError as exc:
             add("tracking_number", str(exc))
     caller = _text(item.get("caller_number"), "caller_number", errors, 64)
-    if caller:
+    if caller and "caller_number" not in errors:
         try:
             record_values["caller_number"] = caller_number_normalized(caller, country)
         except PhoneNumberError as exc:

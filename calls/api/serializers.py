@@ -157,9 +157,16 @@ class CallSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ExplicitBooleanField(serializers.BooleanField):
+    """A required boolean even in a form post, where DRF reads a missing one as an unticked
+    checkbox (false)."""
+
+    default_empty_html = serializers.empty
+
+
 class ConversionInputSerializer(serializers.Serializer):
-    # Required: an empty or garbled body must not mark a call converted.
-    converted = serializers.BooleanField(
+    # Required: an empty or garbled body must not mark (or unmark) a call converted.
+    converted = ExplicitBooleanField(
         help_text="true records the conversion, false clears it; required."
     )
     revenue = serializers.DecimalField(
