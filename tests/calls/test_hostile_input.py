@@ -136,7 +136,8 @@ def test_an_overflowing_number_in_a_batch_names_its_item(api_client, auto):
     ],
 )
 def test_a_lone_surrogate_in_a_call_is_400_naming_the_field(api_client, auto, field, value):
-    body = json.dumps({k: v for k, v in CALL.items() if k != field})[:-1] + f', "{field}": {value}}}'
+    rest = json.dumps({k: v for k, v in CALL.items() if k != field})
+    body = rest[:-1] + f', "{field}": {value}}}'
     response = post_raw(api_client, f"{API}/calls/", body)
     assert response.status_code == 400
     assert list(response.json()["errors"]) == [field]
@@ -256,8 +257,9 @@ json_leaves = (
 )
 json_values = st.recursive(
     json_leaves,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
 call_fields = st.sampled_from([*CALL, "duration_seconds", "revenue", "cost", "tags", "converted"])
