@@ -227,6 +227,7 @@ class CallImportInputSerializer(serializers.Serializer):
         required=False, default="", allow_blank=True, help_text="Put every call in this campaign."
     )
     source_timezone = serializers.CharField(
+        max_length=64,
         required=False,
         default="",
         allow_blank=True,
@@ -234,12 +235,14 @@ class CallImportInputSerializer(serializers.Serializer):
         "organization's (e.g. UTC for a PBX clock).",
     )
     columns = serializers.CharField(
+        max_length=1000,
         required=False,
         default="",
         allow_blank=True,
         help_text="asterisk: the Master.csv column order, comma-separated CDR field names.",
     )
     internal_context = serializers.CharField(
+        max_length=1000,
         required=False,
         default="",
         allow_blank=True,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calls.models import Call, Campaign
+from calls.models import Call, CallImport, Campaign
 from publishers.models import Publisher
 from routing.models import Buyer
 from tests.factories import CallFactory, CampaignFactory
@@ -283,3 +284,23 @@ def test_random_json_to_ingest_is_never_a_server_error(api_client, auto, body):
     assert response["Content-Type"].startswith("application/json")
     if response.status_code == 400:
         assert set(response.json()) == {"detail", "code", "errors"}
+
+
+# --- CSV import form fields -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["source_timezone", "columns", "internal_context"])
+def test_import_options_have_a_length_bound(api_client, field):
+    response = api_client.post(
+        f"{API}/imports/",
+        {
+            "file": SimpleUploadedFile("a.csv", b"external_id\n1\n"),
+            "format": "asterisk",
+            field: "x" * 5000,
+        },
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+    assert "x" * 50 not in response.content.decode()
+    assert not CallImport.objects.exists()
