@@ -3,6 +3,7 @@ documents that input in the OpenAPI schema, and a test keeps the two in step."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ppc_dashboard.tenancy.api import TenantModelSerializer
@@ -81,6 +82,18 @@ class AdSpendSerializer(TenantModelSerializer):
         return attrs
 
 
+def _lenient(description: str, *types: str) -> serializers.Field:
+    """A field calls.ingest reads leniently (platforms send what they send): documented as
+    the JSON types it accepts; null is read as absent."""
+    schema = {"oneOf": [{"type": kind} for kind in types], "nullable": True}
+
+    @extend_schema_field({**schema, "description": description})
+    class LenientField(serializers.Field):
+        pass
+
+    return LenientField(required=False)
+
+
 class CallInputSerializer(serializers.Serializer):
     """One call record as posted (documentation of the input accepted by calls.ingest)."""
 
@@ -89,37 +102,39 @@ class CallInputSerializer(serializers.Serializer):
         help_text="ISO 8601 (naive times are in the organization's time zone) or epoch s/ms."
     )
     status = serializers.ChoiceField(choices=CallStatus.choices)
-    duration_seconds = serializers.IntegerField(min_value=0, required=False, default=0)
-    campaign_id = serializers.IntegerField(required=False)
+    duration_seconds = _lenient(
+        'Whole seconds, up to a week: 95, "95", "1:35" or "00:01:35".',
+        "integer",
+        "number",
+        "string",
+    )
+    campaign_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     campaign_name = serializers.CharField(required=False, max_length=200)
-    publisher_id = serializers.IntegerField(required=False)
+    publisher_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     publisher_name = serializers.CharField(required=False, max_length=200)
-    buyer_id = serializers.IntegerField(required=False)
+    buyer_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     buyer_name = serializers.CharField(required=False, max_length=200)
     tracking_number = serializers.CharField(
-        required=False, help_text="The number dialed; a known one gives campaign and publisher."
+        required=False,
+        max_length=32,
+        help_text="The number dialed; a known one gives campaign and publisher.",
     )
-    caller_number = serializers.CharField(required=False)
-    caller_region = serializers.CharField(required=False, help_text="Caller state or region.")
-    converted = serializers.BooleanField(required=False)
-    converted_at = serializers.DateTimeField(required=False)
-    revenue = serializers.DecimalField(max_digits=14, decimal_places=4, required=False)
-    cost = serializers.DecimalField(
-        max_digits=14, decimal_places=4, required=False, help_text="Publisher payout."
+    caller_number = serializers.CharField(required=False, max_length=64)
+    caller_region = serializers.CharField(
+        required=False, max_length=64, help_text="Caller state or region."
     )
-    tags = serializers.DictField(required=False)
+    converted = _lenient("true/false, 1/0, yes/no.", "boolean", "integer", "string")
+    converted_at = _lenient(
+        "ISO 8601 (naive: the organization's time zone) or epoch s/ms.", "string", "number"
+    )
+    revenue = _lenient('0 or more, under 10,000,000,000; "$1,234.50" is read.', "string", "number")
+    cost = _lenient("Publisher payout, as revenue.", "string", "number")
+    tags = serializers.DictField(required=False, help_text="At most 50; see README.")
 
 
 class CallIngestResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
-
-
-class CallIngestErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = serializers.DictField(
-        help_text="For a list: item index -> field -> messages. For one call: field -> messages."
-    )
 
 
 class CallSerializer(serializers.ModelSerializer):
@@ -222,7 +237,10 @@ class CallImportInputSerializer(serializers.Serializer):
             "invalid_choice": f"Unknown format; use one of {', '.join(sorted(PRESETS))}."
         },
     )
-    create_missing = serializers.BooleanField(default=False)
+    # A choice, not a BooleanField: a multipart form field is text, and these are the texts.
+    create_missing = serializers.ChoiceField(
+        choices=["true", "false", "1", "0"], default="false", help_text="true or false."
+    )
     campaign = serializers.CharField(
         required=False, default="", allow_blank=True, help_text="Put every call in this campaign."
     )
@@ -251,6 +269,7 @@ class CallImportInputSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         """The options, checked against the format and the tenant (context `organization`)."""
+        attrs["create_missing"] = attrs["create_missing"] in {"true", "1"}
         try:
             attrs["options"] = call_import_options(
                 organization=self.context["organization"],

@@ -23,7 +23,6 @@ from .serializers import (
     AdSpendSerializer,
     CallImportInputSerializer,
     CallImportSerializer,
-    CallIngestErrorSerializer,
     CallIngestResultSerializer,
     CallInputSerializer,
     CallSerializer,
@@ -88,8 +87,10 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
         parameters=[CREATE_MISSING_PARAM],
         responses={
             201: CallIngestResultSerializer,
-            400: CallIngestErrorSerializer,
-            413: OpenApiResponse(description="Body too large"),
+            400: OpenApiResponse(
+                description="Nothing was written; errors by field (for a list: by item index, "
+                "then field)."
+            ),
         },
         description=(
             "Post one call (an object) or up to 5,000 (a list). Idempotent by external_id: a "
@@ -167,7 +168,7 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
 
     @extend_schema(
         request=ConversionInputSerializer,
-        responses={200: CallSerializer, 400: CallIngestErrorSerializer},
+        responses={200: CallSerializer},
         description="Record the conversion of a call that was posted earlier.",
     )
     @action(detail=True, methods=["post"], url_path="conversion")
