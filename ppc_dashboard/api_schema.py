@@ -11,6 +11,8 @@ import re
 import zoneinfo
 from typing import Any
 
+from django.conf import settings
+
 from ppc_dashboard.tenancy.errors import ERROR_CODES
 
 MAX_ID = 2**63 - 1  # bigint primary keys
@@ -115,12 +117,28 @@ def _true_properties(component: dict) -> None:
             schema["enum"] = sorted(zoneinfo.available_timezones())
 
 
+def _one_call_or_a_batch(result: dict) -> None:
+    """POST /calls/ takes one call object or a list of up to CALLS_BATCH_MAX_ITEMS."""
+    operation = result.get("paths", {}).get("/api/v1/calls/", {}).get("post")
+    if not operation:
+        return
+    content = operation["requestBody"]["content"]["application/json"]
+    batch = content["schema"]
+    if batch.get("type") == "array":
+        content["schema"] = {
+            "oneOf": [batch["items"], {**batch, "maxItems": settings.CALLS_BATCH_MAX_ITEMS}]
+        }
+
+
 def error_responses(result: dict, generator, request, public) -> dict:
     """POSTPROCESSING_HOOKS entry: the Error component and each operation's error answers."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    for component in schemas.values():
+    for name, component in schemas.items():
         _true_properties(component)
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False  # UnknownFieldsRefusedMixin, ingest
     schemas["Error"] = ERROR_SCHEMA
+    _one_call_or_a_batch(result)
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:

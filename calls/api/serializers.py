@@ -6,7 +6,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ppc_dashboard.tenancy.api import TenantModelSerializer
+from ppc_dashboard.tenancy.api import TenantModelSerializer, UnknownFieldsRefusedMixin
 from ppc_dashboard.tenancy.models import verdict_thresholds_class
 
 from ..ad_spend import AD_SPEND_CLASH, ad_spend_clash_exists
@@ -82,54 +82,75 @@ class AdSpendSerializer(TenantModelSerializer):
         return attrs
 
 
-def _lenient(description: str, *types: str) -> serializers.Field:
+def _lenient(description: str, *alternatives: dict, required: bool = False) -> serializers.Field:
     """A field calls.ingest reads leniently (platforms send what they send): documented as
-    the JSON types it accepts; null is read as absent."""
-    schema = {"oneOf": [{"type": kind} for kind in types], "nullable": True}
+    the JSON it accepts; null reads as absent."""
+    schema = {"oneOf": list(alternatives), "nullable": not required, "description": description}
 
-    @extend_schema_field({**schema, "description": description})
+    @extend_schema_field(schema)
     class LenientField(serializers.Field):
         pass
 
-    return LenientField(required=False)
+    return LenientField(required=required)
+
+
+NUMBER = {"type": "number"}
+INTEGER = {"type": "integer"}
+ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+DIGITS = {"type": "string", "pattern": r"^\s*\d*\s*$"}
+
+
+def _text(description: str, max_length: int) -> serializers.Field:
+    # A number is read as the text it spells (str()), so it is documented too.
+    return _lenient(description, {"type": "string", "maxLength": max_length}, NUMBER)
 
 
 class CallInputSerializer(serializers.Serializer):
     """One call record as posted (documentation of the input accepted by calls.ingest)."""
 
-    external_id = serializers.CharField(max_length=128, help_text="Your id for the call.")
-    started_at = serializers.DateTimeField(
-        help_text="ISO 8601 (naive times are in the organization's time zone) or epoch s/ms."
+    external_id = _lenient(
+        "Your id for the call; unique in the organization.",
+        {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"\S"},
+        {"type": "integer", "minimum": 0},
+        required=True,
+    )
+    started_at = _lenient(
+        "ISO 8601 (naive times are in the organization's time zone) or epoch s/ms.",
+        {"type": "string", "minLength": 1},
+        NUMBER,
+        required=True,
     )
     status = serializers.ChoiceField(choices=CallStatus.choices)
     duration_seconds = _lenient(
         'Whole seconds, up to a week: 95, "95", "1:35" or "00:01:35".',
-        "integer",
-        "number",
-        "string",
+        INTEGER,
+        NUMBER,
+        {"type": "string"},
     )
-    campaign_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    campaign_name = serializers.CharField(required=False, max_length=200)
-    publisher_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    publisher_name = serializers.CharField(required=False, max_length=200)
-    buyer_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    buyer_name = serializers.CharField(required=False, max_length=200)
-    tracking_number = serializers.CharField(
-        required=False,
-        max_length=32,
-        help_text="The number dialed; a known one gives campaign and publisher.",
+    campaign_id = _lenient("A campaign of the organization.", ID, DIGITS)
+    campaign_name = _text("Read when campaign_id is not given.", 200)
+    publisher_id = _lenient("A publisher of the organization.", ID, DIGITS)
+    publisher_name = _text("Read when publisher_id is not given.", 200)
+    buyer_id = _lenient("A buyer of the organization.", ID, DIGITS)
+    buyer_name = _text("Read when buyer_id is not given.", 200)
+    tracking_number = _text("The number dialed; a known one gives campaign and publisher.", 32)
+    caller_number = _text("The caller's number, any usual form.", 64)
+    caller_region = _text("Caller state or region.", 64)
+    converted = _lenient(
+        "true/false, 1/0, yes/no.", {"type": "boolean"}, INTEGER, {"type": "string"}
     )
-    caller_number = serializers.CharField(required=False, max_length=64)
-    caller_region = serializers.CharField(
-        required=False, max_length=64, help_text="Caller state or region."
-    )
-    converted = _lenient("true/false, 1/0, yes/no.", "boolean", "integer", "string")
     converted_at = _lenient(
-        "ISO 8601 (naive: the organization's time zone) or epoch s/ms.", "string", "number"
+        "ISO 8601 (naive: the organization's time zone) or epoch s/ms.", {"type": "string"}, NUMBER
     )
-    revenue = _lenient('0 or more, under 10,000,000,000; "$1,234.50" is read.', "string", "number")
-    cost = _lenient("Publisher payout, as revenue.", "string", "number")
-    tags = serializers.DictField(required=False, help_text="At most 50; see README.")
+    revenue = _lenient(
+        '0 or more, under 10,000,000,000; "$1,234.50" is read.', {"type": "string"}, NUMBER
+    )
+    cost = _lenient("Publisher payout, as revenue.", {"type": "string"}, NUMBER)
+    tags = _lenient(
+        "Name -> string, number or boolean; at most 50, names of 100 characters, values of 500.",
+        {"type": "object", "maxProperties": 50},
+        {"type": "string", "maxLength": 0},
+    )
 
 
 class CallIngestResultSerializer(serializers.Serializer):
@@ -179,7 +200,7 @@ class ExplicitBooleanField(serializers.BooleanField):
     default_empty_html = serializers.empty
 
 
-class ConversionInputSerializer(serializers.Serializer):
+class ConversionInputSerializer(UnknownFieldsRefusedMixin, serializers.Serializer):
     # Required: an empty or garbled body must not mark (or unmark) a call converted.
     converted = ExplicitBooleanField(
         help_text="true records the conversion, false clears it; required."
@@ -228,7 +249,7 @@ class CallImportSerializer(serializers.ModelSerializer):
         return round(obj.rows_done / obj.rows_total, 4)
 
 
-class CallImportInputSerializer(serializers.Serializer):
+class CallImportInputSerializer(UnknownFieldsRefusedMixin, serializers.Serializer):
     file = serializers.FileField()
     # A choice, so the schema lists the formats (and clients and fuzzers can pick one).
     format = serializers.ChoiceField(

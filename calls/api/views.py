@@ -116,11 +116,17 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
                 ),
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        create_missing = request.query_params.get("create_missing", "").lower() in {
-            "1",
-            "true",
-            "yes",
-        }
+        flag = request.query_params.get("create_missing", "").lower()
+        if flag not in {"", "true", "false", "1", "0"}:
+            return Response(
+                error_body(
+                    "The request is invalid; see errors.",
+                    code="invalid",
+                    errors={"create_missing": ["Must be true or false."]},
+                ),
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        create_missing = flag in {"true", "1"}
         result = call_ingest_batch(
             organization=self.organization, items=items, create_missing=create_missing
         )

@@ -8,6 +8,8 @@ of filters.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db import models
 from django.db.models import QuerySet
 from rest_framework import serializers, viewsets
@@ -94,7 +96,19 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class TenantModelSerializer(serializers.ModelSerializer):
+class UnknownFieldsRefusedMixin:
+    """A field the serializer does not have is a 400 naming it, as call ingest answers: a typo
+    must not vanish silently (and the schema says `additionalProperties: false`)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)
+
+
+class TenantModelSerializer(UnknownFieldsRefusedMixin, serializers.ModelSerializer):
     """Validates uniqueness within the tenant (the organization is set by the view)."""
 
     serializer_related_field = TenantRelatedField
