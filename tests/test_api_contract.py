@@ -90,3 +90,76 @@ def test_the_api_keeps_its_openapi_contract_under_every_check(live_server, seede
     assert run.returncode == 0, report[-20_000:]
     tested = re.search(r"Tested: (\d+)", report)
     assert tested and int(tested.group(1)) >= 40, report[-5_000:]  # every operation ran
+
+
+# --- What the schema forbids, the server refuses (each found by the run above) ---------------
+
+
+@pytest.mark.parametrize("page_size", ["null", "", "0", "1001", "-1", "1.5"])
+def test_a_page_size_out_of_bounds_is_400(api_client, page_size):
+    response = api_client.get(f"/api/v1/campaigns/?page_size={page_size}")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["page_size"]
+
+
+def test_a_page_size_in_bounds_pages(api_client, org):
+    for _ in range(3):
+        CampaignFactory(organization=org)
+    response = api_client.get("/api/v1/campaigns/?page_size=2")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 2
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("campaigns", {"name": "A", "nmae": "typo"}),
+        ("publishers", {"name": "P", "extra": 1}),
+        ("buyers", {"name": "B", "hours": {}}),
+    ],
+)
+def test_an_unknown_field_is_400_naming_it(api_client, path, body):
+    response = api_client.post(f"/api/v1/{path}/", body, format="json")
+    assert response.status_code == 400
+    unknown = next(key for key in body if key not in ("name",))
+    assert response.json()["errors"] == {unknown: ["Unknown field."]}
+
+
+def test_a_number_for_a_name_is_400(api_client):
+    response = api_client.post("/api/v1/publishers/", {"name": 7}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["name"]
+
+
+def test_create_missing_must_be_true_or_false(api_client):
+    response = api_client.post("/api/v1/calls/?create_missing=maybe", {}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["create_missing"]
+
+
+@pytest.mark.parametrize("value", ["0", "-5", str(2**63)])
+def test_filter_ids_out_of_range_are_400(api_client, value):
+    response = api_client.get(f"/api/v1/calls/?publisher={value}")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["publisher"]
+    response = api_client.get(f"/api/v1/kpis/?publisher={value}")
+    assert response.status_code == 400
+
+
+def test_a_duplicate_window_that_would_overflow_is_400_not_500(api_client, org):
+    campaign = CampaignFactory(organization=org)
+    response = api_client.patch(
+        f"/api/v1/campaigns/{campaign.pk}/", {"duplicate_window_days": 2147483646}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["duplicate_window_days"]
+
+
+def test_kpis_and_verdicts_are_documented_as_the_objects_they_are(client, db):
+    document = client.get("/api/schema/?format=json").json()
+    for path in ("/api/v1/kpis/", "/api/v1/verdicts/"):
+        schema = document["paths"][path]["get"]["responses"]["200"]["content"]
+        assert "$ref" in schema["application/json"]["schema"], path  # not an array
+        for status in ("400", "401", "404", "429", "503"):
+            error = document["paths"][path]["get"]["responses"][status]["content"]
+            assert error["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
