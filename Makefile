@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell md5sum pyproject.toml | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo lint format services bench-ingest
+.PHONY: run test install migrate demo lint format services bench-ingest bench-imports
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,3 +41,6 @@ format: install
 
 bench-ingest: install
 	$(BIN)/python bench/ingest.py
+
+bench-imports: install
+	$(BIN)/python bench/imports.py

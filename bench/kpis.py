@@ -841,6 +841,9 @@ def rollup_models() -> dict[str, Any]:
         "hourly": models.CallRollupHourly,
         "hourly campaign": models.CallRollupHourlyCampaign,
         "buckets": models.DurationBucketDaily,
+        "daily region": models.CallRollupDailyRegion,
+        "daily region x campaign": models.CallRollupDailyRegionCampaign,
+        "daily report tag": models.CallRollupDailyTag,
         "spike hours": models.VelocitySpike,
     }
 

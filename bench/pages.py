@@ -1,4 +1,5 @@
-"""Pages benchmark: server time of the overview, campaign and publisher pages over 1M calls.
+"""Pages benchmark: server time of the overview, campaign, publisher, geography and tag pages
+over 1M calls.
 
     .venv/bin/python bench/pages.py [--calls 1000000] [--seed 1] [--days 90] [--reload]
                                     [--rebuild] [--campaigns N] [--publishers N] [--runs 30]
@@ -11,9 +12,12 @@ After a fresh load (or `--rebuild`, or when `migrate` applied something) it buil
 write paths would have: repeat flags, then rollups; then VACUUM ANALYZE.
 
 Then a member of the bench organization logs in (Django's test Client, `force_login`) and
-the overview (`/`), the page of the campaign with the most calls (`/campaigns/<id>/`) and
-that of the publisher with the most calls (`/publishers/<id>/`) are requested for the
-last 30 local days of the data, `--runs` times each after warm-up.
+the overview (`/`), the page of the campaign with the most calls (`/campaigns/<id>/`),
+that of the publisher with the most calls (`/publishers/<id>/`), the geography page
+(`/geography/`, callers by state) and the tag page (`/tags/?key=source`, calls by the values
+of a report tag) are requested for the last 30 local days of the data, `--runs` times each
+after warm-up. The loader writes no tags: the first run here gives every call a `source`
+tag (one of BENCH_TAG_VALUES, by its id) and makes `source` a report tag, then rebuilds.
 A request goes through the whole server side: middleware (session, user, tenant), the
 selectors and decisions, the Plotly figures and the template; only the socket is missing.
 The settings are production's (DEBUG off), with the static files' URLs from the plain
@@ -45,6 +49,8 @@ sys.path.insert(0, str(ROOT))  # before bench/ itself, whose kpis.py would shado
 from bench import kpis as kpis_bench  # noqa: E402  (needs ROOT on the path)
 
 PAGE_TARGET_MS = 150
+BENCH_TAG_KEY = "source"
+BENCH_TAG_VALUES = ("google", "bing", "facebook", "tv", "radio", "direct", "email", "affiliate")
 BENCH_USER_EMAIL = "bench-pages@example.com"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -86,6 +92,36 @@ def rollups_build(organization: Any) -> None:
         f"rebuild: repeat flags {flags:.1f} s ({len(changed):,} changed), full rebuild "
         f"{rollups:.1f} s, VACUUM {time.perf_counter() - began - flags - rollups:.1f} s"
     )
+
+
+def report_tag_prepare(organization: Any) -> bool:
+    """Tag every call with a `source` and make it a report tag, once per load; True when it
+    did (the rollups must then be rebuilt)."""
+    from django.db import connection, transaction
+
+    from kpis.models import ReportTag
+
+    if ReportTag.objects.for_organization(organization).filter(key=BENCH_TAG_KEY).exists():
+        return False
+    began = time.perf_counter()
+    values = ", ".join(f"'{value}'" for value in BENCH_TAG_VALUES)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE calls_call SET tags = jsonb_build_object(%s, "
+            f"(ARRAY[{values}])[1 + id %% {len(BENCH_TAG_VALUES)}]) WHERE organization_id = %s",
+            [BENCH_TAG_KEY, organization.pk],
+        )
+        ReportTag.objects.create(organization=organization, key=BENCH_TAG_KEY)
+    print(f"tags: every call tagged {BENCH_TAG_KEY}=... in {time.perf_counter() - began:.1f} s")
+    return True
+
+
+def busiest_row_calls(organization: Any, kpi_filter: Any, group_by: Any, tag_key: Any) -> int:
+    """The calls of the busiest region or tag value (a row the page's table must show)."""
+    from kpis.selectors import kpis_report
+
+    report = kpis_report(organization, kpi_filter, group_by, tag_key)
+    return max(row.counts.calls for row in report.rows)
 
 
 def member_client(organization: Any) -> Any:
@@ -221,7 +257,7 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import override_settings
 
-    from kpis.selectors import KpiFilter
+    from kpis.selectors import GroupBy, KpiFilter
 
     migrated = migrate()
     with connection.cursor() as cursor:
@@ -230,7 +266,8 @@ def main() -> None:
     print(f"{server}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
 
     organization, loaded = kpis_bench.calls_prepare(args, campaigns, publishers)
-    if loaded or args.rebuild or migrated:
+    tagged = report_tag_prepare(organization)
+    if loaded or args.rebuild or migrated or tagged:
         rollups_build(organization)
 
     date_to = kpis_bench.END_DAY - dt.timedelta(days=1)
@@ -267,6 +304,23 @@ def main() -> None:
                 *expected_content(organization, publisher_filter),
                 'id="publisher-campaigns"',
                 'id="chart-daily-trend"',
+            ],
+        ),
+        "region": (
+            f"/geography/?{view}",
+            [
+                'id="chart-state-map"',
+                'id="state-table"',
+                'data-sort="'
+                f'{busiest_row_calls(organization, overview_filter, GroupBy.REGION, None)}"',
+            ],
+        ),
+        "tag": (
+            f"/tags/?key={BENCH_TAG_KEY}&{view}",
+            [
+                'id="tag-table"',
+                'data-sort="'
+                f'{busiest_row_calls(organization, overview_filter, GroupBy.TAG, BENCH_TAG_KEY)}"',
             ],
         ),
     }

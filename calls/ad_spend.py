@@ -8,9 +8,7 @@ freshness of the call rollups (`as_of`) does not depend on it.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,6 +19,7 @@ from django.db import transaction
 from ppc_dashboard.tenancy.models import Organization
 from publishers.models import Publisher
 
+from .csv_reading import CsvFileError, CsvShape, csv_file_shape, csv_rows
 from .importers.base import RowError, header_key
 from .models import AdSpend, Campaign
 from .parsing import parse_money
@@ -122,6 +121,8 @@ class AdSpendImportReport:
     rows: int = 0
     written: int = 0
     errors: list[RowError] = field(default_factory=list)
+    # How the file was read (its encoding and delimiter), once it could be.
+    shape: CsvShape | None = None
 
     @property
     def ok(self) -> bool:
@@ -135,7 +136,12 @@ def ad_spend_import_csv(*, organization: Organization, binary: IO[bytes]) -> AdS
     through `ad_spend_write`, or none of them: errors name the row (the header is row 1) and
     the column as the file spells it, as the call import's do."""
     report = AdSpendImportReport()
-    reader = csv.reader(io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace"))
+    try:
+        report.shape = csv_file_shape(binary)
+    except CsvFileError as exc:
+        report.errors = [RowError(1, "(file)", str(exc))]
+        return report
+    reader = csv_rows(binary, report.shape)
     header = next(reader, [])
     columns = _ad_spend_columns(header)
     missing = [name for name in AD_SPEND_REQUIRED if name not in columns]

@@ -8,6 +8,8 @@ from django.db.models import Q
 
 from ppc_dashboard.tenancy.models import TenantModel, validate_campaign_verdict_overrides
 
+from .csv_reading import CsvShape
+
 MONEY = {"max_digits": 14, "decimal_places": 4}
 
 MAX_DUPLICATE_WINDOW_DAYS = 3650  # ten years
@@ -230,22 +232,51 @@ class CallImport(TenantModel):
     rows_failed = models.PositiveIntegerField(default=0)
     # Rows that are not calls to import (in progress, outbound, internal legs): no error.
     rows_skipped = models.PositiveIntegerField(default=0)
-    # At most ERROR_REPORT_LIMIT entries of {"row", "column", "error"}; rows_failed counts all.
+    # Of the rows written (rows_imported): the distinct calls, and the rows whose call an
+    # earlier row of the file had already written (the later row wins).
+    calls_written = models.PositiveIntegerField(default=0)
+    rows_duplicate = models.PositiveIntegerField(default=0)
+    # How the file was read (calls.csv_reading): a Python codec name and the delimiter.
+    encoding = models.CharField(max_length=16, blank=True)
+    delimiter = models.CharField(max_length=1, blank=True)
+    # Every row error as {"row", "column", "error"}, up to ERROR_KEEP_LIMIT; errors_dropped
+    # counts the ones beyond it, which are not kept.
     errors = models.JSONField(default=list, blank=True)
+    errors_dropped = models.PositiveIntegerField(default=0)
     detail = models.TextField(blank=True)
     created_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The run that holds the import writes this when it starts and after each chunk; the
+    # sweeper (calls.tasks) restarts, then fails, an unfinished import whose heartbeat stopped.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Rows (items) of the file whose calls and errors are stored: a restarted run skips them.
+    rows_checkpoint = models.PositiveIntegerField(default=0)
+    # How many times the sweeper enqueued the import again (bounded by IMPORT_MAX_RESTARTS).
+    restarts = models.PositiveSmallIntegerField(default=0)
 
+    # Errors shown in the API's import detail and on its page; the CSV download has them all.
     ERROR_REPORT_LIMIT = 1000
+    ERROR_KEEP_LIMIT = 100_000
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.status})"
+
+    @property
+    def errors_total(self) -> int:
+        return len(self.errors) + self.errors_dropped
+
+    @property
+    def file_shape_label(self) -> str:
+        """How the file was read, e.g. "UTF-8 with BOM, semicolon-separated" ("" before)."""
+        if not self.encoding:
+            return ""
+        return str(CsvShape(self.encoding, self.delimiter or ","))
 
 
 class TwilioCallback(TenantModel):

@@ -64,13 +64,6 @@ _ZONE_ABBREVIATIONS: dict[str, dt.tzinfo] = {
 }
 
 
-def _quoted(value: object) -> str:
-    """A bad value as a message quotes it: its first 40 characters, so a megabyte posted in
-    a field is never sent back whole."""
-    text = str(value)
-    return f"'{text[:40]}...'" if len(text) > 40 else f"'{text}'"
-
-
 def parse_bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
@@ -81,7 +74,7 @@ def parse_bool(value: object) -> bool:
         return True
     if text in FALSE_WORDS:
         return False
-    raise ValueError(f"{_quoted(value)} is not a yes/no value (true/false, 1/0, yes/no)")
+    raise ValueError(f"'{_shortened(value)}' is not a yes/no value (true/false, 1/0, yes/no)")
 
 
 def parse_money(value: object) -> Decimal:
@@ -89,7 +82,7 @@ def parse_money(value: object) -> Decimal:
     if value is None or value == "":
         return Decimal("0")
     if isinstance(value, bool):
-        raise ValueError(f"{_quoted(value)} is not an amount")
+        raise ValueError(f"'{_shortened(value)}' is not an amount")
     if isinstance(value, int | Decimal):
         amount = Decimal(value)
     elif isinstance(value, float):
@@ -101,13 +94,13 @@ def parse_money(value: object) -> Decimal:
         try:
             amount = Decimal(text)
         except InvalidOperation as exc:
-            raise ValueError(f"{_quoted(value)} is not an amount") from exc
+            raise ValueError(f"'{_shortened(value)}' is not an amount") from exc
     if not amount.is_finite():
-        raise ValueError(f"{_quoted(value)} is not an amount")
+        raise ValueError(f"'{_shortened(value)}' is not an amount")
     if amount < 0:
-        raise ValueError(f"{_quoted(value)} is negative; amounts must be 0 or more")
+        raise ValueError(f"'{_shortened(value)}' is negative; amounts must be 0 or more")
     if amount >= MONEY_LIMIT:
-        raise ValueError(f"{_quoted(value)} is too large")
+        raise ValueError(f"'{_shortened(value)}' is too large")
     return amount.quantize(Decimal("0.0001"))
 
 
@@ -133,31 +126,38 @@ def parse_seconds(value: object) -> int:
     if value is None or value == "":
         return 0
     if isinstance(value, bool):
-        raise ValueError(f"{_quoted(value)} is not a number of seconds")
+        raise ValueError(f"'{_shortened(value)}' is not a number of seconds")
     if isinstance(value, int):
         seconds = value
     elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{_quoted(value)} is not a number of seconds")
         seconds = round(value)
     else:
         text = str(value).strip()
         if ":" in text:
             parts = text.split(":")
             if len(parts) > 3 or not all(p.strip().isdigit() for p in parts):
-                raise ValueError(f"{_quoted(value)} is not a duration like 95 or 00:01:35")
+                raise ValueError(f"'{_shortened(value)}' is not a duration like 95 or 00:01:35")
             seconds = 0
             for part in parts:
                 seconds = seconds * 60 + int(part)
-        elif _NUMBER.match(text) and math.isfinite(float(text)):
-            seconds = round(float(text))
+        elif _NUMBER.match(text):
+            number = float(text)
+            if not math.isfinite(number):  # "9" x 400 is a float overflow, not a duration
+                raise ValueError(f"'{_shortened(value)}' is too large a number of seconds")
+            seconds = round(number)
         else:
-            raise ValueError(f"{_quoted(value)} is not a number of seconds")
+            raise ValueError(f"'{_shortened(value)}' is not a number of seconds")
     if seconds < 0:
-        raise ValueError(f"{_quoted(value)} is negative")
+        raise ValueError(f"'{_shortened(value)}' is negative")
     if seconds > 7 * 24 * 3600:
-        raise ValueError(f"{_quoted(value)} seconds is longer than a week")
+        raise ValueError(f"'{_shortened(value)}' seconds is longer than a week")
     return seconds
+
+
+def _shortened(value: object, limit: int = 40) -> str:
+    """A value quoted in an error message, cut when it is long (a 400-digit number)."""
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def _from_epoch(number: float) -> dt.datetime:
@@ -177,7 +177,7 @@ def parse_datetime(value: object, default_tz: zoneinfo.ZoneInfo | dt.tzinfo) -> 
         try:
             return _from_epoch(float(value))
         except (ValueError, OverflowError, OSError) as exc:
-            raise ValueError(f"{_quoted(value)} is not a date and time") from exc
+            raise ValueError(f"'{_shortened(value)}' is not a date and time") from exc
     else:
         text = str(value).strip() if value is not None else ""
         if not text:
@@ -185,13 +185,13 @@ def parse_datetime(value: object, default_tz: zoneinfo.ZoneInfo | dt.tzinfo) -> 
         parsed = _parse_datetime_text(text)
         if parsed is None:
             raise ValueError(
-                f"{_quoted(value)} is not a date and time (use ISO 8601 like 2026-11-03T16:05:00Z, "
-                "epoch seconds or milliseconds)"
+                f"'{_shortened(value)}' is not a date and time (use ISO 8601 like "
+                "2026-11-03T16:05:00Z, epoch seconds or milliseconds)"
             )
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=default_tz)
     if not 2000 <= parsed.year <= 2100:
-        raise ValueError(f"{_quoted(value)} is outside the years 2000-2100")
+        raise ValueError(f"'{_shortened(value)}' is outside the years 2000-2100")
     return parsed
 
 

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import datetime as dt
-import io
+import functools
+import itertools
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ppc_dashboard.celery import task_enqueue
 from ppc_dashboard.tenancy.models import Organization
 
+from .csv_reading import CsvFileError, CsvShape, csv_file_shape, csv_rows
 from .importers import (
     PRESETS,
     ImportOptions,
@@ -28,7 +32,13 @@ from .importers import (
     Skip,
     preset_for,
 )
-from .ingest import CallRecord, FieldErrors, call_records_upsert, validate_call_item
+from .ingest import (
+    CallRecord,
+    DeferredDerivation,
+    FieldErrors,
+    call_records_upsert,
+    validate_call_item,
+)
 from .models import Call, CallImport, CallSource, Campaign, ImportStatus, TwilioCallback
 from .repeat_calls import repeat_flags_rederive
 from .signals import calls_changed, campaign_qualifying_changed
@@ -45,7 +55,7 @@ logger = logging.getLogger(__name__)
 IMPORT_CHUNK_ROWS = 1000
 # The import task's name: services enqueue it by name (calls.tasks imports this module).
 CALL_IMPORT_TASK = "calls.tasks.call_import_task"
-csv.field_size_limit(1024 * 1024)
+CALL_IMPORTS_SWEEP_TASK = "calls.tasks.call_imports_sweep_task"
 CAMPAIGN_NAME_MAX_LENGTH = Campaign._meta.get_field("name").max_length
 
 
@@ -143,22 +153,15 @@ def call_import_start(
     return call_import
 
 
-def _text_stream(binary: IO[bytes]) -> IO[str]:
-    # utf-8-sig drops the BOM that Excel and several platforms put at the start.
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline="")
-
-
-def _count_rows(call_import: CallImport, preset: Preset) -> int:
-    with call_import.file.open("rb") as binary:
-        count = sum(1 for _ in csv.reader(_text_stream(binary)))
+def _count_rows(binary: IO[bytes], shape: CsvShape, preset: Preset) -> int:
+    count = sum(1 for _ in csv_rows(binary, shape))
     return max(count - (1 if preset.header else 0), 0)
 
 
 def _numbered_rows(
-    stream: IO[str], preset: Preset
+    reader: Iterator[list[str]], preset: Preset
 ) -> tuple[Iterator[tuple[int, dict[str, str]]], list[str]]:
     """Rows as dicts with spreadsheet row numbers (the header is row 1), and the header."""
-    reader = csv.reader(stream)
     if preset.header:
         header = [name.strip() for name in next(reader, [])]
         first = 2
@@ -175,11 +178,49 @@ def _numbered_rows(
     return rows(), header
 
 
+@dataclass
+class _ImportTally:
+    """What an import has done so far, beyond the counters saved on the CallImport."""
+
+    errors: list[RowError] = field(default_factory=list)
+    errors_dropped: int = 0
+    failed_rows: set[int] = field(default_factory=set)
+    # hash() of the external ids written: 64 bits for each distinct call instead of its id,
+    # so a million-row file costs tens of MB, not hundreds.
+    written_ids: set[int] = field(default_factory=set)
+    duplicates: int = 0
+    # A resumed run's failed rows whose errors were not in the checkpoint's report.
+    failed_rows_unlisted: int = 0
+    # How many errors the last checkpoint stored (it stores up to ERROR_REPORT_LIMIT).
+    errors_checkpointed: int = 0
+
+    @property
+    def rows_failed(self) -> int:
+        return len(self.failed_rows) + self.failed_rows_unlisted
+
+    def add_errors(self, errors: Iterable[RowError]) -> None:
+        for error in errors:
+            self.failed_rows.add(error.row)
+            if len(self.errors) < CallImport.ERROR_KEEP_LIMIT:
+                self.errors.append(error)
+            else:
+                self.errors_dropped += 1
+
+    def add_written(self, external_id: str) -> None:
+        key = hash(external_id)
+        if key in self.written_ids:
+            self.duplicates += 1
+        else:
+            self.written_ids.add(key)
+
+
 def call_import_run(*, call_import_id: int) -> CallImport:
     """Import a stored CSV. Good rows are written, bad rows reported by row and column.
 
+    The file's encoding and delimiter are detected (calls.csv_reading) and reported.
     Idempotent by external id: running the same file again rewrites the same calls.
-    Progress (rows_done of rows_total) is saved after each chunk of rows.
+    Progress (rows_done of rows_total) is saved after each chunk of rows; the repeat flags
+    and the KPI refresh follow once, when the rows are in.
     """
     call_import = CallImport.objects.select_related("organization").get(pk=call_import_id)
     options = ImportOptions.from_json(call_import.options)
@@ -188,34 +229,39 @@ def call_import_run(*, call_import_id: int) -> CallImport:
     # The file's naive times are in its source's zone: the tenant's unless the user said.
     file_tz = options.source_tzinfo or organization.tzinfo
     call_import.status = ImportStatus.RUNNING
-    call_import.rows_total = _count_rows(call_import, preset)
-    call_import.rows_done = call_import.rows_imported = call_import.rows_failed = 0
-    call_import.rows_skipped = 0
-    call_import.errors = []
+    call_import.rows_total = None
+    call_import.detail = ""
+    tally = _import_resume_point(call_import)
     call_import.save()
 
-    errors: list[RowError] = []
+    # Repeat flags and the KPI refresh once at the end, not per chunk: linear time.
+    deferred = DeferredDerivation()
     try:
         with call_import.file.open("rb") as binary:
-            rows, header = _numbered_rows(_text_stream(binary), preset)
+            shape = csv_file_shape(binary)
+            call_import.encoding, call_import.delimiter = shape.encoding, shape.delimiter
+            call_import.rows_total = _count_rows(binary, shape, preset)
+            call_import.save()
+            rows, header = _numbered_rows(csv_rows(binary, shape), preset)
             missing = preset.missing_columns(header)
             if preset.header and missing:
                 call_import.status = ImportStatus.FAILED
                 call_import.detail = (
                     f"The file is not a {preset.name} export: missing column(s) "
-                    f"{', '.join(missing)}."
+                    f"{', '.join(missing)}. It was read as {shape}; its first row has "
+                    f"{len(header)} column(s): {', '.join(header[:12])}"
+                    f"{', ...' if len(header) > 12 else ''}."
                 )
-                call_import.errors = [
-                    RowError(1, column, "missing column").as_dict() for column in missing
-                ]
-                call_import.finished_at = timezone.now()
-                call_import.save()
-                return call_import
+                tally.add_errors(RowError(1, column, "missing column") for column in missing)
+                raise _ImportRefused
+            items = preset.items(rows)
+            if call_import.rows_checkpoint:
+                items = _import_replay(call_import, preset, items, tally, deferred, file_tz)
             chunk: list[tuple[int, CallRecord]] = []
-            for number, item in preset.items(rows):
+            for number, item in items:
                 call_import.rows_done += 1
                 if isinstance(item, RowError):
-                    errors.append(item)
+                    tally.add_errors([item])
                     continue
                 if isinstance(item, Skip):
                     call_import.rows_skipped += 1
@@ -223,31 +269,165 @@ def call_import_run(*, call_import_id: int) -> CallImport:
                 item = preset.with_options(item)
                 record, field_errors = validate_call_item(item, file_tz, organization.country)
                 if field_errors:
-                    errors.extend(_row_errors(number, preset, field_errors))
+                    tally.add_errors(_row_errors(number, preset, field_errors))
                     continue
                 chunk.append((number, record))  # type: ignore[arg-type]
                 if len(chunk) >= IMPORT_CHUNK_ROWS:
-                    _import_chunk(call_import, preset, chunk, errors)
+                    _import_chunk(call_import, preset, chunk, tally, deferred)
                     chunk = []
-            _import_chunk(call_import, preset, chunk, errors)
+            _import_chunk(call_import, preset, chunk, tally, deferred)
+    except _ImportRefused:
+        pass  # the status and the reason are set
+    except CsvFileError as exc:
+        call_import.status = ImportStatus.FAILED
+        call_import.detail = str(exc)
     except Exception as exc:  # a broken file must still end the import with a reason
         logger.exception("import %s failed", call_import.pk)
         call_import.status = ImportStatus.FAILED
         call_import.detail = f"The import stopped: {exc}"
     else:
         call_import.status = ImportStatus.DONE
-    call_import.rows_failed = len({e.row for e in errors})
-    call_import.rows_done = max(call_import.rows_done, call_import.rows_total or 0)
-    call_import.errors = [e.as_dict() for e in errors[: CallImport.ERROR_REPORT_LIMIT]]
-    call_import.finished_at = timezone.now()
-    call_import.save()
+    # The chunks written so far count, whatever error stopped the import. Not in a `finally`:
+    # a run stopped from outside (a worker's shutdown, a BaseException) keeps its checkpoint
+    # and stays unfinished for the next run or the sweeper to resume.
+    deferred.finish(organization)
+    _import_finish(call_import, tally)
     return call_import
+
+
+class _ImportRefused(Exception):
+    """The file cannot be imported as a whole (its reason is on the CallImport)."""
+
+
+def _import_finish(call_import: CallImport, tally: _ImportTally) -> None:
+    call_import.rows_failed = tally.rows_failed
+    call_import.calls_written = len(tally.written_ids)
+    call_import.rows_duplicate = tally.duplicates
+    if call_import.status == ImportStatus.DONE:
+        call_import.rows_done = max(call_import.rows_done, call_import.rows_total or 0)
+    call_import.errors = [e.as_dict() for e in tally.errors]
+    call_import.errors_dropped = tally.errors_dropped
+    call_import.finished_at = timezone.now()
+    call_import.rows_checkpoint = 0  # finished: a deliberate re-run reads the whole file again
+    call_import.save()
+
+
+# Advisory lock namespace (PostgreSQL) of one import's run; kpis.rollups has 7301-2, Twilio 7303.
+CALL_IMPORT_LOCK = 7304
+FINISHED_IMPORT_STATUSES = (ImportStatus.DONE, ImportStatus.FAILED)
+
+
+def call_import_run_claimed(*, call_import_id: int) -> CallImport | None:
+    """Run an unfinished import unless another worker runs it now; what the task calls.
+
+    The same import may be handed to a worker twice: Redis redelivers a killed worker's task,
+    and the sweeper enqueues a silent import again. The run holds a session lock on
+    PostgreSQL, which the server drops with the connection of a worker that died, so only a
+    live run keeps it. None when the import was finished or taken.
+    """
+    with _import_run_lock(call_import_id) as claimed:
+        if not claimed:
+            logger.info("import %s is being run by another worker", call_import_id)
+            return None
+        status = CallImport.objects.values_list("status", flat=True).get(pk=call_import_id)
+        if status in FINISHED_IMPORT_STATUSES:
+            return None
+        return call_import_run(call_import_id=call_import_id)
+
+
+@contextlib.contextmanager
+def _import_run_lock(call_import_id: int) -> Iterator[bool]:
+    if connection.vendor != "postgresql":
+        yield True  # SQLite: one process runs everything
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [CALL_IMPORT_LOCK, call_import_id])
+        claimed = cursor.fetchone()[0]
+    try:
+        yield claimed
+    finally:
+        if claimed:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_advisory_unlock(%s, %s)", [CALL_IMPORT_LOCK, call_import_id]
+                    )
+            except DatabaseError:  # the connection is gone, and the lock with it
+                logger.warning("import %s: its lock went with its connection", call_import_id)
+
+
+def _import_run_alive(call_import_id: int) -> bool:
+    """Whether a live run holds the import (PostgreSQL: the run's session lock is taken)."""
+    with _import_run_lock(call_import_id) as claimed:
+        return not claimed
+
+
+def call_imports_sweep(*, now: dt.datetime | None = None) -> tuple[int, int]:
+    """Restart, or give up on, every unfinished import whose heartbeat stopped; beat runs it.
+
+    An import is silent when it is running with no heartbeat for IMPORT_STALE_SECONDS, or
+    pending that long (its task was never enqueued, or lost), and no live run holds it (a slow
+    chunk is not a dead worker). It is enqueued again (it resumes at its checkpoint) up to
+    IMPORT_MAX_RESTARTS times, then marked failed with a message that says how far it got.
+    Returns (restarted, failed).
+    """
+    now = now or timezone.now()
+    silent_since = now - dt.timedelta(seconds=settings.IMPORT_STALE_SECONDS)
+    silent = CallImport.objects.filter(
+        Q(status=ImportStatus.RUNNING, heartbeat_at__lt=silent_since)
+        | Q(status=ImportStatus.RUNNING, heartbeat_at__isnull=True, created_at__lt=silent_since)
+        | Q(status=ImportStatus.PENDING, created_at__lt=silent_since)
+        & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=silent_since))
+    )
+    restarted = failed = 0
+    for call_import_id in silent.values_list("pk", flat=True):
+        with transaction.atomic():
+            call_import = (
+                silent.select_for_update(skip_locked=True).filter(pk=call_import_id).first()
+            )
+            if call_import is None:
+                continue  # finished, or another sweeper has it
+            if _import_run_alive(call_import.pk):
+                continue  # slow, not dead: its run still holds the import
+            if call_import.restarts >= settings.IMPORT_MAX_RESTARTS:
+                _import_give_up(call_import, now)
+                failed += 1
+                continue
+            call_import.restarts += 1
+            # The restart's clock: swept again only if this run is silent as long.
+            call_import.heartbeat_at = now
+            call_import.save(update_fields=["restarts", "heartbeat_at"])
+            logger.warning(
+                "import %s was silent for %s s: enqueued again (restart %s of %s)",
+                call_import.pk,
+                settings.IMPORT_STALE_SECONDS,
+                call_import.restarts,
+                settings.IMPORT_MAX_RESTARTS,
+            )
+            transaction.on_commit(functools.partial(task_enqueue, CALL_IMPORT_TASK, call_import.pk))
+            restarted += 1
+    return restarted, failed
+
+
+def _import_give_up(call_import: CallImport, now: dt.datetime) -> None:
+    call_import.status = ImportStatus.FAILED
+    call_import.finished_at = now
+    call_import.detail = (
+        f"The import stopped making progress and was restarted {call_import.restarts} times "
+        f"without finishing (no heartbeat for {settings.IMPORT_STALE_SECONDS} s: its worker "
+        f"died or was killed), so it was given up after {call_import.rows_done:,} of "
+        f"{call_import.rows_total or 0:,} rows, with {call_import.rows_imported:,} calls "
+        "imported. Upload the file again to import the rest: calls already imported are "
+        "updated, never counted twice."
+    )
+    call_import.save(update_fields=["status", "finished_at", "detail"])
+    logger.error("import %s given up after %s restarts", call_import.pk, call_import.restarts)
 
 
 def _row_errors(number: int, preset: Preset, field_errors: dict[str, list[str]]) -> list[RowError]:
     return [
-        RowError(number, preset.column_for(field), message)
-        for field, messages in field_errors.items()
+        RowError(number, preset.column_for(name), message)
+        for name, messages in field_errors.items()
         for message in messages
     ]
 
@@ -256,7 +436,8 @@ def _import_chunk(
     call_import: CallImport,
     preset: Preset,
     chunk: list[tuple[int, CallRecord]],
-    errors: list[RowError],
+    tally: _ImportTally,
+    deferred: DeferredDerivation,
 ) -> None:
     if chunk:
         result = call_records_upsert(
@@ -265,13 +446,95 @@ def _import_chunk(
             source=preset.source,
             create_missing=call_import.create_missing,
             atomic=False,
+            deferred=deferred,
         )
         for index, field_errors in result.errors.items():
-            errors.extend(_row_errors(chunk[index][0], preset, field_errors))
+            tally.add_errors(_row_errors(chunk[index][0], preset, field_errors))
+        for index, (_, record) in enumerate(chunk):
+            if index not in result.errors:
+                tally.add_written(record.external_id)
         call_import.rows_imported += len(chunk) - len(result.errors)
-    CallImport.objects.filter(pk=call_import.pk).update(
-        rows_done=call_import.rows_done, rows_imported=call_import.rows_imported
-    )
+    _import_checkpoint_save(call_import, tally)
+
+
+def _import_resume_point(call_import: CallImport) -> _ImportTally:
+    """Where a run starts: after the stored checkpoint of a run that stopped, else at row 1.
+
+    Sets the counters and the heartbeat; returns the tally so far. A resumed run keeps the
+    checkpoint's counters and the errors it listed (up to ERROR_REPORT_LIMIT; the others are
+    counted as dropped), and `_import_replay` reads the rows before the checkpoint again
+    without writing them, for the distinct calls and the repeat flags of what was written.
+    """
+    call_import.heartbeat_at = timezone.now()
+    tally = _ImportTally()
+    if call_import.rows_checkpoint:
+        logger.info("import %s resumes after row %s", call_import.pk, call_import.rows_checkpoint)
+        call_import.rows_done = call_import.rows_checkpoint
+        tally.errors = [RowError(e["row"], e["column"], e["error"]) for e in call_import.errors]
+        tally.errors_checkpointed = len(tally.errors)
+        tally.errors_dropped = call_import.errors_dropped
+        tally.failed_rows = {e.row for e in tally.errors}
+        tally.failed_rows_unlisted = max(call_import.rows_failed - len(tally.failed_rows), 0)
+        return tally
+    call_import.rows_done = call_import.rows_imported = call_import.rows_failed = 0
+    call_import.rows_skipped = call_import.calls_written = call_import.rows_duplicate = 0
+    call_import.errors = []
+    call_import.errors_dropped = 0
+    return tally
+
+
+def _import_replay(
+    call_import: CallImport,
+    preset: Preset,
+    items: Iterator[tuple[int, CallRecord | RowError | Skip]],
+    tally: _ImportTally,
+    deferred: DeferredDerivation,
+    file_tz: dt.tzinfo,
+) -> Iterator[tuple[int, CallRecord | RowError | Skip]]:
+    """Read a resumed import's rows up to its checkpoint again, writing nothing; the rest.
+
+    Their calls were written by the run that stopped: they count as written (or duplicates),
+    and their instants and callers join the deferred repeat flags, which died with that run.
+    Rows counted as skipped or failed before are left as counted.
+    """
+    organization = call_import.organization
+    for number, item in itertools.islice(items, call_import.rows_checkpoint):
+        if isinstance(item, RowError | Skip) or number in tally.failed_rows:
+            continue
+        record, field_errors = validate_call_item(
+            preset.with_options(item), file_tz, organization.country
+        )
+        if field_errors or record is None:
+            continue
+        tally.add_written(record.external_id)
+        deferred.add([record.started_at], {record.caller_number} - {""})
+    return items
+
+
+def _import_checkpoint_save(call_import: CallImport, tally: _ImportTally) -> None:
+    """Progress after a chunk: every row up to `rows_done` is written or reported, so a run
+    that stops after this resumes here; the heartbeat says this run is alive.
+
+    The errors go with it only while the stored list is short of ERROR_REPORT_LIMIT, so a
+    file full of bad rows does not rewrite a growing list after every chunk.
+    """
+    call_import.rows_checkpoint = call_import.rows_done
+    call_import.heartbeat_at = timezone.now()
+    progress = {
+        "rows_done": call_import.rows_done,
+        "rows_imported": call_import.rows_imported,
+        "rows_skipped": call_import.rows_skipped,
+        "rows_failed": tally.rows_failed,
+        "rows_checkpoint": call_import.rows_checkpoint,
+        "heartbeat_at": call_import.heartbeat_at,
+    }
+    listed = min(len(tally.errors), CallImport.ERROR_REPORT_LIMIT)
+    if listed > tally.errors_checkpointed:
+        progress["errors"] = [e.as_dict() for e in tally.errors[:listed]]
+        tally.errors_checkpointed = listed
+    # What a resumed run cannot list again: every error beyond the stored ones.
+    progress["errors_dropped"] = len(tally.errors) + tally.errors_dropped - listed
+    CallImport.objects.filter(pk=call_import.pk).update(**progress)
 
 
 def calls_delete(*, organization: Organization, external_ids: list[str]) -> int:

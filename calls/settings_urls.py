@@ -15,4 +15,9 @@ urlpatterns = [
     path("ad-spend/upload/", views.AdSpendUploadView.as_view(), name="settings-ad-spend-upload"),
     path("imports/", views.ImportListView.as_view(), name="settings-imports"),
     path("imports/<int:pk>/", views.ImportDetailView.as_view(), name="settings-import-detail"),
+    path(
+        "imports/<int:pk>/errors.csv",
+        views.ImportErrorsCsvView.as_view(),
+        name="settings-import-errors-csv",
+    ),
 ]

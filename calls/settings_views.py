@@ -34,6 +34,7 @@ from .forms import (
     CampaignForm,
     week_start,
 )
+from .import_errors_csv import import_errors_csv_response
 from .models import CallImport, Campaign
 from .services import call_import_start
 
@@ -72,7 +73,18 @@ class ImportDetailView(SettingsPageMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         kwargs["progress_url"] = reverse("api:callimport-detail", args=[self.object.pk])
+        kwargs["errors_shown"] = self.object.errors[: CallImport.ERROR_REPORT_LIMIT]
         return super().get_context_data(**kwargs)
+
+
+class ImportErrorsCsvView(SettingsPageMixin, DetailView):
+    """Every row error of an import as a CSV download (row, column, message)."""
+
+    def get_queryset(self):
+        return self.tenant_queryset(CallImport)
+
+    def render_to_response(self, context, **response_kwargs):
+        return import_errors_csv_response(self.object)
 
 
 # --- Campaigns -----------------------------------------------------------------------------
@@ -201,6 +213,9 @@ class AdSpendUploadView(SettingsPageMixin, FormView):
             organization=self.organization, binary=form.cleaned_data["file"].file
         )
         if report.ok:
-            messages.success(self.request, f"Imported {report.written} rows of ad spend.")
+            messages.success(
+                self.request,
+                f"Imported {report.written} rows of ad spend (read as {report.shape}).",
+            )
             return redirect("settings-ad-spend-upload")
         return self.render_to_response(self.get_context_data(form=form, report=report))

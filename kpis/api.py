@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
+from django.core.validators import RegexValidator
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -24,10 +26,20 @@ from .selectors import (
     kpi_filter_so_far,
     kpi_freshness,
     kpi_json_value,
+    kpi_view_error,
     kpis_as_dict,
     kpis_report,
+    report_tag_filter,
+    report_tag_keys,
 )
 
+# group_by: a GroupBy but "tag", or "tag:<report tag key>" (its key checked per tenant).
+_UNKEYED_GROUPINGS = [g.value for g in GroupBy if g is not GroupBy.TAG]
+GROUP_BY_PATTERN = rf"^({'|'.join(_UNKEYED_GROUPINGS)}|tag:.+)$"
+GROUP_BY_HELP = (
+    f"'{{value}}' is not a grouping: one of {', '.join(_UNKEYED_GROUPINGS)}, or "
+    "tag:<report tag key>."
+)
 DEFAULT_DAYS = 30
 MAX_ID = 2**63 - 1
 MAX_DAYS = 731
@@ -44,9 +56,57 @@ class KpiQuerySerializer(serializers.Serializer):
     publisher = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     buyer = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     vertical = serializers.ChoiceField(choices=Vertical.choices, required=False)
-    group_by = serializers.ChoiceField(
-        choices=[g.value for g in GroupBy], required=False, default=GroupBy.NONE.value
+    region = serializers.CharField(
+        required=False,
+        max_length=64,
+        trim_whitespace=False,
+        help_text="The caller's state or region as calls carry it (`caller_region`), e.g. IL.",
     )
+    tag = serializers.CharField(
+        required=False,
+        help_text=(
+            "A report tag as key:value (split at the first colon), e.g. source:google; the "
+            "key must be one of the organization's report tags. Numbers and booleans match as "
+            'they are spelt (score:5 counts 5 and "5").'
+        ),
+    )
+    group_by = serializers.CharField(
+        required=False,
+        default=GroupBy.NONE.value,
+        validators=[RegexValidator(GROUP_BY_PATTERN, "Not a grouping.")],
+        help_text=(
+            "none, campaign, publisher, buyer, day, hour_of_week, campaign_publisher, region, "
+            "or tag:<key> with one of the organization's report tag keys (e.g. tag:source)."
+        ),
+    )
+
+    def to_internal_value(self, data):
+        # Name what a bad grouping should be before the pattern's terse message does.
+        value = data.get("group_by") if hasattr(data, "get") else None
+        if isinstance(value, str) and value and not re.fullmatch(GROUP_BY_PATTERN, value):
+            raise serializers.ValidationError({"group_by": [GROUP_BY_HELP.format(value=value)]})
+        return super().to_internal_value(data)
+
+    def validate_group_by(self, value: str) -> str:
+        name, _, key = value.partition(":")
+        if name == GroupBy.TAG.value:
+            keys = report_tag_keys(self.context["organization"])
+            try:
+                report_tag_filter(f"{key}:", keys)
+            except KpiQueryError as exc:
+                raise serializers.ValidationError(str(exc)) from exc
+        return value
+
+    def validate_tag(self, value: str) -> tuple[str, str]:
+        try:
+            return report_tag_filter(value, report_tag_keys(self.context["organization"]))
+        except KpiQueryError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+    def grouping(self) -> tuple[GroupBy, str | None]:
+        """The GroupBy and, for tag:<key>, the tag key."""
+        name, _, key = self.validated_data["group_by"].partition(":")
+        return GroupBy(name), (key if name == GroupBy.TAG.value else None)
 
     def to_filter(self, organization) -> KpiFilter:
         data = self.validated_data
@@ -64,7 +124,20 @@ class KpiQuerySerializer(serializers.Serializer):
             publisher_id=data.get("publisher"),
             buyer_id=data.get("buyer"),
             vertical=data.get("vertical"),
+            region=data.get("region"),
+            tag=data.get("tag"),
         )
+        group_by, tag_key = self.grouping()
+        error = kpi_view_error(kpi_filter, group_by, tag_key)
+        if error:
+            field = (
+                "group_by"
+                if group_by is not GroupBy.NONE
+                else "region"
+                if kpi_filter.region is not None
+                else "tag"
+            )
+            raise serializers.ValidationError({field: [error]})
         return kpi_filter_so_far(kpi_filter, organization)
 
 
@@ -105,7 +178,9 @@ class KpiRowSerializer(KpisSerializer):
         help_text=(
             "id, date, {weekday, hour}, {campaign, publisher} or null (no publisher, say); "
             '"ad_spend" for the row of ad spend that names no publisher (grouped by publisher, '
-            "buyer or hour_of_week; within a campaign as its publisher): spend only, no calls"
+            "buyer, hour_of_week, region or tag; within a campaign as its publisher): spend "
+            "only, no calls. By region or tag: the region or the tag's value as text, null "
+            "for the calls without one"
         )
     )
     label = serializers.CharField()
@@ -170,17 +245,21 @@ class KpiQueryViewSet(TenantViewSet):
 
     schema = ReportSchema()
 
-    def kpi_query(self, request) -> tuple[dict[str, Any], KpiFilter]:
+    def kpi_query(self, request) -> tuple[KpiQuerySerializer, KpiFilter]:
         # An empty parameter is an absent one, as in the list endpoints' filters.
         query = KpiQuerySerializer(
-            data={name: value for name, value in request.query_params.items() if value != ""}
+            data={name: value for name, value in request.query_params.items() if value != ""},
+            context={"organization": self.organization},
         )
         query.is_valid(raise_exception=True)
-        return query.validated_data, query.to_filter(self.organization)
+        # Before any number is read: a refresh committing between the two reads would
+        # otherwise give `pending: false` next to numbers from before it.
+        self.freshness = kpi_freshness(self.organization)
+        return query, query.to_filter(self.organization)
 
     def period(self, filters: KpiFilter, cut_at_hour: int | None) -> dict[str, Any]:
         """The range the numbers cover and how fresh they are (KPIS.md "Periods")."""
-        freshness = kpi_freshness(self.organization)
+        freshness = self.freshness
         return {
             "date_from": filters.date_from,
             "date_to": filters.date_to,
@@ -205,7 +284,12 @@ class KpiViewSet(KpiQueryViewSet):
             "KPIs for the organization over local days [date_from, date_to], optionally "
             "filtered by campaign, publisher, buyer or vertical and grouped by campaign, "
             "publisher, buyer, day, hour_of_week (local weekday 0=Monday and hour) or "
-            "campaign_publisher (each publisher within each campaign). Money is "
+            "campaign_publisher (each publisher within each campaign), region (the caller's "
+            "state or region) or tag:<key> (the values of a report tag), and filtered by "
+            "region or a report tag (tag=key:value); region and tag views read daily rollups "
+            "without buyer or hour, so they count date_to whole and cannot be combined with "
+            "buyer, hour_of_week or each other, and leave ad spend (which has neither) "
+            "out of a filter and in a row of its own when grouped. Money is "
             "a decimal string in the organization's currency; rates are percentages; a KPI "
             "with an empty denominator is null. `previous` covers the same number of days "
             "just before. A range that ends today is partial: it and its previous period are "
@@ -214,11 +298,11 @@ class KpiViewSet(KpiQueryViewSet):
         ),
     )
     def list(self, request):
-        data, filters = self.kpi_query(request)
+        query, filters = self.kpi_query(request)
         organization = self.organization
-        group_by = GroupBy(data["group_by"])
+        group_by, tag_key = query.grouping()
         try:
-            report = kpis_report(organization, filters, group_by)
+            report = kpis_report(organization, filters, group_by, tag_key)
         except KpiQueryError as exc:
             raise serializers.ValidationError({"group_by": [str(exc)]}) from exc
         previous_filters = filters.previous_period()
@@ -228,7 +312,7 @@ class KpiViewSet(KpiQueryViewSet):
                 "currency": organization.currency,
                 "timezone": organization.timezone,
                 **self.period(filters, report.cut_at_hour),
-                "group_by": group_by.value,
+                "group_by": query.validated_data["group_by"],
                 "totals": kpis_as_dict(report.totals.kpis),
                 "previous": {
                     "date_from": previous_filters.date_from,
@@ -333,6 +417,11 @@ class ThresholdSuggestionsViewSet(KpiQueryViewSet):
     )
     def list(self, request):
         _, filters = self.kpi_query(request)
+        try:
+            suggestions = threshold_suggestions(self.organization, filters)
+        except KpiQueryError as exc:
+            field = "region" if filters.region is not None else "tag"
+            raise serializers.ValidationError({field: [str(exc)]}) from exc
         return Response(
             {
                 # Talk-time buckets are daily: the finder counts whole days.
@@ -356,7 +445,7 @@ class ThresholdSuggestionsViewSet(KpiQueryViewSet):
                             for b in s.buckets
                         ],
                     }
-                    for s in threshold_suggestions(self.organization, filters)
+                    for s in suggestions
                 ],
             }
         )

@@ -29,6 +29,7 @@ from .selectors import (
     GroupBy,
     KpiFilter,
     KpiGroups,
+    KpiQueryError,
     KpiRow,
     kpi_groups,
     kpi_row,
@@ -301,7 +302,12 @@ def threshold_suggestions(
     organization: Organization, filters: KpiFilter
 ) -> list[ThresholdSuggestion]:
     """Conversion by talk-time bucket per campaign, the threshold the data suggests and what
-    it would change against the one in force (KPIS.md "Qualifying-threshold finder")."""
+    it would change against the one in force (KPIS.md "Qualifying-threshold finder").
+
+    Talk-time buckets carry no region or tag: a filter on one is a KpiQueryError rather than
+    numbers of every region or tag presented as the filtered ones."""
+    if filters.region is not None or filters.tag is not None:
+        raise KpiQueryError("the threshold finder cannot be filtered by region or tag")
     rows = DurationBucketDaily.objects.for_organization(organization).filter(
         day__gte=filters.date_from, day__lte=filters.date_to, campaign_id__isnull=False
     )

@@ -156,6 +156,45 @@ class CallRollupHourlyCampaign(RollupModel, CallCounts):
         indexes = [models.Index(fields=["organization", "day"], name="rolluphourlyc_org_day")]
 
 
+class CallRollupDailyRegion(PublisherRollupModel, CallCounts):
+    """Counts per local day x campaign x publisher x caller region (no buyer, no hour).
+
+    `region` is the calls' `caller_region` as stored ("" when the call named none): the
+    geography views and `group_by=region` read these rows instead of the calls.
+    """
+
+    region = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"], name="rollupregion_org_day")]
+
+
+class CallRollupDailyRegionCampaign(RollupModel, CallCounts):
+    """Counts per local day x campaign x caller region: the region rows summed over
+    publishers, for the region views that name no publisher (the geography page reads about
+    a sixth of the rows of CallRollupDailyRegion here)."""
+
+    region = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"], name="rollupregionc_org_day")]
+
+
+class CallRollupDailyTag(PublisherRollupModel, CallCounts):
+    """Counts per local day x campaign x publisher x report tag key x value (no buyer).
+
+    Only the tenant's report tag keys (ReportTag) are rolled up: every call counts once
+    under each key, under its value's text (`"5"` for 5 and "5", `"true"` for true) or
+    under NULL when it has no such tag, so a key's rows add up to every call.
+    """
+
+    tag_key = models.CharField(max_length=64)
+    tag_value = models.TextField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"], name="rolluptag_org_day")]
+
+
 class VelocitySpike(PublisherRollupModel):
     """An hour in which a publisher sent a velocity spike (KPIS.md; kpis.verdicts has the
     rule): found by kpis.spikes whenever the hourly rollups of the hour or of the week
@@ -180,6 +219,30 @@ class DurationBucketDaily(PublisherRollupModel):
 
     class Meta:
         indexes = [models.Index(fields=["organization", "day"], name="bucketdaily_org_day")]
+
+
+REPORT_TAGS_MAX = 5
+
+
+class ReportTag(TenantModel):
+    """A tag key the tenant reports on (KPIS.md dimensions: up to REPORT_TAGS_MAX per tenant).
+
+    Its values are rolled up like campaigns and publishers (CallRollupDailyTag), offered as
+    `group_by=tag:<key>` and `tag=<key>:<value>` filters, and get a sheet of the weekly XLSX.
+    Written through kpis.services.report_tags_set, which rebuilds the rollups they change.
+    """
+
+    key = models.CharField(max_length=64)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="reporttag_org_key_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class DirtyDay(TenantModel):

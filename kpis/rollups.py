@@ -35,10 +35,14 @@ from .models import (
     CallRollupDaily,
     CallRollupDailyCampaign,
     CallRollupDailyCampaignPublisher,
+    CallRollupDailyRegion,
+    CallRollupDailyRegionCampaign,
+    CallRollupDailyTag,
     CallRollupHourly,
     CallRollupHourlyCampaign,
     DirtyDay,
     DurationBucketDaily,
+    ReportTag,
 )
 from .spikes import days_judged_after, spikes_rejudge
 from .sql import recompute_execute
@@ -90,9 +94,14 @@ def rollups_mark_dirty(
         transaction.on_commit(lambda: rollups_schedule_refresh(organization_id))
 
 
-def rollups_mark_calls_changed(organization: Organization, instants: Iterable[dt.datetime]) -> None:
-    """Mark the local days of these call start times (old and new) dirty."""
-    rollups_mark_dirty(organization.pk, local_days_of(instants, organization.tzinfo))
+def rollups_mark_calls_changed(
+    organization: Organization, instants: Iterable[dt.datetime], *, schedule: bool = True
+) -> None:
+    """Mark the local days of these call start times (old and new) dirty; without `schedule`
+    the writer asks for the refresh itself when it is done (an import, once at its end)."""
+    rollups_mark_dirty(
+        organization.pk, local_days_of(instants, organization.tzinfo), schedule=schedule
+    )
 
 
 def rollups_mark_campaign_history(campaign) -> None:
@@ -203,6 +212,7 @@ CALL_COLUMNS_COUNTED = ", ".join(
         "revenue",
         "cost",
         "is_repeat",
+        "caller_region",
     )
 )
 
@@ -215,6 +225,9 @@ RECOMPUTED_ROLLUPS = (
     CallRollupHourly,
     CallRollupHourlyCampaign,
     DurationBucketDaily,
+    CallRollupDailyRegion,
+    CallRollupDailyRegionCampaign,
+    CallRollupDailyTag,
 )
 
 
@@ -228,6 +241,7 @@ def _recompute(
     tz = organization.tzinfo
     local_date, local_hour = _local_expressions("%(tz)s")
     params: dict[str, object] = {"org": organization.pk, "tz": organization.timezone}
+    tag_keys = list(ReportTag.objects.for_organization(organization).values_list("key", flat=True))
     call_filter = "c.organization_id = %(org)s"
     rollup_filter = "organization_id = %(org)s"
     if days is not None:
@@ -264,7 +278,42 @@ def _recompute(
         f"WHERE {call_filter} AND c.status = '{CallStatus.ANSWERED}' "
         f"GROUP BY {local_date}, c.campaign_id, c.publisher_id, {_bucket_case()}",
     ]
+    if tag_keys:
+        params.update({f"tk{i}": key for i, key in enumerate(tag_keys)})
+        statements.append(_tag_rollup_insert_sql(call_filter, local_date, len(tag_keys)))
     recompute_execute(organization, statements, params)
+
+
+def _tag_value_sql(tags: str, key: str) -> str:
+    """SQL for the text of tag `key` in the JSON object `tags`; NULL when there is none.
+
+    Numbers and booleans read as the text they spell ("5", "true"), as PostgreSQL's `->>`
+    writes them, so a tag posted as 5 or "5" is one value, as the call log's filter has it.
+    """
+    if connection.vendor == "postgresql":
+        return f"{tags} ->> {key}"
+    path = f"'$.\"' || {key} || '\"'"
+    return (
+        f"CASE json_type({tags}, {path}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
+        f"ELSE CAST(json_extract({tags}, {path}) AS TEXT) END"
+    )
+
+
+def _tag_rollup_insert_sql(call_filter: str, local_date: str, key_count: int) -> str:
+    """Insert the tag rollup rows of the calls that match `call_filter`: each call once under
+    each report tag key (params tk0, tk1, ...), NULL as the value of a call without it."""
+    keys = " UNION ALL ".join(
+        f"SELECT CAST(%(tk{i})s AS TEXT) AS tag_key" for i in range(key_count)
+    )
+    value = _tag_value_sql("c.tags", "k.tag_key")
+    group = f"{local_date}, c.campaign_id, c.publisher_id, k.tag_key, {value}"
+    return (
+        f"INSERT INTO {CallRollupDailyTag._meta.db_table} (organization_id, day, campaign_id, "
+        f"publisher_id, tag_key, tag_value, {COUNT_COLUMNS}) SELECT %(org)s, {group}, "
+        f"{_counts_sql()} FROM calls_call c CROSS JOIN ({keys}) k "
+        f"LEFT JOIN calls_campaign cp ON cp.id = c.campaign_id WHERE {call_filter} "
+        f"GROUP BY {group}"
+    )
 
 
 def _call_rollups_insert_sql(
@@ -286,14 +335,22 @@ def _call_rollups_insert_sql(
     by_campaign_publisher_keys = ["day", "campaign_id", "publisher_id"]
     by_campaign_keys = ["day", "campaign_id"]
     hourly_by_campaign_keys = ["day", "hour", "campaign_id"]
+    by_region = CallRollupDailyRegion._meta.db_table
+    region_keys = ["day", "campaign_id", "publisher_id", "region"]
+    by_region_campaign = CallRollupDailyRegionCampaign._meta.db_table
+    region_campaign_keys = ["day", "campaign_id", "region"]
     if connection.vendor != "postgresql":
         joined = "calls_call c LEFT JOIN calls_campaign cp ON cp.id = c.campaign_id"
         daily_group = f"{local_date}, c.campaign_id, c.publisher_id, c.buyer_id"
         hourly_group = f"{local_date}, {local_hour}, c.campaign_id, c.publisher_id"
+        region_group = f"{local_date}, c.campaign_id, c.publisher_id, c.caller_region"
         return [
             f"INSERT INTO {daily} (organization_id, {', '.join(daily_keys)}, {COUNT_COLUMNS}) "
             f"SELECT %(org)s, {daily_group}, {_counts_sql()} FROM {joined} "
             f"WHERE {call_filter} GROUP BY {daily_group}",
+            f"INSERT INTO {by_region} (organization_id, {', '.join(region_keys)}, "
+            f"{COUNT_COLUMNS}) SELECT %(org)s, {region_group}, {_counts_sql()} FROM {joined} "
+            f"WHERE {call_filter} GROUP BY {region_group}",
             f"INSERT INTO {hourly} (organization_id, {', '.join(hourly_keys)}, "
             f"{COUNT_COLUMNS}) SELECT %(org)s, {hourly_group}, {_counts_sql()} FROM {joined} "
             f"WHERE {call_filter} GROUP BY {hourly_group}",
@@ -304,6 +361,7 @@ def _call_rollups_insert_sql(
                 )
                 for target, keys, finer in (
                     (by_campaign_publisher, by_campaign_publisher_keys, daily),
+                    (by_region_campaign, region_campaign_keys, by_region),
                     (by_campaign, by_campaign_keys, by_campaign_publisher),
                     (hourly_by_campaign, hourly_by_campaign_keys, hourly),
                 )
@@ -313,21 +371,30 @@ def _call_rollups_insert_sql(
     # sets, a hash table each), so the per-call expressions are evaluated once; the coarser
     # grains are summed from those groups in memory. OFFSET 0 computes the local time once
     # per call instead of once per key that uses it.
+    # The grain of a group, from GROUPING(hour, region)'s bits (1: that key is not grouped):
+    # 3 daily (day x campaign x publisher x buyer), 1 hourly, 2 by caller region.
     hour_start = "date_trunc('hour', c.local_at)"
     groups = (
-        f"SELECT GROUPING({hour_start}) AS is_daily, "
+        f"SELECT GROUPING({hour_start}, c.caller_region) AS grain, "
         f"COALESCE(c.local_at::date, {hour_start}::date) AS day, "
         f"EXTRACT(HOUR FROM {hour_start})::int AS hour, c.campaign_id, c.publisher_id, "
-        f"c.buyer_id, {_counts_sql(aliased=True)} FROM (SELECT {CALL_COLUMNS_COUNTED}, "
+        f"c.buyer_id, c.caller_region AS region, {_counts_sql(aliased=True)} FROM "
+        f"(SELECT {CALL_COLUMNS_COUNTED}, "
         f"c.started_at::timestamp AS local_at FROM calls_call c WHERE {call_filter} "
         "OFFSET 0) c LEFT JOIN calls_campaign cp ON cp.id = c.campaign_id "
         f"GROUP BY GROUPING SETS ((c.local_at::date, c.campaign_id, c.publisher_id, "
-        f"c.buyer_id), ({hour_start}, c.campaign_id, c.publisher_id))"
+        f"c.buyer_id), ({hour_start}, c.campaign_id, c.publisher_id), "
+        "(c.local_at::date, c.campaign_id, c.publisher_id, c.caller_region))"
     )
-    daily_groups = "(SELECT * FROM grouped WHERE is_daily = 1)"
-    hourly_groups = "(SELECT * FROM grouped WHERE is_daily = 0)"
+    daily_groups = "(SELECT * FROM grouped WHERE grain = 3)"
+    hourly_groups = "(SELECT * FROM grouped WHERE grain = 1)"
+    region_groups = "(SELECT * FROM grouped WHERE grain = 2)"
     inserts = {
         "daily_rows": _rollup_insert_sql(daily, daily_keys, daily_groups),
+        "region_rows": _rollup_insert_sql(by_region, region_keys, region_groups),
+        "region_campaign_rows": _rollup_insert_sql(
+            by_region_campaign, region_campaign_keys, region_groups, summed=True
+        ),
         "by_campaign_publisher_rows": _rollup_insert_sql(
             by_campaign_publisher, by_campaign_publisher_keys, "by_campaign_publisher"
         ),

@@ -22,7 +22,7 @@ from django.db import connection, models
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from calls.models import AdSpend, Campaign
+from calls.models import AdSpend, Call, Campaign
 from ppc_dashboard.tenancy.models import Organization
 from publishers.models import Publisher
 from routing.models import Buyer
@@ -33,9 +33,13 @@ from .models import (
     CallRollupDaily,
     CallRollupDailyCampaign,
     CallRollupDailyCampaignPublisher,
+    CallRollupDailyRegion,
+    CallRollupDailyRegionCampaign,
+    CallRollupDailyTag,
     CallRollupHourly,
     CallRollupHourlyCampaign,
     DirtyDay,
+    ReportTag,
 )
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # date.weekday() order
@@ -49,6 +53,8 @@ class GroupBy(StrEnum):
     DAY = "day"
     HOUR_OF_WEEK = "hour_of_week"
     CAMPAIGN_PUBLISHER = "campaign_publisher"  # each publisher within each campaign
+    REGION = "region"  # the caller's state or region (caller_region)
+    TAG = "tag"  # the values of one report tag key (kpis_report's `tag_key`)
 
 
 # KPIS.md "Ad spend without a publisher": grouped by publisher, buyer or hour, ad spend that
@@ -61,7 +67,11 @@ _AD_SPEND_APART = (
     GroupBy.BUYER,
     GroupBy.HOUR_OF_WEEK,
     GroupBy.CAMPAIGN_PUBLISHER,
+    GroupBy.REGION,
+    GroupBy.TAG,
 )
+# Groupings whose rows ad spend can never belong to: it names no buyer, hour, region or tag.
+_AD_SPEND_NEVER_IN_ROWS = (GroupBy.BUYER, GroupBy.HOUR_OF_WEEK, GroupBy.REGION, GroupBy.TAG)
 
 
 class KpiQueryError(ValueError):
@@ -76,6 +86,10 @@ class KpiFilter:
     publisher_id: int | None = None
     buyer_id: int | None = None
     vertical: str | None = None
+    # The caller's region as calls carry it (caller_region), e.g. "IL".
+    region: str | None = None
+    # One report tag: (key, value as text), read from the tag rollup.
+    tag: tuple[str, str] | None = None
     # KPIS.md "Periods": a range that ends today is partial. date_to then counts only its
     # local hours before this one (1-24); None: date_to is a whole day.
     until_hour: int | None = None
@@ -180,8 +194,13 @@ def _counts_from_sums(sums: Sequence[Any]) -> BaseCounts:
 
 
 def _hourly_cut_possible(filters: KpiFilter, group_by: GroupBy) -> bool:
-    """Whether hourly rollups hold what the view needs (they carry no buyer)."""
-    return group_by is not GroupBy.BUYER and filters.buyer_id is None
+    """Whether hourly rollups hold what the view needs (they carry no buyer, region or tag)."""
+    return (
+        group_by not in (GroupBy.BUYER, GroupBy.REGION, GroupBy.TAG)
+        and filters.buyer_id is None
+        and filters.region is None
+        and filters.tag is None
+    )
 
 
 def kpi_cut_at_hour(filters: KpiFilter, group_by: GroupBy = GroupBy.NONE) -> int | None:
@@ -197,6 +216,20 @@ def _rollup_model(
     names_publisher = (
         group_by in (GroupBy.PUBLISHER, GroupBy.CAMPAIGN_PUBLISHER) or filters.publisher_id
     )
+    names_region = group_by is GroupBy.REGION or filters.region is not None
+    names_tag = group_by is GroupBy.TAG or filters.tag is not None
+    if names_region or names_tag:
+        # Daily rollups of their own, with campaign and publisher but no buyer or hour.
+        what = "region" if names_region else "tag"
+        if names_region and names_tag:
+            raise KpiQueryError("region and tag cannot be combined (separate rollups)")
+        if group_by is GroupBy.HOUR_OF_WEEK or hourly:
+            raise KpiQueryError(f"{what} cannot be grouped by hour_of_week (daily rollups)")
+        if group_by is GroupBy.BUYER or filters.buyer_id is not None:
+            raise KpiQueryError(f"{what} cannot be combined with buyer (rollups without buyer)")
+        if names_tag:
+            return CallRollupDailyTag
+        return CallRollupDailyRegion if names_publisher else CallRollupDailyRegionCampaign
     if hourly or group_by is GroupBy.HOUR_OF_WEEK:
         if filters.buyer_id is not None or group_by is GroupBy.BUYER:
             raise KpiQueryError("hour_of_week cannot be filtered by buyer (hourly rollups)")
@@ -222,6 +255,8 @@ _GROUP_FIELDS = {
     GroupBy.DAY: ("day",),
     GroupBy.HOUR_OF_WEEK: ("day", "hour"),
     GroupBy.CAMPAIGN_PUBLISHER: ("campaign_id", "publisher_id"),
+    GroupBy.REGION: ("region",),
+    GroupBy.TAG: ("tag_value",),
 }
 
 
@@ -246,11 +281,31 @@ def _where(organization: Organization, filters: KpiFilter) -> tuple[str, list[An
     return where, params
 
 
+def _dimension_where(
+    filters: KpiFilter, group_by: GroupBy, tag_key: str | None
+) -> tuple[str, list[Any]]:
+    """The region and tag conditions (their rollups only; ad spend has neither)."""
+    where, params = "", []
+    if filters.region is not None:
+        where += " AND region = %s"
+        params.append(filters.region)
+    if group_by is GroupBy.TAG:
+        if filters.tag is not None and filters.tag[0] != tag_key:
+            raise KpiQueryError("a tag filter and a tag grouping must name the same key")
+        where += " AND tag_key = %s"
+        params.append(tag_key)
+    if filters.tag is not None:
+        where += " AND tag_key = %s AND tag_value = %s"
+        params += list(filters.tag)
+    return where, params
+
+
 def _sums_sql(
     organization: Organization,
     filters: KpiFilter,
     group_by: GroupBy,
     before_hour: int | None = None,
+    tag_key: str | None = None,
 ) -> tuple[str, list[Any]]:
     """One statement: the rollup sums per group, then the ad spend per group.
 
@@ -260,8 +315,13 @@ def _sums_sql(
     rollups).
     """
     keys = _GROUP_FIELDS[group_by]
+    if group_by is GroupBy.TAG and not tag_key:
+        raise KpiQueryError("grouping by tag needs a tag key")
     where, params = _where(organization, filters)
     table = _rollup_model(filters, group_by, hourly=before_hour is not None)._meta.db_table
+    dimension_where, dimension_params = _dimension_where(filters, group_by, tag_key)
+    where += dimension_where
+    params += dimension_params
     if before_hour is not None:
         where += " AND hour < %s"
         params.append(before_hour)
@@ -269,10 +329,12 @@ def _sums_sql(
     sums = ", ".join(f"SUM({name})" for name in COUNT_FIELDS)
     group = f" GROUP BY {', '.join(keys)}" if keys else ""
     sql = f"SELECT 1, {key_columns}{sums}, NULL FROM {table} WHERE {where}{group}"
-    if filters.buyer_id is None:  # ad spend is not attributed to buyers
+    # Ad spend is not attributed to buyers, regions or tags: a filter on one leaves it out.
+    if filters.buyer_id is None and filters.region is None and filters.tag is None:
         ad_keys = [key if key in ("campaign_id", "publisher_id", "day") else None for key in keys]
         if group_by is GroupBy.HOUR_OF_WEEK:
             ad_keys = [None, None]
+        # (By region or tag, the one key is NULL already: not a campaign, publisher or day.)
         ad_where, ad_params = _where(organization, filters)
         ad_group = [key for key in ad_keys if key]
         ad_key_columns = "".join(f"{key or 'NULL'}, " for key in ad_keys)
@@ -319,11 +381,16 @@ class KpiGroups:
         )
 
 
-def _grouped_counts(organization: Organization, filters: KpiFilter, group_by: GroupBy) -> KpiGroups:
+def _grouped_counts(
+    organization: Organization,
+    filters: KpiFilter,
+    group_by: GroupBy,
+    tag_key: str | None = None,
+) -> KpiGroups:
     """The rollup sums of the filter per group; a partial last day from the hourly rollups."""
     whole_days = replace(filters, until_hour=None)
     if not _cuts_hours(filters, group_by):
-        return _read_counts(organization, whole_days, group_by)
+        return _read_counts(organization, whole_days, group_by, tag_key=tag_key)
     last_day = replace(whole_days, date_from=filters.date_to)
     groups = _read_counts(organization, last_day, group_by, before_hour=filters.until_hour)
     if filters.date_from < filters.date_to:
@@ -345,8 +412,9 @@ def _read_counts(
     filters: KpiFilter,
     group_by: GroupBy,
     before_hour: int | None = None,
+    tag_key: str | None = None,
 ) -> KpiGroups:
-    sql, params = _sums_sql(organization, filters, group_by, before_hour)
+    sql, params = _sums_sql(organization, filters, group_by, before_hour, tag_key)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         result = cursor.fetchall()
@@ -375,7 +443,7 @@ def _read_counts(
         if (
             source == 2
             and group_by in _AD_SPEND_APART
-            and (group_by in (GroupBy.BUYER, GroupBy.HOUR_OF_WEEK) or keys[-1] is None)
+            and (group_by in _AD_SPEND_NEVER_IN_ROWS or keys[-1] is None)
         ):
             # Spend that names no publisher (buyer, hour) is a row of its own.
             unattributed = AD_SPEND_NOT_ATTRIBUTED
@@ -388,6 +456,8 @@ def _read_counts(
             key = None
         elif group_by is GroupBy.CAMPAIGN_PUBLISHER:
             key = (keys[0], keys[1])
+        elif group_by is GroupBy.REGION:
+            key = keys[0] or None  # "": the calls that named no region
         else:
             key = _as_date(keys[0]) if group_by is GroupBy.DAY else keys[0]
         grouped[key] = grouped[key] + counts if key in grouped else counts
@@ -411,7 +481,10 @@ def kpi_counts(organization: Organization, filters: KpiFilter) -> BaseCounts:
 
 
 def _labels(
-    group_by: GroupBy, keys: list[Any], names: dict[tuple[str, int], str]
+    group_by: GroupBy,
+    keys: list[Any],
+    names: dict[tuple[str, int], str],
+    tag_key: str | None = None,
 ) -> dict[Any, str]:
     def name(column: str, entity_id: int | str | None) -> str:
         if entity_id == AD_SPEND_NOT_ATTRIBUTED:
@@ -426,6 +499,16 @@ def _labels(
         return {k: name(_GROUP_FIELDS[group_by][0], k) for k in keys}
     if group_by is GroupBy.DAY:
         return {k: k.isoformat() for k in keys}
+    if group_by in (GroupBy.REGION, GroupBy.TAG):
+        missing = "No region" if group_by is GroupBy.REGION else f"No {tag_key} tag"
+        return {
+            k: AD_SPEND_NOT_ATTRIBUTED_LABEL
+            if k == AD_SPEND_NOT_ATTRIBUTED
+            else missing
+            if k is None
+            else str(k) or "(blank)"
+            for k in keys
+        }
     if group_by is GroupBy.HOUR_OF_WEEK:
         return {
             k: AD_SPEND_NOT_ATTRIBUTED_LABEL
@@ -441,13 +524,20 @@ def _sort_key(key: Any) -> tuple:
     not attributed last."""
     parts = key if key != AD_SPEND_NOT_ATTRIBUTED and isinstance(key, tuple) else (key,)
     return tuple(
-        (2, 0) if part == AD_SPEND_NOT_ATTRIBUTED else (int(part is None), part or 0)
+        (2, 0)
+        if part == AD_SPEND_NOT_ATTRIBUTED
+        else (int(part is None), part if part is not None else 0)
         for part in parts
     )
 
 
-def kpi_groups(organization: Organization, filters: KpiFilter, group_by: GroupBy) -> KpiGroups:
-    return _grouped_counts(organization, filters, group_by)
+def kpi_groups(
+    organization: Organization,
+    filters: KpiFilter,
+    group_by: GroupBy,
+    tag_key: str | None = None,
+) -> KpiGroups:
+    return _grouped_counts(organization, filters, group_by, tag_key)
 
 
 def kpi_row(key: Any, label: str, counts: BaseCounts) -> KpiRow:
@@ -460,9 +550,13 @@ def kpi_row(key: Any, label: str, counts: BaseCounts) -> KpiRow:
 
 
 def kpis_report(
-    organization: Organization, filters: KpiFilter, group_by: GroupBy = GroupBy.NONE
+    organization: Organization,
+    filters: KpiFilter,
+    group_by: GroupBy = GroupBy.NONE,
+    tag_key: str | None = None,
 ) -> KpiReport:
-    groups = _grouped_counts(organization, filters, group_by)
+    """KPIs of the filter, grouped; `tag_key` names the report tag of GroupBy.TAG."""
+    groups = _grouped_counts(organization, filters, group_by, tag_key)
     totals = kpi_row(None, "Total", groups.totals)
     report = KpiReport(
         filters=filters,
@@ -473,9 +567,57 @@ def kpis_report(
     if group_by is GroupBy.NONE:
         return report
     keys = sorted(groups.counts, key=_sort_key)
-    labels = _labels(group_by, keys, groups.names)
+    labels = _labels(group_by, keys, groups.names, tag_key)
     report.rows = [kpi_row(key, labels[key], groups.counts[key]) for key in keys]
     return report
+
+
+def kpi_view_error(
+    filters: KpiFilter, group_by: GroupBy = GroupBy.NONE, tag_key: str | None = None
+) -> str | None:
+    """Why the rollups cannot answer this filter and grouping (a 400), or None."""
+    try:
+        _rollup_model(filters, group_by)
+        _dimension_where(filters, group_by, tag_key)
+    except KpiQueryError as exc:
+        return str(exc)
+    return None
+
+
+def report_tag_filter(text: str, report_keys: Sequence[str]) -> tuple[str, str]:
+    """`key:value` (split at the first colon) as a tag filter of a report tag key.
+
+    Raises KpiQueryError naming what is wrong: no colon, or a key that is not a report tag
+    (only report tags are rolled up; the call log filters by any tag).
+    """
+    key, colon, value = text.partition(":")
+    if not colon or not key:
+        raise KpiQueryError(f"'{text}' is not a tag filter: write key:value, e.g. source:google.")
+    if key not in report_keys:
+        named = ", ".join(report_keys) if report_keys else "none yet"
+        raise KpiQueryError(
+            f"'{key}' is not a report tag (report tags: {named}; Settings -> Report tags)."
+        )
+    return key, value
+
+
+def report_tag_keys(organization: Organization) -> list[str]:
+    """The tenant's report tag keys (kpis.models.ReportTag), in their order."""
+    return list(
+        ReportTag.objects.for_organization(organization)
+        .order_by("position")
+        .values_list("key", flat=True)
+    )
+
+
+def recent_tag_keys(organization: Organization, calls: int = 1000) -> list[str]:
+    """Tag keys of the tenant's latest calls, the most used first: hints for the settings."""
+    counts: dict[str, int] = {}
+    latest = Call.objects.for_organization(organization).order_by("-started_at")[:calls]
+    for tags in latest.values_list("tags", flat=True):
+        for key in tags or {}:
+            counts[key] = counts.get(key, 0) + 1
+    return sorted(counts, key=lambda key: (-counts[key], key))
 
 
 def kpi_json_value(value: Any) -> Any:

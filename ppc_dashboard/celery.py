@@ -4,6 +4,7 @@ import logging
 import os
 
 from celery import Celery
+from celery.worker.consumer import Consumer
 
 logger = logging.getLogger(__name__)
 
@@ -38,3 +39,27 @@ def task_enqueue(name: str, *args: object, countdown: float | None = None) -> bo
         logger.exception("could not enqueue %s%r: the broker is unreachable", name, args)
         return False
     return True
+
+
+class BrokerLossSurvivingConsumer(Consumer):
+    """The worker's consumer (`worker_consumer`), surviving Redis dropping while it holds
+    unacknowledged tasks (a countdown refresh, a running import).
+
+    On a lost connection Celery collects the broken connection, then closes it; the redis
+    transport's close then tries to hand the held messages back through a connection already
+    torn down and raises AttributeError, which no handler expects: "Unrecoverable error", the
+    worker exits and KPIs stop refreshing (kombu 5.x). What failed is only that hand-back:
+    the connection is gone either way, so the consumer goes on to reconnect. The messages
+    stay in Redis's unacknowledged set, which hands them out again after the visibility
+    timeout (if Redis kept them), and beat's safety nets redo their work in any case.
+    """
+
+    def on_connection_error_after_connected(self, exc: Exception) -> None:
+        try:
+            super().on_connection_error_after_connected(exc)
+        except Exception:
+            logger.warning(
+                "the broken broker connection could not be closed cleanly; reconnecting",
+                exc_info=True,
+            )
+            self.connection = None

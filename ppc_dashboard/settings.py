@@ -116,9 +116,13 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the dev server read while an import writes; the timeout rides out short locks.
+    # The embedded default under concurrent writers (an import and Twilio callbacks): WAL lets
+    # readers read while one writes; IMMEDIATE takes the write lock when a transaction begins,
+    # so a second writer waits for it (up to the busy timeout) instead of failing with
+    # "database is locked" when its read snapshot goes stale under the first writer's commit.
     DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
+        "timeout": int(os.environ.get("SQLITE_BUSY_TIMEOUT_SECONDS", "30")),
+        "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -207,6 +211,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A worker that loses Redis reconnects, however long it takes, instead of exiting.
 CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# ... and survives Redis dropping while it holds tasks (see the class).
+CELERY_WORKER_CONSUMER = "ppc_dashboard.celery:BrokerLossSurvivingConsumer"
 # A task whose worker process died (OOM killer, a kill) goes back to the queue, not lost.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # An unacknowledged task comes back after this long: longer than any task runs (the longest,
@@ -222,14 +228,21 @@ VERDICT_THRESHOLDS_CLASS = "kpis.verdicts.VerdictThresholds"
 ROLLUP_REBUILD_WORKERS = int(os.environ.get("ROLLUP_REBUILD_WORKERS", "2"))
 
 # Safety nets behind the write-path refreshes (kpis.tasks); the weekly mail (kpis.reports.tasks).
+# How often beat refreshes every tenant with dirty days (the net under a lost refresh task).
+ROLLUPS_SAFETY_NET_SECONDS = float(os.environ.get("ROLLUPS_SAFETY_NET_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
     "rollups-refresh-pending": {
         "task": "kpis.tasks.rollups_refresh_pending_task",
-        "schedule": 60.0,
+        "schedule": ROLLUPS_SAFETY_NET_SECONDS,
     },
     "rollups-rederive-recent": {
         "task": "kpis.tasks.rollups_rederive_recent_task",
         "schedule": 6 * 3600.0,
+    },
+    # Imports whose worker died are restarted (they resume), then failed with a reason.
+    "call-imports-sweep": {
+        "task": "calls.tasks.call_imports_sweep_task",
+        "schedule": float(os.environ.get("IMPORT_SWEEP_SECONDS", "60")),
     },
     # /readyz says the worker is down when this stops being run.
     "worker-heartbeat": {"task": "ops.tasks.worker_heartbeat_task", "schedule": 30.0},
@@ -255,6 +268,10 @@ API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(16 * 1024 * 10
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(256 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# An unfinished import silent this long (no heartbeat: one comes after every 1,000 rows) is
+# enqueued again, at most IMPORT_MAX_RESTARTS times; then it is failed with a reason.
+IMPORT_STALE_SECONDS = int(os.environ.get("IMPORT_STALE_SECONDS", "300"))
+IMPORT_MAX_RESTARTS = int(os.environ.get("IMPORT_MAX_RESTARTS", "3"))
 # Imports up to this many bytes are processed inside the request; larger ones go to Celery.
 IMPORT_INLINE_MAX_BYTES = int(os.environ.get("IMPORT_INLINE_MAX_BYTES", str(1024 * 1024)))
 CALLS_BATCH_MAX_ITEMS = 5000

@@ -3,6 +3,7 @@ documents that input in the OpenAPI schema, and a test keeps the two in step."""
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -220,6 +221,18 @@ class ConversionInputSerializer(UnknownFieldsRefusedMixin, serializers.Serialize
 
 class CallImportSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
+    errors = serializers.SerializerMethodField(
+        help_text=f"The first {CallImport.ERROR_REPORT_LIMIT} row errors; errors_csv has all."
+    )
+    errors_total = serializers.IntegerField(read_only=True)
+    errors_csv = serializers.SerializerMethodField(
+        help_text="Every row error as CSV (row, column, message)."
+    )
+    read_as = serializers.CharField(
+        source="file_shape_label",
+        read_only=True,
+        help_text='How the file was read, e.g. "UTF-8 with BOM, semicolon-separated".',
+    )
 
     class Meta:
         model = CallImport
@@ -233,10 +246,18 @@ class CallImportSerializer(serializers.ModelSerializer):
             "rows_total",
             "rows_done",
             "rows_imported",
+            "calls_written",
+            "rows_duplicate",
             "rows_failed",
             "rows_skipped",
             "progress",
+            "encoding",
+            "delimiter",
+            "read_as",
             "errors",
+            "errors_total",
+            "errors_dropped",
+            "errors_csv",
             "detail",
             "created_at",
             "finished_at",
@@ -247,6 +268,12 @@ class CallImportSerializer(serializers.ModelSerializer):
         if not obj.rows_total:
             return None
         return round(obj.rows_done / obj.rows_total, 4)
+
+    def get_errors(self, obj: CallImport) -> list[dict]:
+        return obj.errors[: CallImport.ERROR_REPORT_LIMIT]
+
+    def get_errors_csv(self, obj: CallImport) -> str:
+        return reverse("api:callimport-errors-csv", args=[obj.pk])
 
 
 class CallImportInputSerializer(UnknownFieldsRefusedMixin, serializers.Serializer):

@@ -15,10 +15,11 @@ from ppc_dashboard.tenancy.pagination import CheckedCursorPagination
 
 from ..call_log_csv import CALL_LOG_CSV_HEADER, call_log_csv_response
 from ..filters import CallFilter
+from ..import_errors_csv import import_errors_csv_response
 from ..importers import PRESETS
 from ..ingest import ConversionUpdate, call_conversion_record, call_ingest_batch
 from ..models import AdSpend, Call, CallImport, Campaign
-from ..services import call_import_start
+from ..services import call_import_start, calls_delete
 from .serializers import (
     AdSpendSerializer,
     CallImportInputSerializer,
@@ -143,6 +144,19 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
         )
 
     @extend_schema(
+        responses={204: None, 404: OpenApiResponse(description="No call with this external_id")},
+        description=(
+            "Delete a call (a data correction). The KPIs of its day follow, however old the "
+            "call, and so do the repeat flags of its caller's other calls."
+        ),
+    )
+    def destroy(self, request, external_id: str | None = None):
+        deleted = calls_delete(organization=self.organization, external_ids=[external_id or ""])
+        if not deleted:
+            return Response({"detail": "No call with this external_id."}, status=404)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
         operation_id="calls_export_csv",
         filters=True,
         responses={
@@ -232,3 +246,24 @@ class CallImportViewSet(
             CallImportSerializer(call_import).data,
             status=status.HTTP_201_CREATED if finished else status.HTTP_202_ACCEPTED,
         )
+
+    @extend_schema(
+        operation_id="imports_errors_csv",
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="Every row error of the import: columns `row`, `column`, `message`. "
+                "Header X-Errors-Dropped: errors beyond the kept 100,000 (counted, not listed).",
+            )
+        },
+        description="The import's row errors as a CSV download, all of them.",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"errors\.csv",
+        url_name="errors-csv",
+        content_negotiation_class=FirstRendererNegotiation,
+    )
+    def errors_csv(self, request, pk=None):
+        return import_errors_csv_response(self.get_object())

@@ -469,3 +469,86 @@ def quadrant_figure(
     if shapes:
         layout["shapes"] = shapes
     return {"data": traces, "layout": layout}
+
+
+TILE_EMPTY = "#e9ecf1"
+TILE_SCALE = [[0.0, "#dbe7fb"], [1.0, "#1f4fa8"]]
+
+
+def state_tile_map_figure(
+    *,
+    grid_rows: int,
+    grid_columns: int,
+    tiles: Sequence[tuple[int, int, str]],
+    values: Sequence[float | None],
+    hovers: Sequence[str],
+    metric_label: str,
+) -> Figure:
+    """A tile-grid map: one square per state at (row, column, code), coloured by its value.
+
+    Drawn from data alone (no map shapes or tiles fetched), so it works offline. A state
+    without a value (no calls, or an empty denominator) is a grey tile with its code.
+    """
+    background: list[list[int | None]] = [[None] * grid_columns for _ in range(grid_rows)]
+    z: list[list[float | None]] = [[None] * grid_columns for _ in range(grid_rows)]
+    hover: list[list[str]] = [[""] * grid_columns for _ in range(grid_rows)]
+    annotations = []
+    # The scale starts at 0 (26 and 27 calls are about alike, not the two ends of it); codes
+    # on the darker tiles are white to stay readable.
+    highest = max((value for value in values if value is not None), default=0.0) or 1.0
+    for (row, column, code), value, text in zip(tiles, values, hovers, strict=True):
+        background[row][column] = 0
+        z[row][column] = value
+        hover[row][column] = text
+        annotations.append(
+            {
+                "text": code,
+                "x": column,
+                "y": row,
+                "xref": "x",
+                "yref": "y",
+                "showarrow": False,
+                "font": {
+                    "size": 11,
+                    "color": "#fff" if value is not None and value > 0.55 * highest else "#1d2430",
+                },
+            }
+        )
+    return {
+        "data": [
+            {
+                "type": "heatmap",
+                "z": background,
+                "colorscale": [[0.0, TILE_EMPTY], [1.0, TILE_EMPTY]],
+                "showscale": False,
+                "hoverinfo": "skip",
+                "xgap": 3,
+                "ygap": 3,
+            },
+            {
+                "type": "heatmap",
+                "z": z,
+                "customdata": hover,
+                "hovertemplate": "%{customdata}<extra></extra>",
+                "hoverongaps": False,
+                "colorscale": TILE_SCALE,
+                "zmin": 0,
+                "zmax": highest,
+                "colorbar": {"title": {"text": metric_label}, "thickness": 12},
+                "xgap": 3,
+                "ygap": 3,
+            },
+        ],
+        "layout": _layout(
+            height=360,
+            margin={"l": 8, "r": 8, "t": 8, "b": 8},
+            xaxis={"visible": False, "constrain": "domain"},
+            yaxis={
+                "visible": False,
+                "autorange": "reversed",
+                "scaleanchor": "x",
+                "constrain": "domain",
+            },
+            annotations=annotations,
+        ),
+    }

@@ -9,6 +9,8 @@ from django import forms
 
 from calls.models import Campaign
 from calls.services import campaign_save
+from kpis.models import REPORT_TAGS_MAX
+from kpis.services import report_tag_key_error, report_tags_errors
 from kpis.verdicts import VerdictThresholds
 
 THRESHOLD_LABELS = {
@@ -101,3 +103,31 @@ class CampaignThresholdsForm(forms.ModelForm):
         campaign = super().save(commit=False)
         campaign.verdict_thresholds = self.overrides
         return campaign_save(campaign)
+
+
+class ReportTagsForm(forms.Form):
+    """The tenant's report tags: up to REPORT_TAGS_MAX tag keys, one per line, in order."""
+
+    keys = forms.CharField(
+        label="Report tags",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": REPORT_TAGS_MAX, "cols": 40}),
+        help_text=(
+            f"Up to {REPORT_TAGS_MAX} tag keys, one per line, spelled as your calls carry "
+            "them (e.g. source, keyword, state). Letters, digits, spaces, '_', '-' and '.'."
+        ),
+    )
+
+    def clean_keys(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data["keys"].splitlines()]
+        keys = [line for line in lines if line]
+        errors = [
+            f"Line {number}: {error}"
+            for number, line in enumerate(lines, start=1)
+            if line and (error := report_tag_key_error(line))
+        ]
+        if not errors:
+            errors = report_tags_errors(keys)
+        if errors:
+            raise forms.ValidationError(errors)
+        return keys

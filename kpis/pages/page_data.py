@@ -23,14 +23,31 @@ from kpis.decisions import (
     threshold_suggestions,
     verdicts_report,
 )
-from kpis.metrics import DURATION_BUCKET_EDGES, Kpis, duration_bucket_label
-from kpis.selectors import GroupBy, KpiFilter, KpiQueryError, KpiReport, kpis_as_dict, kpis_report
+from kpis.formatting import format_kpi
+from kpis.metrics import (
+    DURATION_BUCKET_EDGES,
+    BaseCounts,
+    Kpis,
+    duration_bucket_label,
+    kpis_from_counts,
+)
+from kpis.selectors import (
+    AD_SPEND_NOT_ATTRIBUTED,
+    GroupBy,
+    KpiFilter,
+    KpiQueryError,
+    KpiReport,
+    kpis_as_dict,
+    kpis_report,
+    report_tag_keys,
+)
 from kpis.verdicts import Verdict
 from ppc_dashboard.tenancy.models import Organization
 from publishers.models import Publisher
 
 from . import charts
 from .page_filters import PageFilters
+from .us_states import GRID_COLUMNS, GRID_ROWS, STATE_NAMES, STATE_TILES, state_code
 
 # --- KPI tiles ---------------------------------------------------------------------------
 
@@ -324,14 +341,11 @@ class CampaignPage:
 def _duration_chart(
     organization: Organization, kpi_filter: KpiFilter, campaign: Campaign
 ) -> tuple[str, ThresholdSuggestion | None]:
-    suggestion = next(
-        (
-            s
-            for s in threshold_suggestions(organization, kpi_filter)
-            if s.campaign_id == campaign.id
-        ),
-        None,
-    )
+    try:
+        suggestions = threshold_suggestions(organization, kpi_filter)
+    except KpiQueryError:
+        return "", None  # talk-time buckets carry no region or tag: the page says so
+    suggestion = next((s for s in suggestions if s.campaign_id == campaign.id), None)
     edges = list(DURATION_BUCKET_EDGES)
     buckets = suggestion.buckets if suggestion else []
     figure = charts.duration_conversion_figure(
@@ -349,8 +363,19 @@ def _heatmap_chart(organization: Organization, kpi_filter: KpiFilter) -> tuple[s
     try:
         report = kpis_report(organization, kpi_filter, GroupBy.HOUR_OF_WEEK)
     except KpiQueryError:
-        # Hourly rollups carry no buyer: say so rather than draw the unfiltered heatmap.
-        return "", "The hour-of-week heatmap cannot be filtered by buyer; clear the buyer filter."
+        # Hourly rollups carry no buyer, region or tag: say so rather than draw the unfiltered
+        # heatmap.
+        named = [
+            name
+            for name, value in (
+                ("buyer", kpi_filter.buyer_id),
+                ("region", kpi_filter.region),
+                ("tag", kpi_filter.tag),
+            )
+            if value is not None
+        ]
+        what = " or ".join(named) or "this filter"
+        return "", f"The hour-of-week heatmap cannot be filtered by {what}; clear that filter."
     grid = hour_of_week_grid(report)
     figure = charts.missed_heatmap_figure(
         missed=grid.missed, calls=grid.calls, missed_rates=grid.missed_rates
@@ -491,6 +516,8 @@ def publisher_page(
         call_log["campaign"] = kpi_filter.campaign_id
     if kpi_filter.buyer_id is not None:
         call_log["buyer"] = kpi_filter.buyer_id
+    if kpi_filter.tag is not None:
+        call_log["tag"] = ":".join(kpi_filter.tag)  # the call log filters by any tag
     return PublisherPage(
         publisher=publisher,
         tiles=kpi_tiles(report.totals.kpis, previous, PUBLISHER_TILES),
@@ -520,3 +547,167 @@ def page_filters_checked(page_filters: PageFilters, choices: FilterChoices) -> P
             errors[name] = f"There is no {name} #{value}."
             kpi_filter = replace(kpi_filter, **{field_name: None})
     return replace(page_filters, kpi_filter=kpi_filter, errors=errors)
+
+
+# --- Geography ---------------------------------------------------------------------------
+
+GEO_METRICS = {
+    "calls": ("Calls", "count"),
+    "conversion_rate": ("Conversion rate", "percent"),
+    "missed_rate": ("Missed-call rate", "percent"),
+    "rpm": ("RPM", "money"),
+}
+DEFAULT_GEO_METRIC = "calls"
+
+
+@dataclass(frozen=True)
+class DimensionRow:
+    """A row of a region or tag table: its KPIs, and the filter that narrows pages to it."""
+
+    label: str
+    kpis: Kpis
+    filter_query: str  # "region=IL", "tag=source:google"; "" when no filter names the row
+    code: str | None = None  # the US state of a region row
+
+
+def _region_row(label: str, region: str | None, kpis: Kpis, code: str | None) -> DimensionRow:
+    query = urlencode({"region": region}) if region else ""
+    return DimensionRow(label=label, kpis=kpis, filter_query=query, code=code)
+
+
+@dataclass
+class GeographyPage:
+    metric: str
+    metric_label: str
+    states: list[DimensionRow]  # US states with calls, busiest first
+    other_regions: list[DimensionRow]  # regions that are no US state, then "No region"
+    unattributed_spend: Decimal  # ad spend: it names no region
+    error: str = ""
+    charts: dict[str, str] = field(default_factory=dict)
+
+
+def _region_rows(report: KpiReport) -> tuple[list[DimensionRow], list[DimensionRow], Decimal]:
+    """The region rows by US state (spellings of one state summed: "IL", "Illinois"), the
+    other regions as they are, and the ad spend no region holds."""
+    by_state: dict[str, BaseCounts] = {}
+    spelled: dict[str, str] = {}
+    others: list[DimensionRow] = []
+    spend = Decimal(0)
+    for row in report.rows:
+        if row.key == AD_SPEND_NOT_ATTRIBUTED:
+            spend += row.counts.ad_spend
+            continue
+        code = state_code(row.key)
+        if code is None:
+            others.append(_region_row(row.label, row.key, row.kpis, None))
+            continue
+        by_state[code] = by_state[code] + row.counts if code in by_state else row.counts
+        # The filter link names the spelling with the most calls.
+        if code not in spelled or row.counts.calls > by_state[code].calls - row.counts.calls:
+            spelled[code] = row.key
+    states = [
+        _region_row(STATE_NAMES[code], spelled[code], kpis_from_counts(counts), code)
+        for code, counts in by_state.items()
+    ]
+    states.sort(key=lambda r: (-r.kpis.calls, r.label))
+    others.sort(key=lambda r: (not r.filter_query, -r.kpis.calls, r.label))
+    return states, others, spend
+
+
+def _state_hover(row: DimensionRow | None, code: str, currency: str) -> str:
+    name = f"{STATE_NAMES[code]} ({code})"
+    if row is None:
+        return f"{name}: no calls"
+    k = row.kpis
+    return (
+        f"{name}: {format_kpi(k.calls, 'count')} calls<br>"
+        f"conversion {format_kpi(k.conversion_rate, 'percent')} · "
+        f"missed {format_kpi(k.missed_rate, 'percent')} · "
+        f"RPM {format_kpi(k.rpm, 'money', currency)}"
+    )
+
+
+def geography_page(
+    organization: Organization, kpi_filter: KpiFilter, metric: str = DEFAULT_GEO_METRIC
+) -> GeographyPage:
+    """Calls, conversion, missed rate and RPM per caller state: a tile-grid map and a table."""
+    metric = metric if metric in GEO_METRICS else DEFAULT_GEO_METRIC
+    label, _kind = GEO_METRICS[metric]
+    page = GeographyPage(
+        metric=metric,
+        metric_label=label,
+        states=[],
+        other_regions=[],
+        unattributed_spend=Decimal(0),
+    )
+    try:
+        report = kpis_report(organization, kpi_filter, GroupBy.REGION)
+    except KpiQueryError as exc:
+        page.error = f"The geography cannot be shown for these filters: {exc}."
+        return page
+    page.states, page.other_regions, page.unattributed_spend = _region_rows(report)
+    rows = {row.code: row for row in page.states}
+    codes = list(STATE_TILES)
+    values = []
+    for code in codes:
+        value = getattr(rows[code].kpis, metric) if code in rows else None
+        values.append(None if value is None else float(value))
+    figure = charts.state_tile_map_figure(
+        grid_rows=GRID_ROWS,
+        grid_columns=GRID_COLUMNS,
+        tiles=[(*STATE_TILES[code], code) for code in codes],
+        values=values,
+        hovers=[_state_hover(rows.get(code), code, organization.currency) for code in codes],
+        metric_label=label,
+    )
+    page.charts["state_map"] = charts.figure_html(figure, "chart-state-map")
+    return page
+
+
+# --- Report tags -------------------------------------------------------------------------
+
+
+@dataclass
+class TagsPage:
+    keys: list[str]  # the tenant's report tag keys
+    key: str | None  # the one shown
+    rows: list[DimensionRow]  # one per value, the busiest first; "no tag" and ad spend last
+    error: str = ""
+
+
+def tags_page(organization: Organization, kpi_filter: KpiFilter, key: str | None) -> TagsPage:
+    """KPIs per value of one report tag (the first unless `key` names another)."""
+    keys = report_tag_keys(organization)
+    page = TagsPage(keys=keys, key=None, rows=[])
+    if not keys:
+        return page
+    if key is not None and key not in keys:
+        page.error = f"'{key}' is not a report tag: showing {keys[0]}."
+    page.key = key if key in keys else keys[0]
+    try:
+        report = kpis_report(organization, kpi_filter, GroupBy.TAG, tag_key=page.key)
+    except KpiQueryError as exc:
+        page.error = f"Tags cannot be shown for these filters: {exc}."
+        return page
+    rows = sorted(
+        report.rows,
+        key=lambda row: (
+            row.key == AD_SPEND_NOT_ATTRIBUTED,
+            row.key is None,
+            -row.kpis.calls,
+            row.label,
+        ),
+    )
+    page.rows = [
+        DimensionRow(
+            label=row.label,
+            kpis=row.kpis,
+            filter_query=(
+                ""
+                if row.key is None or row.key == AD_SPEND_NOT_ATTRIBUTED
+                else urlencode({"tag": f"{page.key}:{row.key}"})
+            ),
+        )
+        for row in rows
+    ]
+    return page

@@ -1,19 +1,27 @@
 """Page and export filters: the query string every page carries, parsed into a KpiFilter.
 
 `?range=7` (today, yesterday, 7, 30, 90, custom with date_from/date_to), `campaign`,
-`publisher`, `buyer`, `vertical`; days are the tenant's local days. Shared by the pages, the
+`publisher`, `buyer`, `vertical`, `region` (the caller's, as calls carry it) and `tag`
+(`key:value` of a report tag); days are the tenant's local days. Shared by the pages, the
 exports and the report subscriptions, so a shared URL shows the same numbers everywhere.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.http import QueryDict
 
 from calls.models import Vertical
-from kpis.selectors import KpiFilter, kpi_filter_so_far
+from kpis.selectors import (
+    KpiFilter,
+    KpiQueryError,
+    kpi_filter_so_far,
+    kpi_view_error,
+    report_tag_filter,
+    report_tag_keys,
+)
 from ppc_dashboard.tenancy.models import Organization
 
 RANGE_PRESETS = {
@@ -49,7 +57,15 @@ class PageFilters:
         ):
             if value:
                 query[name] = str(value)
+        if self.kpi_filter.region is not None:
+            query["region"] = self.kpi_filter.region
+        if self.kpi_filter.tag is not None:
+            query["tag"] = ":".join(self.kpi_filter.tag)
         return query.urlencode()
+
+    @property
+    def tag_text(self) -> str:
+        return ":".join(self.kpi_filter.tag) if self.kpi_filter.tag else ""
 
 
 def _positive_int(raw: str | None, name: str, errors: dict[str, str]) -> int | None:
@@ -101,6 +117,18 @@ def page_filters_from_query(query: QueryDict, organization: Organization) -> Pag
     if vertical and vertical not in Vertical.values:
         errors["vertical"] = f"'{vertical}' is not a vertical."
         vertical = None
+    region = query.get("region", "").strip() or None
+    if region is not None and (len(region) > 64 or "\x00" in region):
+        errors["region"] = "A region has at most 64 characters, and no null characters."
+        region = None
+    tag = None
+    if (tag_text := query.get("tag", "").strip()) and "\x00" in tag_text:
+        errors["tag"] = "Null characters are not allowed."
+    elif tag_text:
+        try:
+            tag = report_tag_filter(tag_text, report_tag_keys(organization))
+        except KpiQueryError as exc:
+            errors["tag"] = str(exc)
     kpi_filter = KpiFilter(
         date_from=date_from,
         date_to=date_to,
@@ -108,7 +136,17 @@ def page_filters_from_query(query: QueryDict, organization: Organization) -> Pag
         publisher_id=_positive_int(query.get("publisher"), "publisher", errors),
         buyer_id=_positive_int(query.get("buyer"), "buyer", errors),
         vertical=vertical,
+        region=region,
+        tag=tag,
     )
+    # Region and tag rollups carry no buyer, and are apart from each other: a combination
+    # they cannot answer keeps the buyer (or the region) and names the filter dropped.
+    if kpi_filter.tag is not None and kpi_view_error(kpi_filter):
+        errors["tag"] = str(kpi_view_error(kpi_filter))
+        kpi_filter = replace(kpi_filter, tag=None)
+    if kpi_filter.region is not None and kpi_view_error(kpi_filter):
+        errors["region"] = str(kpi_view_error(kpi_filter))
+        kpi_filter = replace(kpi_filter, region=None)
     return PageFilters(
         kpi_filter=kpi_filter_so_far(kpi_filter, organization),
         range=range_name,

@@ -9,4 +9,6 @@ urlpatterns = [
     path("campaigns/<int:pk>/", views.CampaignDetailView.as_view(), name="campaign"),
     path("publishers/", views.PublisherListView.as_view(), name="publishers"),
     path("publishers/<int:pk>/", views.PublisherDetailView.as_view(), name="publisher"),
+    path("geography/", views.GeographyView.as_view(), name="geography"),
+    path("tags/", views.TagsView.as_view(), name="tags"),
 ]

@@ -12,19 +12,23 @@ from django.views.generic import TemplateView
 
 from calls.models import Call, Campaign, Vertical
 from calls.selectors import filter_choices, onboarding_steps
-from kpis.selectors import KpiFilter, kpi_freshness
+from kpis.selectors import KpiFilter, kpi_freshness, report_tag_keys
 from ppc_dashboard.tenancy.pages import TenantPageMixin
 from publishers.models import Publisher
 
 from .page_data import (
+    GEO_METRICS,
     campaign_list_page,
     campaign_page,
+    geography_page,
     overview_page,
     page_filters_checked,
     publisher_page,
     publishers_page,
+    tags_page,
 )
 from .page_filters import RANGE_PRESETS, PageFilters, page_filters_from_query
+from .us_states import STATE_NAMES
 
 
 class KpiPageMixin(TenantPageMixin):
@@ -32,8 +36,18 @@ class KpiPageMixin(TenantPageMixin):
 
     show_campaign_filter = True
 
+    # Query parameters of the page itself (not filters) that the filter bar keeps.
+    preserved_parameters: tuple[str, ...] = ()
+
     def page_context(self, kpi_filter: KpiFilter) -> dict[str, Any]:
         raise NotImplementedError
+
+    def preserve_query(self) -> list[tuple[str, str]]:
+        return [
+            (name, self.request.GET[name])
+            for name in self.preserved_parameters
+            if self.request.GET.get(name)
+        ]
 
     @cached_property
     def filter_choices(self):
@@ -57,6 +71,9 @@ class KpiPageMixin(TenantPageMixin):
             nav_query=filters.query_string(),
             has_any_call=has_any_call,
             freshness=kpi_freshness(self.organization),
+            report_tags=report_tag_keys(self.organization),
+            us_state_codes=sorted(STATE_NAMES),
+            preserve_query=self.preserve_query(),
         )
         if has_any_call:
             context.update(self.page_context(filters.kpi_filter))
@@ -124,3 +141,29 @@ class PublisherListView(KpiPageMixin, TemplateView):
 
     def page_context(self, kpi_filter):
         return {"page": publishers_page(self.organization, kpi_filter)}
+
+
+class GeographyView(KpiPageMixin, TemplateView):
+    """Calls, conversion, missed rate and RPM per caller state: tile-grid map and table.
+    `?metric=` colours the map (calls, conversion_rate, missed_rate, rpm)."""
+
+    template_name = "kpis/geography.html"
+    preserved_parameters = ("metric",)
+
+    def page_context(self, kpi_filter):
+        metric = self.request.GET.get("metric", "")
+        return {
+            "page": geography_page(self.organization, kpi_filter, metric),
+            "metrics": GEO_METRICS,
+        }
+
+
+class TagsView(KpiPageMixin, TemplateView):
+    """KPIs per value of a report tag (`?key=`, the first report tag by default)."""
+
+    template_name = "kpis/tags.html"
+    preserved_parameters = ("key",)
+
+    def page_context(self, kpi_filter):
+        key = self.request.GET.get("key") or None
+        return {"page": tags_page(self.organization, kpi_filter, key)}

@@ -12,6 +12,8 @@ from calls.models import Vertical
 from calls.selectors import filter_choices
 from kpis.pages.page_data import verdict_groups
 from kpis.pages.page_filters import RANGE_PRESETS, PageFilters
+from kpis.pages.us_states import STATE_NAMES
+from kpis.selectors import report_tag_keys
 from ppc_dashboard.tenancy.pages import TenantPageMixin
 
 from .weekly import (
@@ -60,6 +62,8 @@ class WeeklyReportPageView(WeeklyReportMixin, TemplateView):
             verticals=Vertical.choices,
             show_campaign_filter=True,
             nav_query=page_filters.query_string(),
+            report_tags=report_tag_keys(self.organization),
+            us_state_codes=sorted(STATE_NAMES),
         )
         return context
 

@@ -58,8 +58,10 @@ from kpis.selectors import (
     KpiFilter,
     KpiRow,
     kpi_row,
+    kpi_view_error,
     kpis_as_dict,
     kpis_report,
+    report_tag_keys,
 )
 from kpis.verdicts import Verdict
 from ppc_dashboard.csv_cells import csv_text
@@ -173,10 +175,29 @@ class Breakdown:
     rows: list[KpiRow]
     # Verdicts by row key (campaigns and publishers only).
     verdicts: dict[Any, Verdict] = field(default_factory=dict)
+    tag_key: str | None = None  # the report tag of a GroupBy.TAG breakdown
 
     @property
     def has_verdicts(self) -> bool:
         return self.group_by in (GroupBy.CAMPAIGN, GroupBy.PUBLISHER)
+
+    @property
+    def has_ids(self) -> bool:
+        """Rows are campaigns, publishers or buyers, with ids."""
+        return self.group_by in (GroupBy.CAMPAIGN, GroupBy.PUBLISHER, GroupBy.BUYER)
+
+    @property
+    def section(self) -> str:
+        """The CSV's section name: the grouping as the KPI API spells it (tag:<key>)."""
+        return f"tag:{self.tag_key}" if self.group_by is GroupBy.TAG else self.group_by.value
+
+
+# Characters a sheet name cannot hold; its length is at most 31.
+_SHEET_NAME_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
+
+
+def tag_sheet_title(key: str) -> str:
+    return f"Tag {key}".translate(_SHEET_NAME_FORBIDDEN)[:31]
 
 
 @dataclass(frozen=True)
@@ -226,6 +247,10 @@ def _filter_labels(organization: Organization, filters: KpiFilter) -> list[tuple
             labels.append((title, name or f"#{object_id}"))
     if filters.vertical:
         labels.append(("Vertical", str(Vertical(filters.vertical).label)))
+    if filters.region is not None:
+        labels.append(("Region", filters.region))
+    if filters.tag is not None:
+        labels.append(("Tag", ":".join(filters.tag)))
     return labels
 
 
@@ -238,8 +263,15 @@ def weekly_report_data(organization: Organization, kpi_filter: KpiFilter) -> Wee
         GroupBy.PUBLISHER: {entity.id: entity.verdict for entity in verdicts.publishers},
     }
     breakdowns = []
-    for group_by, title, label_header in _BREAKDOWNS:
-        grouped = kpis_report(organization, kpi_filter, group_by)
+    # One breakdown per report tag, after the others (a sheet each in the XLSX).
+    every_breakdown: list[tuple[GroupBy, str, str, str | None]] = [
+        (group_by, title, label_header, None) for group_by, title, label_header in _BREAKDOWNS
+    ] + [(GroupBy.TAG, tag_sheet_title(key), key, key) for key in report_tag_keys(organization)]
+    for group_by, title, label_header, tag_key in every_breakdown:
+        if kpi_view_error(kpi_filter, group_by, tag_key):
+            # A region or tag filter: buyers (and other tags) are not rolled up with it.
+            continue
+        grouped = kpis_report(organization, kpi_filter, group_by, tag_key)
         rows = grouped.rows
         if group_by is GroupBy.DAY:
             rows = _every_day(kpi_filter, rows)
@@ -252,13 +284,14 @@ def weekly_report_data(organization: Organization, kpi_filter: KpiFilter) -> Wee
                 label_header=label_header,
                 rows=rows,
                 verdicts=verdicts_by_group.get(group_by, {}),
+                tag_key=tag_key,
             )
         )
     return WeeklyReport(
         organization=organization,
         filters=kpi_filter,
         previous_filters=previous_filters,
-        totals=grouped.totals.kpis,  # every grouping carries the same totals
+        totals=kpis_report(organization, kpi_filter).totals.kpis,
         previous=kpis_report(organization, previous_filters).totals.kpis,
         breakdowns=breakdowns,
         verdicts=verdicts,
@@ -369,7 +402,7 @@ def report_csv(report: WeeklyReport) -> str:
             period = (row.key, row.key) if breakdown.group_by is GroupBy.DAY else current
             writer.writerow(
                 _csv_row(
-                    breakdown.group_by.value,
+                    breakdown.section,
                     row.key,
                     row.label,
                     period,
@@ -494,16 +527,18 @@ def _write_summary(sheet: Worksheet, report: WeeklyReport) -> None:
 def _write_breakdown(sheet: Worksheet, breakdown: Breakdown, currency: str) -> None:
     writer = _SheetWriter(sheet)
     is_day = breakdown.group_by is GroupBy.DAY
-    leading = [breakdown.label_header] + ([] if is_day else ["ID"])
+    leading = [breakdown.label_header] + (["ID"] if breakdown.has_ids else [])
     leading += ["Verdict"] if breakdown.has_verdicts else []
     trailing = ["Reasons", "Notes"] if breakdown.has_verdicts else []
     writer.header(leading + [m.header for m in BREAKDOWN_MEASURES] + trailing)
     for row in breakdown.rows:
         if is_day:
             cells: list[_Cell] = [(row.key, _DATE_FORMAT, row.label)]
-        else:
+        elif breakdown.has_ids:
             entity_id = None if row.key == AD_SPEND_NOT_ATTRIBUTED else row.key
             cells = [_text_cell(row.label), (entity_id, "0", str(entity_id or ""))]
+        else:
+            cells = [_text_cell(row.label)]
         verdict = breakdown.verdicts.get(row.key)
         if breakdown.has_verdicts:
             cells.append(_text_cell(verdict.label if verdict else None))

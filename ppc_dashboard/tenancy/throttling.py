@@ -7,10 +7,15 @@ creates the window's key with its expiry (SET NX EX on Redis) and `incr` counts 
 request is counted exactly once however many processes and threads race, where a
 read-modify-write of a list (DRF's SimpleRateThrottle) loses counts. The locmem cache of
 development and tests makes both operations atomic within its process.
+
+With the cache unreachable (Redis down) both fail open: they log a warning and count nothing,
+so every limit lets requests through. Refusing every request, or answering 500, would take
+the API down with Redis; the limits are a guard against abuse, not the data's integrity.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
@@ -21,6 +26,8 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from .errors import error_response
 from .selectors import tenant_context_for_request
+
+logger = logging.getLogger(__name__)
 
 
 def client_address(request: HttpRequest) -> str:
@@ -55,21 +62,47 @@ def window_hit(key: str, window_seconds: int) -> tuple[int, int]:
     until the window ends.
     """
     window_key, seconds_left = _window(key, window_seconds)
-    # Kept one window longer than it counts, so a late hit (clocks of two servers a little
-    # apart) never finds its key expired between `add` and `incr`.
-    cache.add(window_key, 0, timeout=2 * window_seconds)
     try:
-        hits = cache.incr(window_key)
-    except ValueError:  # evicted between add and incr: this hit opens the window again
-        cache.add(window_key, 1, timeout=2 * window_seconds)
-        hits = 1
+        # Kept one window longer than it counts, so a late hit (clocks of two servers a little
+        # apart) never finds its key expired between `add` and `incr`.
+        cache.add(window_key, 0, timeout=2 * window_seconds)
+        try:
+            hits = cache.incr(window_key)
+        except ValueError:  # evicted between add and incr: this hit opens the window again
+            cache.add(window_key, 1, timeout=2 * window_seconds)
+            hits = 1
+    except Exception as exc:  # the cache is down: fail open (see the module docstring)
+        _cache_unavailable(key, exc)
+        return 0, seconds_left
     return hits, seconds_left
 
 
 def window_hits(key: str, window_seconds: int) -> tuple[int, int]:
     """The hits counted on `key` in the current window, and the seconds until it ends."""
     window_key, seconds_left = _window(key, window_seconds)
-    return cache.get(window_key, 0), seconds_left
+    try:
+        return cache.get(window_key, 0), seconds_left
+    except Exception as exc:  # the cache is down: fail open (see the module docstring)
+        _cache_unavailable(key, exc)
+        return 0, seconds_left
+
+
+# A warning at most this often per process: an outage would otherwise log every request.
+CACHE_DOWN_LOG_SECONDS = 10.0
+_cache_down_logged_at = -math.inf
+
+
+def _cache_unavailable(key: str, exc: Exception) -> None:
+    global _cache_down_logged_at
+    now = time.monotonic()
+    if now - _cache_down_logged_at < CACHE_DOWN_LOG_SECONDS:
+        return
+    _cache_down_logged_at = now
+    logger.warning(
+        "request counter %s not counted, the cache is unreachable (%s): limits are open",
+        key,
+        type(exc).__name__,
+    )
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):

@@ -13,6 +13,9 @@
     document.getElementById("import-failed").textContent = body.rows_failed;
     document.getElementById("import-skipped").textContent = body.rows_skipped;
     document.getElementById("import-status").textContent = body.status;
+    if (body.read_as) {
+      document.getElementById("import-read-as").textContent = body.read_as;
+    }
   }
   function poll() {
     fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})

@@ -139,7 +139,31 @@ def test_a_csv_writes_every_row_and_uploading_it_again_changes_nothing(member_cl
     assert spend(org) == expected
     assert upload(member_client, body).status_code == 302
     assert spend(org) == expected
-    assert "Imported 3 rows of ad spend." in text(member_client.get("/settings/ad-spend/upload/"))
+    page = text(member_client.get("/settings/ad-spend/upload/"))
+    assert "Imported 3 rows of ad spend (read as UTF-8 with BOM, comma-separated)." in page
+
+
+def test_a_windows_1252_semicolon_csv_keeps_its_accents(member_client, org):
+    # A European Excel save: Windows-1252, semicolons, decimal commas. It used to be read
+    # as UTF-8 with replacement characters, so "Café" named no campaign.
+    CampaignFactory(organization=org, name="Café Auto")
+    body = "day;campaign;publisher;amount\r\n2026-11-02;Café Auto;;12,50\r\n".encode("cp1252")
+    file = SimpleUploadedFile("spend.csv", body, content_type="text/csv")
+    response = member_client.post("/settings/ad-spend/upload/", {"file": file})
+    assert response.status_code == 302
+    assert spend(org) == {("Café Auto", None, MONDAY): Decimal("12.5")}
+    page = text(member_client.get("/settings/ad-spend/upload/"))
+    assert "read as Windows-1252, semicolon-separated" in page
+
+
+def test_a_file_in_no_text_encoding_is_refused_and_writes_nothing(member_client, org):
+    CampaignFactory(organization=org, name="Auto")
+    body = b"day,campaign,publisher,amount\r\n2026-11-02,Auto\x81\x8d,,1\r\n"
+    file = SimpleUploadedFile("spend.csv", body, content_type="text/csv")
+    response = member_client.post("/settings/ad-spend/upload/", {"file": file})
+    assert response.status_code == 200
+    assert "not text in UTF-8, UTF-16 or Windows-1252" in text(response)
+    assert spend(org) == {}
 
 
 def test_a_csv_row_replaces_the_amount_of_its_day(member_client, org):

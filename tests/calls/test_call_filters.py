@@ -98,7 +98,7 @@ def test_repeat_flag_filters_repeat_and_first_calls(listed, org):
 @pytest.fixture
 def tagged(org):
     call(org, "google", tags={"source": "google", "score": 5, "vip": True, "utm__src": "a:b"})
-    call(org, "bing", tags={"source": "bing", "score": "5", "vip": False})
+    call(org, "bing", tags={"source": "bing", "score": "5", "vip": False, "Roof Repair": True})
     call(org, "untagged", tags={})
 
 
@@ -117,6 +117,8 @@ def tagged(org):
         ("tag=medium:cpc", []),
         ("tag=score:99999999999999999999999", []),  # past SQLite's integers
         ("tag=score:NaN", []),  # json reads it; no tag holds it
+        # Any tag, not only the report tags the KPIs roll up: CallRail's tag names too.
+        ("tag=Roof%20Repair:true", ["bing"]),
     ],
 )
 def test_tag_filter_is_key_colon_value(listed, tagged, query, expected):

@@ -870,7 +870,11 @@ def test_import_calls_command_prints_the_counts_and_first_row_errors(org):
     )
     output = out.getvalue()
     assert "(ringba) for 'acme': done." in output
-    assert "Rows read: 9; calls imported: 5; rows failed: 3; rows skipped" in output
+    assert "Read as UTF-8 with BOM, comma-separated." in output
+    assert (
+        "Rows read: 9; rows imported: 5, as 5 distinct calls (0 duplicate rows of a call "
+        "earlier in the file); rows failed: 3; rows skipped" in output
+    )
     assert "row 7, column callDt: 'yesterday' is not a date and time" in output
     assert "row 9, column conversionAmount:" in output
     assert Call.objects.for_organization(org).count() == 5
@@ -888,7 +892,11 @@ def test_import_calls_command_limits_the_errors_it_prints(org):
         stdout=out,
     )
     assert "row 8" not in out.getvalue()
-    assert "... and 2 more: GET /api/v1/imports/" in out.getvalue()
+    assert "... and 2 more. All of them: rerun with --errors-csv FILE, or download GET " in (
+        out.getvalue()
+    )
+    # The API never "lists them" all: the CSV download has every error.
+    assert "/errors.csv" in out.getvalue()
 
 
 def test_import_calls_command_fails_when_the_import_fails(org):
@@ -970,8 +978,9 @@ def test_import_calls_command_takes_the_asterisk_options(uk_org):
         columns=",".join(CDR_CSV_COLUMNS),
         stdout=out,
     )
-    assert "calls imported: 5; rows failed: 0; rows skipped (not calls to import): 2." in (
-        out.getvalue()
+    assert (
+        "as 5 distinct calls (0 duplicate rows of a call earlier in the file); rows failed: 0; "
+        "rows skipped (not calls to import): 2." in out.getvalue()
     )
     assert CallImport.objects.for_organization(uk_org).get().options["internal_context"] == [
         "from-internal"

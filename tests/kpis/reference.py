@@ -30,8 +30,20 @@ def _repeat_ids(calls: list[Call]) -> set[int]:
     return repeats
 
 
+def tag_text(value: object) -> str | None:
+    """A tag's value as the tag rollup keys it: JSON's spelling of numbers and booleans."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def reference_counts(
-    organization: Organization, filters: KpiFilter, group_by: GroupBy
+    organization: Organization,
+    filters: KpiFilter,
+    group_by: GroupBy,
+    tag_key: str | None = None,
 ) -> tuple[BaseCounts, dict]:
     tz = organization.tzinfo
     every_call = list(Call.objects.filter(organization=organization).select_related("campaign"))
@@ -49,7 +61,14 @@ def reference_counts(
     grouped: dict = defaultdict(BaseCounts)
     # KPIS.md: a partial range counts date_to's hours before until_hour (hourly rollups carry
     # no buyer, so a buyer view counts it whole); ad spend is daily and counts whole days.
-    cut = filters.until_hour if filters.buyer_id is None and group_by is not GroupBy.BUYER else None
+    # Region and tag rollups are daily too: those views count date_to whole.
+    hourly = (
+        filters.buyer_id is None
+        and filters.region is None
+        and filters.tag is None
+        and group_by not in (GroupBy.BUYER, GroupBy.REGION, GroupBy.TAG)
+    )
+    cut = filters.until_hour if hourly else None
     for call in every_call:
         local = call.started_at.astimezone(tz)
         if not matches(call.campaign, call.publisher_id, local.date()):
@@ -57,6 +76,10 @@ def reference_counts(
         if cut is not None and local.date() == filters.date_to and local.hour >= cut:
             continue
         if filters.buyer_id is not None and call.buyer_id != filters.buyer_id:
+            continue
+        if filters.region is not None and call.caller_region != filters.region:
+            continue
+        if filters.tag is not None and tag_text(call.tags.get(filters.tag[0])) != filters.tag[1]:
             continue
         answered = call.status == "answered"
         threshold = call.campaign.qualifying_seconds if call.campaign else 90
@@ -81,13 +104,15 @@ def reference_counts(
             GroupBy.DAY: local.date(),
             GroupBy.HOUR_OF_WEEK: (local.weekday(), local.hour),
             GroupBy.CAMPAIGN_PUBLISHER: (call.campaign_id, call.publisher_id),
+            GroupBy.REGION: call.caller_region or None,
+            GroupBy.TAG: tag_text(call.tags.get(tag_key)) if tag_key else None,
         }[group_by]
         grouped[key] += counts
     for spend in AdSpend.objects.filter(organization=organization).select_related("campaign"):
         if not matches(spend.campaign, spend.publisher_id, spend.day):
             continue
-        if filters.buyer_id is not None:
-            continue
+        if filters.buyer_id is not None or filters.region is not None or filters.tag is not None:
+            continue  # ad spend has no buyer, region or tag
         extra = BaseCounts(ad_spend=Decimal(spend.amount))
         totals += extra
         # KPIS.md: spend without a publisher, by publisher, buyer or hour, is a row of its own.
@@ -100,6 +125,8 @@ def reference_counts(
             GroupBy.DAY: spend.day,
             GroupBy.HOUR_OF_WEEK: AD_SPEND_NOT_ATTRIBUTED,
             GroupBy.CAMPAIGN_PUBLISHER: (spend.campaign_id, publisher),
+            GroupBy.REGION: AD_SPEND_NOT_ATTRIBUTED,
+            GroupBy.TAG: AD_SPEND_NOT_ATTRIBUTED,
         }[group_by]
         grouped[key] += extra
     return totals, dict(grouped)

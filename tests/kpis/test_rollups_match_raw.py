@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from calls.ingest import ConversionUpdate, call_conversion_record, call_ingest_batch
 from calls.models import AdSpend, Call
 from calls.services import calls_delete
-from kpis.models import DirtyDay
+from kpis.models import DirtyDay, ReportTag
 from kpis.rollups import rollups_rebuild, rollups_rebuild_full, rollups_refresh
 from kpis.selectors import GroupBy, KpiFilter, kpis_report
 from tests.factories import (
@@ -27,6 +27,10 @@ from tests.kpis.reference import reference_counts
 WINDOW_START = dt.datetime(2026, 10, 29, 0, 0, tzinfo=dt.UTC)
 STATUSES = ["answered", "answered", "answered", "missed", "no_buyer", "abandoned", "failed"]
 CALLERS = ["+13125550100", "+13125550101", "+13125550102", "", "+17185550199"]
+REGIONS = ["IL", "NY", "", "Texas"]
+# Tag values as posted: 5 and "5", true and "true" are one value each in the tag rollup.
+TAG_VALUES = ["google", "bing", 5, "5", True, "true", None]  # None: no such tag
+REPORT_TAGS = ["source", "score"]
 
 call_strategy = st.fixed_dictionaries(
     {
@@ -41,6 +45,10 @@ call_strategy = st.fixed_dictionaries(
         "revenue_cents": st.integers(0, 20000),
         "cost_cents": st.integers(0, 5000),
         "caller": st.sampled_from(CALLERS),
+        "region": st.sampled_from(REGIONS),
+        "source": st.sampled_from(TAG_VALUES),
+        "score": st.sampled_from(TAG_VALUES),
+        "other_tag": st.booleans(),  # a tag that is not a report tag: never rolled up
     }
 )
 operation = st.one_of(
@@ -54,6 +62,8 @@ operation = st.one_of(
 @pytest.fixture
 def world(db):
     org = OrganizationFactory(slug="prop", timezone="America/New_York")
+    for position, key in enumerate(REPORT_TAGS):
+        ReportTag.objects.create(organization=org, key=key, position=position)
     campaigns = [
         CampaignFactory(organization=org, name="Short", qualifying_seconds=60, vertical="legal"),
         CampaignFactory(
@@ -93,6 +103,9 @@ def _item(spec, campaigns, publishers, buyers) -> dict:
         "revenue": str(Decimal(spec["revenue_cents"]) / 100),
         "cost": str(Decimal(spec["cost_cents"]) / 100),
         "caller_number": spec["caller"],
+        "caller_region": spec["region"],
+        "tags": {key: spec[key] for key in ("source", "score") if spec[key] is not None}
+        | ({"keyword": "roof"} if spec["other_tag"] else {}),
     }
     if spec["publisher"] < 3:
         item["publisher_name"] = publishers[spec["publisher"]].name
@@ -120,17 +133,45 @@ def _assert_rollups_match(org, campaigns, publishers, buyers):
             until_hour=20,
         ),
         KpiFilter(dt.date(2026, 10, 29), dt.date(2026, 11, 2), buyer_id=buyers[0].id, until_hour=9),
+        # Region and report tag filters read their own daily rollups.
+        KpiFilter(dt.date(2026, 10, 28), dt.date(2026, 11, 8), region="IL"),
+        KpiFilter(
+            dt.date(2026, 10, 31), dt.date(2026, 11, 3), campaign_id=campaigns[0].id, region=""
+        ),
+        KpiFilter(dt.date(2026, 10, 29), dt.date(2026, 11, 5), tag=("source", "5")),
+        KpiFilter(
+            dt.date(2026, 10, 30),
+            dt.date(2026, 11, 2),
+            publisher_id=publishers[2].id,
+            tag=("score", "true"),
+            until_hour=13,
+        ),
     ]
     for kpi_filter in filters:
         for group_by in GroupBy:
-            if group_by is GroupBy.HOUR_OF_WEEK and kpi_filter.buyer_id is not None:
-                continue
-            report = kpis_report(org, kpi_filter, group_by)
-            expected_totals, expected_rows = reference_counts(org, kpi_filter, group_by)
-            assert report.totals.counts == expected_totals, (kpi_filter, group_by)
-            if group_by is not GroupBy.NONE:
-                got = {row.key: row.counts for row in report.rows}
-                assert got == expected_rows, (kpi_filter, group_by)
+            for tag_key in REPORT_TAGS if group_by is GroupBy.TAG else [None]:
+                if not _answerable(kpi_filter, group_by, tag_key):
+                    continue
+                report = kpis_report(org, kpi_filter, group_by, tag_key)
+                expected_totals, expected_rows = reference_counts(
+                    org, kpi_filter, group_by, tag_key
+                )
+                assert report.totals.counts == expected_totals, (kpi_filter, group_by, tag_key)
+                if group_by is not GroupBy.NONE:
+                    got = {row.key: row.counts for row in report.rows}
+                    assert got == expected_rows, (kpi_filter, group_by, tag_key)
+
+
+def _answerable(kpi_filter: KpiFilter, group_by: GroupBy, tag_key: str | None) -> bool:
+    """The combinations the rollups hold (the others are a KpiQueryError, tested apart)."""
+    region = kpi_filter.region is not None or group_by is GroupBy.REGION
+    tag = kpi_filter.tag is not None or group_by is GroupBy.TAG
+    buyer = kpi_filter.buyer_id is not None or group_by is GroupBy.BUYER
+    if group_by is GroupBy.HOUR_OF_WEEK and (buyer or region or tag):
+        return False
+    if ((region or tag) and buyer) or (region and tag):
+        return False
+    return not (kpi_filter.tag is not None and tag_key and kpi_filter.tag[0] != tag_key)
 
 
 @settings(

@@ -349,6 +349,21 @@ def registered_api_actions() -> set[tuple[str, str]]:
     return actions
 
 
+@attack("calls", "destroy")
+def _delete_foreign_call(client, acme, rival):
+    response = client.delete(f"{API}/calls/{acme.call.external_id}/")
+    assert response.status_code == 404
+    assert Call.objects.filter(pk=acme.call.pk).exists()
+    return response
+
+
+@attack("imports", "errors_csv")
+def _errors_csv_of_foreign_import(client, acme, rival):
+    response = client.get(f"{API}/imports/{acme.call_import.pk}/errors.csv")
+    assert response.status_code == 404
+    return response
+
+
 def test_every_api_endpoint_has_an_isolation_test():
     assert registered_api_actions() == set(ATTACKS)
 

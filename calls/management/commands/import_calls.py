@@ -11,6 +11,7 @@ from pathlib import Path
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
+from calls.import_errors_csv import import_errors_csv_text
 from calls.importers import PRESETS, ImportOptionsError
 from calls.models import ImportStatus
 from calls.services import call_import_create, call_import_options, call_import_run
@@ -61,6 +62,12 @@ class Command(BaseCommand):
             default=20,
             help="How many row errors to print (default 20)",
         )
+        parser.add_argument(
+            "--errors-csv",
+            type=Path,
+            default=None,
+            help="Write every row error to this CSV file (row, column, message)",
+        )
 
     def handle(self, *args, file: Path, org: str, create_missing: bool, **options):
         organization = organization_by_slug(org)
@@ -96,18 +103,33 @@ class Command(BaseCommand):
             f"Import {call_import.pk} of {file.name} ({call_import.format}) for '{org}': "
             f"{call_import.status}."
         )
+        if call_import.file_shape_label:
+            self.stdout.write(f"Read as {call_import.file_shape_label}.")
         self.stdout.write(
-            f"Rows read: {call_import.rows_total or 0}; calls imported: "
-            f"{call_import.rows_imported}; rows failed: {call_import.rows_failed}; rows skipped "
-            f"(not calls to import): {call_import.rows_skipped}."
+            f"Rows read: {call_import.rows_total or 0}; rows imported: "
+            f"{call_import.rows_imported}, as {call_import.calls_written} distinct calls "
+            f"({call_import.rows_duplicate} duplicate rows of a call earlier in the file); "
+            f"rows failed: {call_import.rows_failed}; rows skipped (not calls to import): "
+            f"{call_import.rows_skipped}."
         )
         shown = call_import.errors[: max(options["show_errors"], 0)]
         for error in shown:
             self.stdout.write(f"  row {error['row']}, column {error['column']}: {error['error']}")
-        if len(call_import.errors) > len(shown):
+        if options["errors_csv"] is not None:
+            options["errors_csv"].write_text(import_errors_csv_text(call_import), encoding="utf-8")
             self.stdout.write(
-                f"  ... and {len(call_import.errors) - len(shown)} more: "
-                f"GET /api/v1/imports/{call_import.pk}/ lists them."
+                f"All {len(call_import.errors)} row errors written to {options['errors_csv']}."
+            )
+        elif len(call_import.errors) > len(shown):
+            self.stdout.write(
+                f"  ... and {len(call_import.errors) - len(shown)} more. All of them: rerun "
+                f"with --errors-csv FILE, or download GET /api/v1/imports/{call_import.pk}/"
+                f"errors.csv (or from the import's page, /settings/imports/{call_import.pk}/)."
+            )
+        if call_import.errors_dropped:
+            self.stdout.write(
+                f"  {call_import.errors_dropped} more errors were counted but not kept (an "
+                f"import keeps its first {call_import.ERROR_KEEP_LIMIT})."
             )
         if call_import.status == ImportStatus.FAILED:
             raise CommandError(call_import.detail or "The import failed.")

@@ -70,6 +70,14 @@ FIGURES = {
         duration_split=150.0,
         rate_split=10.0,
     ),
+    "state tile map": lambda: charts.state_tile_map_figure(
+        grid_rows=2,
+        grid_columns=3,
+        tiles=[(0, 0, "AK"), (1, 2, "FL"), (0, 2, "ME")],
+        values=[12.0, None, 3.5],
+        hovers=["Alaska: 12 calls", "Florida: no calls", "Maine: 3 calls"],
+        metric_label="Calls",
+    ),
     "quadrant without splits": lambda: charts.quadrant_figure(
         names=[],
         durations=[],

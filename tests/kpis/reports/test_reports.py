@@ -7,6 +7,7 @@ Monday 2026-11-09 08:10 is 13:10 UTC in New York (EST) and 07:10 UTC in Berlin (
 import csv
 import datetime as dt
 import io
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from calls.models import CallStatus
-from kpis.models import ReportSubscription
+from kpis.models import ReportSubscription, ReportTag
 from kpis.reports.mail import (
     report_subscription_claim,
     report_week_due,
@@ -28,6 +29,7 @@ from kpis.reports.weekly import (
     report_csv,
     report_filters_from_query,
     report_xlsx,
+    tag_sheet_title,
     weekly_report_data,
 )
 from kpis.rollups import rollups_rebuild
@@ -628,3 +630,54 @@ def test_the_task_sends_what_is_due_now(org, mailoutbox, monkeypatch):
 def test_the_beat_runs_the_weekly_reports_hourly(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["weekly-reports-send"]
     assert entry == {"task": "kpis.tasks.weekly_reports_send_task", "schedule": 3600.0}
+
+
+# --- Report tags and region (issue 11) ------------------------------------------------------
+
+
+def _tagged(org, week, key="source"):
+    ReportTag.objects.create(organization=org, key=key, position=0)
+    ReportTag.objects.create(organization=org, key="utm:bad?", position=1)  # saved before checks
+    CallFactory(
+        organization=org,
+        campaign=week["auto"],
+        publisher=week["star"],
+        buyer=week["b1"],
+        started_at=dt.datetime(2026, 11, 3, 15, tzinfo=dt.UTC),
+        tags={key: "google"},
+        caller_region="IL",
+    )
+    rollups_rebuild(org)
+
+
+def test_xlsx_has_a_sheet_per_report_tag_with_the_selectors_rows(org, week):
+    _tagged(org, week)
+    book = workbook(report_xlsx(weekly_report_data(org, WEEK)))
+    assert book.sheetnames == [*SHEETS, "Tag source", tag_sheet_title("utm:bad?")]
+    sheet = book["Tag source"]
+    assert header(sheet)[:2] == ["source", "Calls"]  # values, not ids: no ID column
+    expected = {
+        row.label: row.counts.calls for row in kpis_report(org, WEEK, GroupBy.TAG, "source").rows
+    }
+    got = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert got == expected
+    assert got["google"] == 1
+
+
+def test_sheet_titles_of_tags_are_valid_sheet_names():
+    assert tag_sheet_title("utm:bad?") == "Tag utm_bad_"
+    assert len(tag_sheet_title("k" * 64)) == 31
+
+
+def test_csv_names_each_tag_section_by_its_key(org, week):
+    _tagged(org, week)
+    sections = {row["section"] for row in csv_rows(report_csv(weekly_report_data(org, WEEK)))}
+    assert "tag:source" in sections
+
+
+def test_report_with_a_region_filter_leaves_out_buyers_and_tags(org, week):
+    _tagged(org, week)
+    report = weekly_report_data(org, replace(WEEK, region="IL"))
+    assert [b.title for b in report.breakdowns] == ["Campaigns", "Publishers", "Days"]
+    assert report.totals.calls == 1
+    assert ("Region", "IL") in report.filter_labels

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calls', '0008_callimport_options'),
+        ('calls', '0010_callimport_counts_shape_errors'),
     ]
 
     operations = [
