@@ -153,7 +153,9 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
     def destroy(self, request, external_id: str | None = None):
         deleted = calls_delete(organization=self.organization, external_ids=[external_id or ""])
         if not deleted:
-            return Response({"detail": "No call with this external_id."}, status=404)
+            return Response(
+                error_body("No call with this external_id.", code="not_found"), status=404
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

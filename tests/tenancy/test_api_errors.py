@@ -177,3 +177,7 @@ def test_webhook_while_the_database_is_down_is_503_with_retry_after(database_dow
     response = Client(raise_request_exception=False).post("/hooks/twilio/some-token/", {})
     assert_error_shape(response, 503, "unavailable")
     assert int(response["Retry-After"]) > 0
+
+
+def test_deleting_a_missing_call_is_404_in_the_shape(api_client):
+    assert_error_shape(api_client.delete(f"{API}/calls/no-such-call/"), 404, "not_found")
