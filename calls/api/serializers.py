@@ -3,6 +3,8 @@ documents that input in the OpenAPI schema, and a test keeps the two in step."""
 
 from __future__ import annotations
 
+import codecs
+
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -276,6 +278,9 @@ class CallImportSerializer(serializers.ModelSerializer):
         return reverse("api:callimport-errors-csv", args=[obj.pk])
 
 
+BINARY_SNIFF_BYTES = 64 * 1024
+
+
 class CallImportInputSerializer(UnknownFieldsRefusedMixin, serializers.Serializer):
     file = serializers.FileField()
     # A choice, so the schema lists the formats (and clients and fuzzers can pick one).
@@ -314,6 +319,15 @@ class CallImportInputSerializer(UnknownFieldsRefusedMixin, serializers.Serialize
         allow_blank=True,
         help_text="asterisk: comma-separated dcontexts of internal calls, which are skipped.",
     )
+
+    def validate_file(self, upload):
+        """A text file: NUL bytes outside UTF-16 (which starts with its BOM) mean binary data,
+        which no text column can store (an image posted as a CSV used to end in a 500)."""
+        sample = upload.read(BINARY_SNIFF_BYTES)
+        upload.seek(0)
+        if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise serializers.ValidationError("This is not a CSV file: it holds binary data.")
+        return upload
 
     def validate(self, attrs):
         """The options, checked against the format and the tenant (context `organization`)."""

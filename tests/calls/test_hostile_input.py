@@ -304,3 +304,15 @@ def test_import_options_have_a_length_bound(api_client, field):
     assert list(response.json()["errors"]) == [field]
     assert "x" * 50 not in response.content.decode()
     assert not CallImport.objects.exists()
+
+
+def test_a_binary_file_posted_as_a_csv_is_400_and_stores_nothing(api_client):
+    webp = b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0e\x00\x00\x00/\x00\x00\x00\x00\x07\x10\x11"
+    response = api_client.post(
+        f"{API}/imports/",
+        {"file": SimpleUploadedFile("file.webp", webp), "format": "callrail"},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["file"]
+    assert not CallImport.objects.exists()
