@@ -57,9 +57,14 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 class IdFilter(django_filters.NumberFilter):
-    """A row id: a whole number (NumberFilter alone would read `1.5` as id 1)."""
+    """A row id: a whole number from 1 (NumberFilter alone would read `1.5` as id 1)."""
 
     field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 class TrueFalseField(forms.Field):

@@ -85,6 +85,8 @@ UPSERT_FIELDS = [
     "updated_at",
 ]
 MAX_TAGS = 50
+MAX_TAG_KEY_CHARS = 100
+MAX_TAG_VALUE_CHARS = 500
 # A batch that deadlocks or loses its connection is run this many times in all before the
 # error reaches the client.
 CALL_UPSERT_ATTEMPTS = 3
@@ -198,7 +200,8 @@ def validate_call_item(
     if status in (None, ""):
         add("status", "This field is required.")
     elif not isinstance(status, str) or status not in CALL_STATUSES:
-        add("status", f"'{status}' is not one of {', '.join(CallStatus.values)}.")
+        shown = status[:20] + "..." if isinstance(status, str) and len(status) > 20 else status
+        add("status", f"'{shown}' is not one of {', '.join(CallStatus.values)}.")
 
     record_values: dict[str, Any] = {}
     try:
@@ -231,15 +234,15 @@ def validate_call_item(
     record_values["caller_region"] = _text(item.get("caller_region"), "caller_region", errors, 64)
 
     tracking = _text(item.get("tracking_number"), "tracking_number", errors, 32)
-    if tracking:
+    if tracking and "tracking_number" not in errors:
         try:
             record_values["tracking_number"] = call_number_normalized(tracking, country)
         except PhoneNumberError as exc:
             add("tracking_number", str(exc))
-    caller = item.get("caller_number")
-    if caller not in (None, ""):
+    caller = _text(item.get("caller_number"), "caller_number", errors, 64)
+    if caller and "caller_number" not in errors:
         try:
-            record_values["caller_number"] = caller_number_normalized(str(caller), country)
+            record_values["caller_number"] = caller_number_normalized(caller, country)
         except PhoneNumberError as exc:
             add("caller_number", str(exc))
 
@@ -253,8 +256,12 @@ def validate_call_item(
             add("tags", "Tag values must be strings, numbers or booleans.")
         elif any("\x00" in str(k) or "\x00" in str(v) for k, v in tags.items()):
             add("tags", "Null characters are not allowed.")
+        elif any(len(str(k)) > MAX_TAG_KEY_CHARS for k in tags):
+            add("tags", f"Tag names are at most {MAX_TAG_KEY_CHARS} characters.")
+        elif any(isinstance(v, str) and len(v) > MAX_TAG_VALUE_CHARS for v in tags.values()):
+            add("tags", f"Tag values are at most {MAX_TAG_VALUE_CHARS} characters.")
         else:
-            record_values["tags"] = {str(k)[:100]: v for k, v in tags.items()}
+            record_values["tags"] = {str(k): v for k, v in tags.items()}
 
     if errors:
         return None, errors

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -11,6 +11,8 @@ from ppc_dashboard.tenancy.models import TenantModel, validate_campaign_verdict_
 from .csv_reading import CsvShape
 
 MONEY = {"max_digits": 14, "decimal_places": 4}
+
+MAX_DUPLICATE_WINDOW_DAYS = 3650  # ten years
 
 
 class Vertical(models.TextChoices):
@@ -44,7 +46,10 @@ class Campaign(TenantModel):
         validators=[MinValueValidator(Decimal("0"))],
         help_text="Revenue per minute under which the campaign is a cut candidate.",
     )
-    duplicate_window_days = models.PositiveIntegerField(default=30)
+    # Bounded: the window is subtracted from call times (an unbounded one overflows them).
+    duplicate_window_days = models.PositiveIntegerField(
+        default=30, validators=[MaxValueValidator(MAX_DUPLICATE_WINDOW_DAYS)]
+    )
     # Overrides of the tenant's verdict thresholds for this campaign (kpis.verdicts keys).
     verdict_thresholds = models.JSONField(
         default=dict, blank=True, validators=[validate_campaign_verdict_overrides]

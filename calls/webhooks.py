@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
+from ppc_dashboard.tenancy.errors import error_response
 from ppc_dashboard.tenancy.models import Organization
 from ppc_dashboard.tenancy.throttling import CredentialFailureThrottle
 
@@ -46,18 +47,16 @@ def twilio_status_callback(request: HttpRequest, token: str) -> HttpResponse:
         failures = CredentialFailureThrottle()
         if failures.failed(request):
             return failures.refusal()
-        return JsonResponse({"detail": "Unknown webhook."}, status=404)
+        return error_response(404, "Unknown webhook.")
     if not organization.twilio_auth_token:
-        return JsonResponse(
-            {"detail": "No Twilio auth token is set for this organization."}, status=403
-        )
+        return error_response(403, "No Twilio auth token is set for this organization.")
     if not _signed_by_twilio(request, organization.twilio_auth_token):
         logger.warning("twilio webhook: bad signature for organization %s", organization.pk)
-        return JsonResponse({"detail": "Invalid X-Twilio-Signature."}, status=403)
+        return error_response(403, "Invalid X-Twilio-Signature.")
 
     errors = twilio_callback_record(
         organization=organization, params=request.POST, received_at=received_at
     )
     if errors:
-        return JsonResponse({"detail": "The call is invalid.", "errors": errors}, status=400)
+        return error_response(400, "The call is invalid.", errors=errors)
     return HttpResponse(status=204)

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django.core.validators import RegexValidator
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -40,6 +41,7 @@ GROUP_BY_HELP = (
     "tag:<report tag key>."
 )
 DEFAULT_DAYS = 30
+MAX_ID = 2**63 - 1
 MAX_DAYS = 731
 
 
@@ -50,9 +52,9 @@ class KpiQuerySerializer(serializers.Serializer):
     date_to = serializers.DateField(
         required=False, help_text="Last local day, inclusive (default: today)."
     )
-    campaign = serializers.IntegerField(required=False, min_value=1)
-    publisher = serializers.IntegerField(required=False, min_value=1)
-    buyer = serializers.IntegerField(required=False, min_value=1)
+    campaign = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    publisher = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    buyer = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     vertical = serializers.ChoiceField(choices=Vertical.choices, required=False)
     region = serializers.CharField(
         required=False,
@@ -231,12 +233,23 @@ def _row_as_dict(row: KpiRow, group_by: GroupBy) -> dict[str, Any]:
     return {"key": key, "label": row.label, **kpis_as_dict(row.kpis)}
 
 
+class ReportSchema(AutoSchema):
+    """A KPI endpoint's `list` answers one report object, not a list of them."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
 class KpiQueryViewSet(TenantViewSet):
     """Base of the KPI endpoints: the filter query string, validated once, as a KpiFilter."""
 
+    schema = ReportSchema()
+
     def kpi_query(self, request) -> tuple[KpiQuerySerializer, KpiFilter]:
+        # An empty parameter is an absent one, as in the list endpoints' filters.
         query = KpiQuerySerializer(
-            data=request.query_params, context={"organization": self.organization}
+            data={name: value for name, value in request.query_params.items() if value != ""},
+            context={"organization": self.organization},
         )
         query.is_valid(raise_exception=True)
         # Before any number is read: a refresh committing between the two reads would

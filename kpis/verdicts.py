@@ -76,13 +76,25 @@ _BENCHMARK_FIELDS = {
 }
 
 
+def _as_float(value: float | int | Decimal) -> float:
+    """The number as a float; one too large for a float reads as infinite (then refused)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
+# Calls and seconds: far beyond any real threshold, well within every integer column and float.
+_WHOLE_THRESHOLD_MAX = 1_000_000_000
+
+
 def _checked_threshold(key: str, value: Any, source: str) -> float | int:
     """One override value, checked against the field's kind; ValueError names the key."""
     where = f" in {source} overrides" if source else ""
     if key == "roi_floor_pct":
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
             raise ValueError(f"{key}{where} must be a number, got {type(value).__name__}")
-        number = float(value)
+        number = _as_float(value)
         low, high = _ROI_FLOOR_RANGE
         if not math.isfinite(number) or not low <= number <= high:
             raise ValueError(f"{key}{where} must be from {low:g} to {high:g} (%), got {value}")
@@ -90,7 +102,7 @@ def _checked_threshold(key: str, value: Any, source: str) -> float | int:
     if key in _PERCENT_FIELDS:
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
             raise ValueError(f"{key}{where} must be a number, got {type(value).__name__}")
-        number = float(value)
+        number = _as_float(value)
         if not math.isfinite(number) or not 0 <= number <= 100:
             raise ValueError(f"{key}{where} must be a percentage from 0 to 100, got {value}")
         return number
@@ -99,6 +111,8 @@ def _checked_threshold(key: str, value: Any, source: str) -> float | int:
     lowest = 1 if key == "min_calls" else 0
     if value < lowest:
         raise ValueError(f"{key}{where} must be at least {lowest}, got {value}")
+    if value > _WHOLE_THRESHOLD_MAX:
+        raise ValueError(f"{key}{where} must be at most {_WHOLE_THRESHOLD_MAX:,}")
     return value
 
 

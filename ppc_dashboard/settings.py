@@ -287,6 +287,9 @@ REST_FRAMEWORK = {
         # Failed API key, webhook token and invitation link lookups per client address.
         "credential_failures": os.environ.get("CREDENTIAL_FAILURE_LIMIT", "20/min"),
     },
+    # JSON only, with bounds on depth, numbers and text (tenancy/parsers.py); the import
+    # upload declares multipart itself. A form post would read a missing field as blank.
+    "DEFAULT_PARSER_CLASSES": ["ppc_dashboard.tenancy.parsers.BoundedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["ppc_dashboard.tenancy.filters.TenantFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "ppc_dashboard.tenancy.pagination.IdCursorPagination",
@@ -308,6 +311,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Every operation's error answers in the one error shape; ids with their bounds.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ppc_dashboard.api_schema.error_responses",
+    ],
     # Three models have a `status` field with different choices; name each enum.
     "ENUM_NAME_OVERRIDES": {
         "CallStatusEnum": "calls.models.CallStatus",

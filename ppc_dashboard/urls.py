@@ -43,3 +43,9 @@ urlpatterns = [
     path("healthz", ops_views.healthz, name="healthz"),
     path("readyz", ops_views.readyz, name="readyz"),
 ]
+
+# JSON in the one error shape under /api/ and /hooks/, Django's pages elsewhere.
+handler400 = "ppc_dashboard.tenancy.exceptions.bad_request"
+handler403 = "ppc_dashboard.tenancy.exceptions.permission_denied"
+handler404 = "ppc_dashboard.tenancy.exceptions.page_not_found"
+handler500 = "ppc_dashboard.tenancy.exceptions.server_error"

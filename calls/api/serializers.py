@@ -3,10 +3,13 @@ documents that input in the OpenAPI schema, and a test keeps the two in step."""
 
 from __future__ import annotations
 
+import codecs
+
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ppc_dashboard.tenancy.api import TenantModelSerializer
+from ppc_dashboard.tenancy.api import TenantModelSerializer, UnknownFieldsRefusedMixin
 from ppc_dashboard.tenancy.models import verdict_thresholds_class
 
 from ..ad_spend import AD_SPEND_CLASH, ad_spend_clash_exists
@@ -82,45 +85,80 @@ class AdSpendSerializer(TenantModelSerializer):
         return attrs
 
 
+def _lenient(description: str, *alternatives: dict, required: bool = False) -> serializers.Field:
+    """A field calls.ingest reads leniently (platforms send what they send): documented as
+    the JSON it accepts; null reads as absent."""
+    schema = {"oneOf": list(alternatives), "nullable": not required, "description": description}
+
+    @extend_schema_field(schema)
+    class LenientField(serializers.Field):
+        pass
+
+    return LenientField(required=required)
+
+
+NUMBER = {"type": "number"}
+INTEGER = {"type": "integer"}
+ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+DIGITS = {"type": "string", "pattern": r"^\s*\d*\s*$"}
+
+
+def _text(description: str, max_length: int) -> serializers.Field:
+    # A number is read as the text it spells (str()), so it is documented too.
+    return _lenient(description, {"type": "string", "maxLength": max_length}, NUMBER)
+
+
 class CallInputSerializer(serializers.Serializer):
     """One call record as posted (documentation of the input accepted by calls.ingest)."""
 
-    external_id = serializers.CharField(max_length=128, help_text="Your id for the call.")
-    started_at = serializers.DateTimeField(
-        help_text="ISO 8601 (naive times are in the organization's time zone) or epoch s/ms."
+    external_id = _lenient(
+        "Your id for the call; unique in the organization.",
+        {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"\S"},
+        {"type": "integer", "minimum": 0},
+        required=True,
+    )
+    started_at = _lenient(
+        "ISO 8601 (naive times are in the organization's time zone) or epoch s/ms.",
+        {"type": "string", "minLength": 1},
+        NUMBER,
+        required=True,
     )
     status = serializers.ChoiceField(choices=CallStatus.choices)
-    duration_seconds = serializers.IntegerField(min_value=0, required=False, default=0)
-    campaign_id = serializers.IntegerField(required=False)
-    campaign_name = serializers.CharField(required=False, max_length=200)
-    publisher_id = serializers.IntegerField(required=False)
-    publisher_name = serializers.CharField(required=False, max_length=200)
-    buyer_id = serializers.IntegerField(required=False)
-    buyer_name = serializers.CharField(required=False, max_length=200)
-    tracking_number = serializers.CharField(
-        required=False, help_text="The number dialed; a known one gives campaign and publisher."
+    duration_seconds = _lenient(
+        'Whole seconds, up to a week: 95, "95", "1:35" or "00:01:35".',
+        INTEGER,
+        NUMBER,
+        {"type": "string"},
     )
-    caller_number = serializers.CharField(required=False)
-    caller_region = serializers.CharField(required=False, help_text="Caller state or region.")
-    converted = serializers.BooleanField(required=False)
-    converted_at = serializers.DateTimeField(required=False)
-    revenue = serializers.DecimalField(max_digits=14, decimal_places=4, required=False)
-    cost = serializers.DecimalField(
-        max_digits=14, decimal_places=4, required=False, help_text="Publisher payout."
+    campaign_id = _lenient("A campaign of the organization.", ID, DIGITS)
+    campaign_name = _text("Read when campaign_id is not given.", 200)
+    publisher_id = _lenient("A publisher of the organization.", ID, DIGITS)
+    publisher_name = _text("Read when publisher_id is not given.", 200)
+    buyer_id = _lenient("A buyer of the organization.", ID, DIGITS)
+    buyer_name = _text("Read when buyer_id is not given.", 200)
+    tracking_number = _text("The number dialed; a known one gives campaign and publisher.", 32)
+    caller_number = _text("The caller's number, any usual form.", 64)
+    caller_region = _text("Caller state or region.", 64)
+    converted = _lenient(
+        "true/false, 1/0, yes/no.", {"type": "boolean"}, INTEGER, {"type": "string"}
     )
-    tags = serializers.DictField(required=False)
+    converted_at = _lenient(
+        "ISO 8601 (naive: the organization's time zone) or epoch s/ms.", {"type": "string"}, NUMBER
+    )
+    revenue = _lenient(
+        '0 or more, under 10,000,000,000; "$1,234.50" is read.', {"type": "string"}, NUMBER
+    )
+    cost = _lenient("Publisher payout, as revenue.", {"type": "string"}, NUMBER)
+    tags = _lenient(
+        "Name -> string, number or boolean; at most 50, names of 100 characters, values of 500.",
+        {"type": "object", "maxProperties": 50},
+        {"type": "string", "maxLength": 0},
+    )
 
 
 class CallIngestResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
-
-
-class CallIngestErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = serializers.DictField(
-        help_text="For a list: item index -> field -> messages. For one call: field -> messages."
-    )
 
 
 class CallSerializer(serializers.ModelSerializer):
@@ -158,15 +196,25 @@ class CallSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ConversionInputSerializer(serializers.Serializer):
-    converted = serializers.BooleanField(default=True)
+class ExplicitBooleanField(serializers.BooleanField):
+    """A required boolean even in a form post, where DRF reads a missing one as an unticked
+    checkbox (false)."""
+
+    default_empty_html = serializers.empty
+
+
+class ConversionInputSerializer(UnknownFieldsRefusedMixin, serializers.Serializer):
+    # Required: an empty or garbled body must not mark (or unmark) a call converted.
+    converted = ExplicitBooleanField(
+        help_text="true records the conversion, false clears it; required."
+    )
     revenue = serializers.DecimalField(
         max_digits=14, decimal_places=4, min_value=0, required=False, allow_null=True
     )
     converted_at = serializers.DateTimeField(required=False, allow_null=True)
 
     def validate(self, attrs):
-        if not attrs.get("converted", True) and attrs.get("converted_at"):
+        if not attrs["converted"] and attrs.get("converted_at"):
             raise serializers.ValidationError(
                 {"converted_at": ["Only a converted call has a conversion time."]}
             )
@@ -230,7 +278,10 @@ class CallImportSerializer(serializers.ModelSerializer):
         return reverse("api:callimport-errors-csv", args=[obj.pk])
 
 
-class CallImportInputSerializer(serializers.Serializer):
+BINARY_SNIFF_BYTES = 64 * 1024
+
+
+class CallImportInputSerializer(UnknownFieldsRefusedMixin, serializers.Serializer):
     file = serializers.FileField()
     # A choice, so the schema lists the formats (and clients and fuzzers can pick one).
     format = serializers.ChoiceField(
@@ -239,11 +290,15 @@ class CallImportInputSerializer(serializers.Serializer):
             "invalid_choice": f"Unknown format; use one of {', '.join(sorted(PRESETS))}."
         },
     )
-    create_missing = serializers.BooleanField(default=False)
+    # A choice, not a BooleanField: a multipart form field is text, and these are the texts.
+    create_missing = serializers.ChoiceField(
+        choices=["true", "false", "1", "0"], default="false", help_text="true or false."
+    )
     campaign = serializers.CharField(
         required=False, default="", allow_blank=True, help_text="Put every call in this campaign."
     )
     source_timezone = serializers.CharField(
+        max_length=64,
         required=False,
         default="",
         allow_blank=True,
@@ -251,20 +306,32 @@ class CallImportInputSerializer(serializers.Serializer):
         "organization's (e.g. UTC for a PBX clock).",
     )
     columns = serializers.CharField(
+        max_length=1000,
         required=False,
         default="",
         allow_blank=True,
         help_text="asterisk: the Master.csv column order, comma-separated CDR field names.",
     )
     internal_context = serializers.CharField(
+        max_length=1000,
         required=False,
         default="",
         allow_blank=True,
         help_text="asterisk: comma-separated dcontexts of internal calls, which are skipped.",
     )
 
+    def validate_file(self, upload):
+        """A text file: NUL bytes outside UTF-16 (which starts with its BOM) mean binary data,
+        which no text column can store (an image posted as a CSV used to end in a 500)."""
+        sample = upload.read(BINARY_SNIFF_BYTES)
+        upload.seek(0)
+        if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise serializers.ValidationError("This is not a CSV file: it holds binary data.")
+        return upload
+
     def validate(self, attrs):
         """The options, checked against the format and the tenant (context `organization`)."""
+        attrs["create_missing"] = attrs["create_missing"] in {"true", "1"}
         try:
             attrs["options"] = call_import_options(
                 organization=self.context["organization"],

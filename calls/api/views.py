@@ -10,6 +10,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
 from ppc_dashboard.tenancy.api import TenantGenericViewSet, TenantModelViewSet
+from ppc_dashboard.tenancy.errors import error_body
 from ppc_dashboard.tenancy.pagination import CheckedCursorPagination
 
 from ..call_log_csv import CALL_LOG_CSV_HEADER, call_log_csv_response
@@ -23,7 +24,6 @@ from .serializers import (
     AdSpendSerializer,
     CallImportInputSerializer,
     CallImportSerializer,
-    CallIngestErrorSerializer,
     CallIngestResultSerializer,
     CallInputSerializer,
     CallSerializer,
@@ -88,8 +88,10 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
         parameters=[CREATE_MISSING_PARAM],
         responses={
             201: CallIngestResultSerializer,
-            400: CallIngestErrorSerializer,
-            413: OpenApiResponse(description="Body too large"),
+            400: OpenApiResponse(
+                description="Nothing was written; errors by field (for a list: by item index, "
+                "then field)."
+            ),
         },
         description=(
             "Post one call (an object) or up to 5,000 (a list). Idempotent by external_id: a "
@@ -103,23 +105,29 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
         items = [payload] if single else payload
         if not isinstance(items, list):
             return Response(
-                {"detail": "Send a call object or a list of call objects.", "errors": {}},
+                error_body("Send a call object or a list of call objects.", code="invalid"),
                 status=status.HTTP_400_BAD_REQUEST,
             )
         if len(items) > settings.CALLS_BATCH_MAX_ITEMS:
             return Response(
-                {
-                    "detail": f"A batch holds at most {settings.CALLS_BATCH_MAX_ITEMS} calls; "
+                error_body(
+                    f"A batch holds at most {settings.CALLS_BATCH_MAX_ITEMS} calls; "
                     f"this one has {len(items)}.",
-                    "errors": {},
-                },
+                    code="invalid",
+                ),
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        create_missing = request.query_params.get("create_missing", "").lower() in {
-            "1",
-            "true",
-            "yes",
-        }
+        flag = request.query_params.get("create_missing", "").lower()
+        if flag not in {"", "true", "false", "1", "0"}:
+            return Response(
+                error_body(
+                    "The request is invalid; see errors.",
+                    code="invalid",
+                    errors={"create_missing": ["Must be true or false."]},
+                ),
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        create_missing = flag in {"true", "1"}
         result = call_ingest_batch(
             organization=self.organization, items=items, create_missing=create_missing
         )
@@ -130,7 +138,7 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
                 if single
                 else f"{len(result.errors)} of {len(items)} calls are invalid; nothing was written."
             )
-            return Response({"detail": detail, "errors": errors}, status=400)
+            return Response(error_body(detail, code="invalid", errors=errors), status=400)
         return Response(
             {"created": result.created, "updated": result.updated}, status=status.HTTP_201_CREATED
         )
@@ -145,7 +153,9 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
     def destroy(self, request, external_id: str | None = None):
         deleted = calls_delete(organization=self.organization, external_ids=[external_id or ""])
         if not deleted:
-            return Response({"detail": "No call with this external_id."}, status=404)
+            return Response(
+                error_body("No call with this external_id.", code="not_found"), status=404
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -180,7 +190,7 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
 
     @extend_schema(
         request=ConversionInputSerializer,
-        responses={200: CallSerializer, 400: CallIngestErrorSerializer},
+        responses={200: CallSerializer},
         description="Record the conversion of a call that was posted earlier.",
     )
     @action(detail=True, methods=["post"], url_path="conversion")
@@ -193,7 +203,9 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
             update=ConversionUpdate(**serializer.validated_data),
         )
         if call is None:
-            return Response({"detail": "No call with this external_id."}, status=404)
+            return Response(
+                error_body("No call with this external_id.", code="not_found"), status=404
+            )
         call = get_object_or_404(self.get_queryset(), pk=call.pk)
         return Response(CallSerializer(call).data)
 

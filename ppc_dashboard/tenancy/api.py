@@ -8,6 +8,9 @@ of filters.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from django.db import models
 from django.db.models import QuerySet
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotAuthenticated
@@ -84,10 +87,36 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
         return model.objects.for_organization(request_tenant(request).organization)
 
 
-class TenantModelSerializer(serializers.ModelSerializer):
+class StrictCharField(serializers.CharField):
+    """Text, and only text: DRF's CharField turns a number into its digits."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class UnknownFieldsRefusedMixin:
+    """A field the serializer does not have is a 400 naming it, as call ingest answers: a typo
+    must not vanish silently (and the schema says `additionalProperties: false`)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)
+
+
+class TenantModelSerializer(UnknownFieldsRefusedMixin, serializers.ModelSerializer):
     """Validates uniqueness within the tenant (the organization is set by the view)."""
 
     serializer_related_field = TenantRelatedField
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+    }
 
     def validate(self, attrs):
         attrs = super().validate(attrs)

@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, JsonResponse
 from rest_framework.throttling import SimpleRateThrottle
 
+from .errors import error_response
 from .selectors import tenant_context_for_request
 
 logger = logging.getLogger(__name__)
@@ -169,9 +170,8 @@ class CredentialFailureThrottle(SimpleRateThrottle):
 
     def refusal(self) -> JsonResponse:
         """The 429 of a page or webhook (the API raises DRF's Throttled, which says the same)."""
-        response = JsonResponse(
-            {"detail": f"{TOO_MANY_FAILURES} Retry in {self.seconds_left} seconds."},
-            status=429,
+        return error_response(
+            429,
+            f"{TOO_MANY_FAILURES} Retry in {self.seconds_left} seconds.",
+            retry_after=self.seconds_left,
         )
-        response["Retry-After"] = str(self.seconds_left)
-        return response

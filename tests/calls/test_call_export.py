@@ -162,7 +162,7 @@ def test_export_with_an_invalid_filter_is_a_400_not_the_whole_log(export, org, q
 def test_api_export_errors_are_json_by_field(api_client, org):
     response = api_client.get(f"{API}?is_repeat=maybe", HTTP_ACCEPT="text/csv")
     assert response.status_code == 400
-    assert response.json() == {"is_repeat": ["Enter true or false."]}
+    assert response.json()["errors"] == {"is_repeat": ["Enter true or false."]}
 
 
 def test_api_export_answers_a_client_that_accepts_only_csv(api_client, org):

@@ -148,9 +148,9 @@ def test_invalid_filter_is_a_400_naming_its_field(api_client, org, query, field,
     call(org, "any")
     response = api_client.get(f"{API}?{query}")
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["errors"]) == [field]
     if message:
-        assert response.json()[field] == [message]
+        assert response.json()["errors"][field] == [message]
 
 
 def test_invalid_filter_on_the_page_is_shown_and_lists_nothing(member_client, org):

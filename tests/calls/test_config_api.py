@@ -70,7 +70,7 @@ def test_campaign_name_must_be_unique_within_the_tenant(api_client, org):
     CampaignFactory(organization=org, name="Auto")
     response = api_client.post(url("campaigns"), {"name": "Auto"}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"name": ["A campaign with this name exists."]}
+    assert response.json()["errors"] == {"name": ["A campaign with this name exists."]}
 
 
 def test_campaign_rename_onto_another_campaigns_name_is_400(api_client, org):
@@ -78,7 +78,7 @@ def test_campaign_rename_onto_another_campaigns_name_is_400(api_client, org):
     other = CampaignFactory(organization=org, name="Home")
     response = api_client.patch(url("campaigns", other.pk), {"name": "Auto"}, format="json")
     assert response.status_code == 400
-    assert "name" in response.json()
+    assert "name" in response.json()["errors"]
 
 
 def test_campaign_keeps_its_own_name_on_update(api_client, org):
@@ -102,7 +102,7 @@ def test_campaign_keeps_its_own_name_on_update(api_client, org):
 def test_campaign_with_bad_input_is_400_naming_the_field(api_client, body, field):
     response = api_client.post(url("campaigns"), body, format="json")
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["errors"]) == [field]
     assert not Campaign.objects.exists()
 
 
@@ -114,7 +114,7 @@ def test_campaign_verdict_thresholds_are_checked_each(api_client, thresholds):
     body = {"name": "X", "verdict_thresholds": thresholds}
     response = api_client.post(url("campaigns"), body, format="json")
     assert response.status_code == 400
-    assert list(response.json()) == ["verdict_thresholds"]
+    assert list(response.json()["errors"]) == ["verdict_thresholds"]
     assert not Campaign.objects.exists()
 
 
@@ -128,7 +128,7 @@ def test_campaign_verdict_thresholds_must_agree_with_the_tenants(api_client, org
     inverted = {"name": "Inverted", "verdict_thresholds": {"weak_conversion_pct": 35}}
     response = api_client.post(url("campaigns"), inverted, format="json")
     assert response.status_code == 400
-    assert "strong_conversion_pct" in response.json()["verdict_thresholds"][0]
+    assert "strong_conversion_pct" in response.json()["errors"]["verdict_thresholds"][0]
     assert list(Campaign.objects.values_list("name", flat=True)) == ["Fine"]
 
 
@@ -180,7 +180,7 @@ def test_publisher_name_and_external_id_are_unique_within_the_tenant(api_client,
     }
     response = api_client.post(url("publishers"), body, format="json")
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["errors"]) == [field]
 
 
 def test_publishers_without_external_id_do_not_clash(api_client, org):
@@ -240,7 +240,7 @@ def test_buyer_crud_normalizes_the_phone_number(api_client, org):
 def test_buyer_with_bad_input_is_400_naming_the_field(api_client, body, field):
     response = api_client.post(url("buyers"), {"name": "B", **body}, format="json")
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["errors"]) == [field]
     assert not Buyer.objects.exists()
 
 
@@ -248,14 +248,16 @@ def test_buyer_business_hours_error_says_what_is_wrong(api_client):
     response = api_client.post(
         url("buyers"), {"name": "B", "business_hours": {"mon": [["17:00", "09:00"]]}}, format="json"
     )
-    assert response.json() == {"business_hours": ["mon: 17:00-09:00 closes before it opens"]}
+    assert response.json()["errors"] == {
+        "business_hours": ["mon: 17:00-09:00 closes before it opens"]
+    }
 
 
 def test_buyer_name_must_be_unique_within_the_tenant(api_client, org):
     BuyerFactory(organization=org, name="Center")
     response = api_client.post(url("buyers"), {"name": "Center"}, format="json")
     assert response.status_code == 400
-    assert list(response.json()) == ["name"]
+    assert list(response.json()["errors"]) == ["name"]
 
 
 # --- Tracking numbers ----------------------------------------------------------------------
@@ -293,7 +295,7 @@ def test_tracking_number_is_unique_after_normalization(api_client, org):
         format="json",
     )
     assert response.status_code == 400
-    assert list(response.json()) == ["number"]
+    assert list(response.json()["errors"]) == ["number"]
 
 
 @pytest.mark.parametrize(
@@ -315,7 +317,7 @@ def test_tracking_number_with_bad_input_is_400_naming_the_field(api_client, org,
         format="json",
     )
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["errors"]) == [field]
     assert not TrackingNumber.objects.exists()
 
 
@@ -362,7 +364,7 @@ def test_ad_spend_with_bad_input_is_400_naming_the_field(api_client, org, body, 
         format="json",
     )
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["errors"]) == [field]
 
 
 @pytest.mark.parametrize("with_publisher", [False, True])
@@ -380,7 +382,7 @@ def test_ad_spend_for_the_same_campaign_publisher_and_day_is_400(api_client, org
         format="json",
     )
     assert response.status_code == 400
-    assert list(response.json()) == ["day"]
+    assert list(response.json()["errors"]) == ["day"]
     assert AdSpend.objects.count() == 1
 
 
@@ -518,7 +520,7 @@ def test_bad_call_filter_is_400_naming_it(api_client, org, query, field):
     CallFactory(organization=org)
     response = api_client.get(f"{url('calls')}?{query}")
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["errors"]) == [field]
 
 
 def test_started_after_and_before_filter_by_instant(api_client, org):
@@ -612,4 +614,4 @@ def test_forged_cursor_is_404_not_a_server_error(api_client, org, prefix, cursor
     CallFactory(organization=org)
     response = api_client.get(f"{url(prefix)}?cursor={base64.b64encode(cursor).decode()}")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Invalid cursor"}
+    assert response.json() == {"detail": "Invalid cursor", "code": "not_found", "errors": {}}

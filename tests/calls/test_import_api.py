@@ -74,7 +74,7 @@ def test_post_unknown_format_is_400_and_stores_nothing(api_client, org):
         URL, {"file": upload("ringba_call_log.csv"), "format": "five9"}, format="multipart"
     )
     assert response.status_code == 400
-    assert "asterisk" in response.json()["format"][0]
+    assert "asterisk" in response.json()["errors"]["format"][0]
     assert not CallImport.objects.for_organization(org).exists()
 
 
@@ -136,8 +136,8 @@ def test_import_options_that_do_not_fit_are_400_and_store_nothing(
         format="multipart",
     )
     assert response.status_code == 400
-    assert list(response.json()) == [field]
-    assert message in response.json()[field][0]
+    assert list(response.json()["errors"]) == [field]
+    assert message in response.json()["errors"][field][0]
     assert not CallImport.objects.for_organization(org).exists()
 
 

@@ -176,7 +176,7 @@ def test_conversion_endpoint_records_late_conversion(api_client, org, names):
     api_client.post(URL, call_item(), format="json")
     response = api_client.post(
         f"{URL}ext-1/conversion",
-        {"revenue": "99.5", "converted_at": "2026-11-03T10:00:00Z"},
+        {"converted": True, "revenue": "99.5", "converted_at": "2026-11-03T10:00:00Z"},
         format="json",
     )
     assert response.status_code == 200, response.json()
@@ -195,7 +195,7 @@ def test_conversion_with_bad_revenue_is_400_naming_the_field(api_client, names):
     api_client.post(URL, call_item(), format="json")
     response = api_client.post(f"{URL}ext-1/conversion", {"revenue": "lots"}, format="json")
     assert response.status_code == 400
-    assert "revenue" in response.json()
+    assert "revenue" in response.json()["errors"]
 
 
 def test_missing_api_key_is_401(client, names):

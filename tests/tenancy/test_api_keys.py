@@ -83,7 +83,11 @@ def test_revoked_key_is_refused(new_key):
     api_key.revoke()
     response = _client(HTTP_X_API_KEY=raw_key).get(URL)
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid or revoked API key."}
+    assert response.json() == {
+        "detail": "Invalid or revoked API key.",
+        "code": "authentication_failed",
+        "errors": {},
+    }
 
 
 def test_revoking_one_key_leaves_the_others_working(org, new_key):

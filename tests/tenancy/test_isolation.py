@@ -213,7 +213,7 @@ def _create_tracking_number_for_foreign_campaign(client, acme, rival):
         format="json",
     )
     assert response.status_code == 400
-    assert response.json() == {
+    assert response.json()["errors"] == {
         "campaign": [f'Invalid pk "{acme.campaign.pk}" - object does not exist.'],
         "publisher": [f'Invalid pk "{acme.publisher.pk}" - object does not exist.'],
     }
@@ -233,7 +233,7 @@ def _create_ad_spend_for_foreign_campaign(client, acme, rival):
         format="json",
     )
     assert response.status_code == 400
-    assert set(response.json()) == {"campaign", "publisher"}
+    assert set(response.json()["errors"]) == {"campaign", "publisher"}
     return response
 
 
@@ -421,7 +421,7 @@ def test_own_row_cannot_be_pointed_at_another_tenants_row(
         _detail(prefix, getattr(rival, attr).pk), body(acme), format="json"
     )
     assert response.status_code == 400
-    assert set(response.json()) == set(body(acme))
+    assert set(response.json()["errors"]) == set(body(acme))
     assert (tenant_rows(org), tenant_rows(other_org)) == before
 
 

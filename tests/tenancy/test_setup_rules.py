@@ -41,7 +41,7 @@ def field_errors(response) -> list[str]:
 
 def api_message(response, field: str) -> str:
     assert response.status_code == 400, response.content
-    return response.json()[field][0]
+    return response.json()["errors"][field][0]
 
 
 BUYER_FORM = {"name": "Center", "phone_number": "", "timezone": "America/Chicago"}
