@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from ppc_dashboard.api_schema import crud_docs
 from ppc_dashboard.tenancy.api import TenantModelSerializer, TenantModelViewSet
 
 from .models import Publisher
@@ -18,6 +19,13 @@ class PublisherSerializer(TenantModelSerializer):
         return value.strip()
 
 
+@crud_docs(
+    tag="publishers",
+    one="publisher",
+    many="publishers",
+    about="Publishers (affiliates) of the organization.",
+    rules="The name and the external_id are unique in the organization.",
+)
 class PublisherViewSet(TenantModelViewSet):
     """Publishers (affiliates) of the organization."""
 
