@@ -1,7 +1,6 @@
 from rest_framework import serializers
 
-from ppc_dashboard.api_schema import crud_docs
-from ppc_dashboard.tenancy.api import TenantModelSerializer, TenantModelViewSet
+from ppc_dashboard.tenancy.api import TenantModelSerializer, TenantModelViewSet, crud_docs
 
 from .models import Publisher
 

@@ -1,7 +1,11 @@
 from rest_framework import serializers
 
-from ppc_dashboard.api_schema import crud_docs
-from ppc_dashboard.tenancy.api import TenantModelSerializer, TenantModelViewSet, request_tenant
+from ppc_dashboard.tenancy.api import (
+    TenantModelSerializer,
+    TenantModelViewSet,
+    crud_docs,
+    request_tenant,
+)
 
 from .business_hours import BusinessHoursError, validate_business_hours
 from .models import Buyer, TrackingNumber, phone_number_in_tenant

@@ -15,8 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
-from ppc_dashboard.api_schema import crud_docs
-from ppc_dashboard.tenancy.api import TenantGenericViewSet, TenantModelViewSet
+from ppc_dashboard.tenancy.api import TenantGenericViewSet, TenantModelViewSet, crud_docs
 from ppc_dashboard.tenancy.errors import error_body
 from ppc_dashboard.tenancy.pagination import CheckedCursorPagination
 
