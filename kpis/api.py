@@ -280,6 +280,8 @@ class KpiViewSet(KpiQueryViewSet):
     @extend_schema(
         parameters=[KpiQuerySerializer],
         responses={200: KpiReportSerializer},
+        tags=["kpis"],
+        summary="KPIs over a date range",
         description=(
             "KPIs for the organization over local days [date_from, date_to], optionally "
             "filtered by campaign, publisher, buyer or vertical and grouped by campaign, "
@@ -377,6 +379,8 @@ class VerdictsViewSet(KpiQueryViewSet):
     @extend_schema(
         parameters=[KpiQuerySerializer],
         responses={200: VerdictsResponseSerializer},
+        tags=["verdicts"],
+        summary="Verdicts per campaign and publisher",
         description=(
             "Verdicts of KPIS.md for campaigns, publishers overall and publishers within each "
             "campaign, over the filter's local days. Each verdict carries its reasons as "
@@ -406,6 +410,8 @@ class ThresholdSuggestionsViewSet(KpiQueryViewSet):
     @extend_schema(
         parameters=[KpiQuerySerializer],
         responses={200: dict},
+        tags=["qualifying-thresholds"],
+        summary="Suggested qualifying thresholds",
         description=(
             "Per campaign: answered calls and conversions per duration bucket (0-30, 30-60, "
             "60-90, 90-120, 120-180, 180-300, 300+ s); the suggested qualifying threshold, "
@@ -469,6 +475,8 @@ class ReallocationViewSet(KpiQueryViewSet):
     @extend_schema(
         parameters=[KpiQuerySerializer],
         responses={200: dict},
+        tags=["reallocation"],
+        summary="Budget reallocation between publishers",
         description=(
             "Per campaign: the spread between the best and the worst publisher by conversion "
             "rate and by RPM (publishers with at least 30 calls), the publishers whose verdict "

@@ -128,6 +128,12 @@ def _one_call_or_a_batch(result: dict) -> None:
         content["schema"] = {
             "oneOf": [batch["items"], {**batch, "maxItems": settings.CALLS_BATCH_MAX_ITEMS}]
         }
+    # drf-spectacular wraps each example of a many=True request in a list; the view's
+    # examples are whole bodies already (one object, or a list for a batch).
+    for example in content.get("examples", {}).values():
+        value = example.get("value")
+        if isinstance(value, list) and len(value) == 1:
+            example["value"] = value[0]
 
 
 def error_responses(result: dict, generator, request, public) -> dict:

@@ -298,6 +298,40 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 }
+# The operations' tags, in the order an integrator needs them: getting calls in first, then
+# the configuration they refer to, then what the dashboard computes from them.
+API_TAGS: list[dict[str, str]] = [
+    {
+        "name": "calls",
+        "description": "Post call records as they end (one or a batch), record late "
+        "conversions, list, read, delete and export them.",
+    },
+    {
+        "name": "imports",
+        "description": "Upload a CSV export from another platform (Ringba, Retreaver, Invoca, "
+        "CallRail, Twilio, Asterisk or the native format) and follow its progress.",
+    },
+    {
+        "name": "campaigns",
+        "description": "What calls are bought for: payout, qualifying "
+        "seconds, RPM floor, duplicate window, verdict thresholds.",
+    },
+    {"name": "publishers", "description": "The affiliates that send calls."},
+    {"name": "buyers", "description": "The call centers calls are routed to, with their hours."},
+    {
+        "name": "tracking-numbers",
+        "description": "Numbers that map a call to its campaign and publisher.",
+    },
+    {"name": "ad-spend", "description": "What was spent per campaign (and publisher) per day."},
+    {"name": "kpis", "description": "The KPIs of KPIS.md over a date range, grouped."},
+    {"name": "verdicts", "description": "Scale / watch / fix / cut, with the reasons."},
+    {
+        "name": "qualifying-thresholds",
+        "description": "Suggested qualifying durations per campaign.",
+    },
+    {"name": "reallocation", "description": "Budget moves between publishers by their RPM."},
+]
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "ppc-dashboard API",
     "DESCRIPTION": (
@@ -311,6 +345,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Tags in the order an integrator needs them (calls and imports first).
+    "TAGS": API_TAGS,
     # Every operation's error answers in the one error shape; ids with their bounds.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from ppc_dashboard.tenancy.api import TenantModelSerializer, TenantModelViewSet
+from ppc_dashboard.tenancy.api import TenantModelSerializer, TenantModelViewSet, crud_docs
 
 from .models import Publisher
 
@@ -18,6 +18,13 @@ class PublisherSerializer(TenantModelSerializer):
         return value.strip()
 
 
+@crud_docs(
+    tag="publishers",
+    one="publisher",
+    many="publishers",
+    about="Publishers (affiliates) of the organization.",
+    rules="The name and the external_id are unique in the organization.",
+)
 class PublisherViewSet(TenantModelViewSet):
     """Publishers (affiliates) of the organization."""
 

@@ -1,6 +1,11 @@
 from rest_framework import serializers
 
-from ppc_dashboard.tenancy.api import TenantModelSerializer, TenantModelViewSet, request_tenant
+from ppc_dashboard.tenancy.api import (
+    TenantModelSerializer,
+    TenantModelViewSet,
+    crud_docs,
+    request_tenant,
+)
 
 from .business_hours import BusinessHoursError, validate_business_hours
 from .models import Buyer, TrackingNumber, phone_number_in_tenant
@@ -37,6 +42,15 @@ class BuyerSerializer(TenantModelSerializer):
         return value
 
 
+@crud_docs(
+    tag="buyers",
+    one="buyer",
+    many="buyers",
+    about="Buyers: the call centers calls are routed to, with their phone number, time zone "
+    "and weekly business hours.",
+    rules="The name is unique in the organization; the phone number is stored in E.164 "
+    "(read in the organization's country); business hours are weekday -> [[HH:MM, HH:MM]].",
+)
 class BuyerViewSet(TenantModelViewSet):
     """Buyers: the call centers calls are routed to."""
 
@@ -57,6 +71,15 @@ class TrackingNumberSerializer(TenantModelSerializer):
         return _e164(self, value)
 
 
+@crud_docs(
+    tag="tracking-numbers",
+    one="tracking number",
+    many="tracking numbers",
+    about="Tracking numbers: each maps the calls to it to its campaign and publisher.",
+    rules="The number is stored in E.164 (read in the organization's country) and is unique "
+    "in the organization; campaign and publisher are the organization's own.",
+    referenced=False,  # its calls keep their campaign and publisher
+)
 class TrackingNumberViewSet(TenantModelViewSet):
     """Tracking numbers: each maps calls to its campaign and publisher."""
 

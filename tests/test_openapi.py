@@ -68,6 +68,76 @@ def test_schema_documents_every_operation_with_api_key_auth(openapi_document):
     assert "calls_conversion_create" in operation_ids
 
 
+def _operations(document: dict):
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method != "parameters":
+                yield f"{method.upper()} {path}", operation
+
+
+def test_every_operation_has_a_summary_a_description_and_a_declared_tag(openapi_document):
+    declared = [tag["name"] for tag in openapi_document["tags"]]
+    assert all(tag.get("description") for tag in openapi_document["tags"])
+    undocumented = [
+        name
+        for name, operation in _operations(openapi_document)
+        if not operation.get("summary", "").strip() or not operation.get("description", "").strip()
+    ]
+    assert not undocumented, f"operations without a summary or a description: {undocumented}"
+    untagged = [
+        name
+        for name, operation in _operations(openapi_document)
+        if not operation.get("tags") or not set(operation["tags"]) <= set(declared)
+    ]
+    assert not untagged, f"operations without a tag of the declared list: {untagged}"
+    # A summary is a title, not the description again.
+    summaries = [operation["summary"] for _, operation in _operations(openapi_document)]
+    assert len(summaries) == len(set(summaries)), "two operations share a summary"
+
+
+def test_tags_come_in_integrator_order_calls_and_imports_first(openapi_document):
+    declared = [tag["name"] for tag in openapi_document["tags"]]
+    assert declared[:2] == ["calls", "imports"]
+    used = {tag for _, operation in _operations(openapi_document) for tag in operation["tags"]}
+    assert used == set(declared), "a declared tag has no operation, or an operation's is undeclared"
+    conversion = openapi_document["paths"]["/api/v1/calls/{external_id}/conversion/"]["post"]
+    assert conversion["tags"] == ["calls"]
+
+
+def test_call_batch_single_call_and_csv_upload_have_examples(openapi_document):
+    paths = openapi_document["paths"]
+    examples = paths["/api/v1/calls/"]["post"]["requestBody"]["content"]["application/json"][
+        "examples"
+    ]
+    values = [example["value"] for example in examples.values()]
+    batches = [value for value in values if isinstance(value, list)]
+    singles = [value for value in values if isinstance(value, dict)]
+    assert batches and len(batches[0]) == 2, "no example of a batch of two calls"
+    assert singles, "no example of a single call"
+    required = {"external_id", "started_at", "status"}
+    for call in [*batches[0], *singles]:
+        assert required <= set(call)
+    assert len({call["external_id"] for call in batches[0]}) == 2
+
+    upload = paths["/api/v1/imports/"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert upload.get("examples"), "no example of the CSV upload"
+    for example in upload["examples"].values():
+        assert {"file", "format"} <= set(example["value"])
+        formats = openapi_document["components"]["schemas"]["FormatEnum"]["enum"]
+        assert example["value"]["format"] in formats
+
+
+def test_call_examples_are_accepted_by_the_api(openapi_document, api_client, org):
+    """The documented batch posts as it says: both calls written, atomically."""
+    examples = openapi_document["paths"]["/api/v1/calls/"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]["examples"]
+    batch = next(e["value"] for e in examples.values() if isinstance(e["value"], list))
+    response = api_client.post("/api/v1/calls/?create_missing=true", batch, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json() == {"created": 2, "updated": 0}
+
+
 def test_docs_page_renders_with_local_static_files_only(client, db):
     response = client.get("/api/docs/")
     assert response.status_code == 200

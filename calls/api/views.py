@@ -3,13 +3,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, parsers, status
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
-from ppc_dashboard.tenancy.api import TenantGenericViewSet, TenantModelViewSet
+from ppc_dashboard.tenancy.api import TenantGenericViewSet, TenantModelViewSet, crud_docs
 from ppc_dashboard.tenancy.errors import error_body
 from ppc_dashboard.tenancy.pagination import CheckedCursorPagination
 
@@ -32,6 +38,14 @@ from .serializers import (
 )
 
 
+@crud_docs(
+    tag="campaigns",
+    one="campaign",
+    many="campaigns",
+    about="Campaigns with their vertical, qualifying seconds, payout, RPM floor, duplicate "
+    "window and verdict thresholds.",
+    rules="The name is unique in the organization.",
+)
 class CampaignViewSet(TenantModelViewSet):
     """Campaigns with their qualifying threshold, payout and RPM floor."""
 
@@ -40,6 +54,14 @@ class CampaignViewSet(TenantModelViewSet):
     filterset_fields = ["name", "vertical", "status"]
 
 
+@crud_docs(
+    tag="ad-spend",
+    one="day of ad spend",
+    many="ad spend rows",
+    about="Ad spend per campaign (and optionally publisher) per local day.",
+    rules="The campaign and the publisher must be the organization's own.",
+    referenced=False,
+)
 class AdSpendViewSet(TenantModelViewSet):
     """Ad spend per campaign (and optionally publisher) per day."""
 
@@ -69,6 +91,46 @@ CREATE_MISSING_PARAM = OpenApiParameter(
 )
 
 
+CALL_EXAMPLE = {
+    "external_id": "ringba-7f3c2a",
+    "started_at": "2026-11-30T14:05:09Z",
+    "status": "answered",
+    "duration_seconds": 143,
+    "campaign_name": "Medicare Q4",
+    "publisher_name": "Acme Media",
+    "tracking_number": "+18005550123",
+    "caller_number": "+14155550199",
+    "converted": True,
+    "revenue": "45.00",
+    "cost": "30.00",
+}
+CALL_BATCH_EXAMPLE = [
+    CALL_EXAMPLE,
+    {
+        "external_id": "ringba-7f3c2b",
+        "started_at": "2026-11-30T14:07:41Z",
+        "status": "missed",
+        "duration_seconds": 0,
+        "campaign_name": "Medicare Q4",
+        "publisher_name": "Acme Media",
+        "caller_number": "+14155550142",
+    },
+]
+
+
+@extend_schema(tags=["calls"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="List calls",
+        description="The organization's calls, newest first, with cursor pagination "
+        "(`cursor`, `page_size`) and the filters below (dates are the organization's local "
+        "days).",
+    ),
+    retrieve=extend_schema(
+        summary="Read a call",
+        description="One call by the external_id it was posted with.",
+    ),
+)
 class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGenericViewSet):
     """Call records: post one or a batch, list, read, and record a late conversion."""
 
@@ -93,11 +155,30 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
                 "then field)."
             ),
         },
+        summary="Post one call or a batch",
         description=(
-            "Post one call (an object) or up to 5,000 (a list). Idempotent by external_id: a "
-            "re-post updates the call. A list is atomic: one invalid item rejects it with "
-            "errors keyed by item index and field."
+            f"Post one call (an object) or up to {settings.CALLS_BATCH_MAX_ITEMS:,} (a list); "
+            f"the body is at most {settings.API_MAX_BODY_BYTES:,} bytes (413 past it). "
+            "Idempotent by external_id: a re-post updates the call. A list is atomic: one "
+            "invalid item rejects it with errors keyed by item index and field, and nothing is "
+            "written. Campaign, publisher and buyer are named by id or by name; "
+            "`create_missing=true` creates the ones named that do not exist yet."
         ),
+        examples=[
+            OpenApiExample(
+                "A batch of two calls",
+                value=CALL_BATCH_EXAMPLE,
+                request_only=True,
+                description="Both are written, or neither.",
+            ),
+            OpenApiExample("One call", value=CALL_EXAMPLE, request_only=True),
+            OpenApiExample(
+                "Result",
+                value={"created": 2, "updated": 0},
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
     )
     def create(self, request, *args, **kwargs):
         payload = request.data
@@ -145,6 +226,7 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
 
     @extend_schema(
         responses={204: None, 404: OpenApiResponse(description="No call with this external_id")},
+        summary="Delete a call",
         description=(
             "Delete a call (a data correction). The KPIs of its day follow, however old the "
             "call, and so do the repeat flags of its caller's other calls."
@@ -160,6 +242,7 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
 
     @extend_schema(
         operation_id="calls_export_csv",
+        summary="Export calls as CSV",
         filters=True,
         responses={
             (200, "text/csv"): OpenApiResponse(
@@ -191,7 +274,10 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
     @extend_schema(
         request=ConversionInputSerializer,
         responses={200: CallSerializer},
-        description="Record the conversion of a call that was posted earlier.",
+        summary="Record a late conversion",
+        description="Record the conversion (converted, converted_at, revenue) of a call that "
+        "was posted earlier, by its external_id; the KPIs of its day follow. 404 when no call "
+        "has this external_id in the organization.",
     )
     @action(detail=True, methods=["post"], url_path="conversion")
     def conversion(self, request, external_id: str | None = None):
@@ -210,6 +296,18 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGeneri
         return Response(CallSerializer(call).data)
 
 
+@extend_schema(tags=["imports"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="List imports",
+        description="The organization's CSV imports, newest first, with their status and progress.",
+    ),
+    retrieve=extend_schema(
+        summary="Follow an import",
+        description="One import: status, rows_done / rows_total, counts and the first row "
+        "errors (row number, column, message). Poll it after a 202.",
+    ),
+)
 class CallImportViewSet(
     mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGenericViewSet
 ):
@@ -222,11 +320,26 @@ class CallImportViewSet(
     @extend_schema(
         request={"multipart/form-data": CallImportInputSerializer},
         responses={201: CallImportSerializer, 202: CallImportSerializer},
+        summary="Upload a CSV export",
         description=(
-            "Upload a CSV export. `format` is one of: " + ", ".join(sorted(PRESETS)) + ". "
+            "Upload a CSV export as multipart/form-data: the `file` and its `format`, one of: "
+            + ", ".join(sorted(PRESETS))
+            + f". The body is at most {settings.IMPORT_MAX_BYTES:,} bytes (413 past it). "
             "Small files are imported before the response (201); larger ones run in the "
-            "background (202): poll the import for rows_done / rows_total and the row errors."
+            "background (202): poll the import for rows_done / rows_total and the row errors. "
+            "Rows are idempotent by external_id, as posted calls are; an invalid row is "
+            "reported with its row number and column and the valid rows are imported."
         ),
+        examples=[
+            OpenApiExample(
+                "A Ringba export",
+                value={"format": "ringba", "file": "(the CSV file)", "create_missing": True},
+                request_only=True,
+                media_type="multipart/form-data",
+                description="curl -H 'X-Api-Key: <key>' -F format=ringba -F create_missing=true "
+                "-F file=@calls.csv https://<host>/api/v1/imports/",
+            )
+        ],
     )
     def create(self, request, *args, **kwargs):
         serializer = CallImportInputSerializer(
@@ -251,6 +364,7 @@ class CallImportViewSet(
 
     @extend_schema(
         operation_id="imports_errors_csv",
+        summary="Download an import's row errors",
         responses={
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR,

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from django.db import models
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotAuthenticated
 
@@ -57,6 +58,44 @@ class TenantViewSet(viewsets.ViewSet):
     @property
     def organization(self) -> Organization:
         return request_tenant(self.request).organization
+
+
+def crud_docs(
+    *, tag: str, one: str, many: str, about: str, rules: str = "", referenced: bool = True
+):
+    """extend_schema_view for a TenantModelViewSet: each operation's tag, summary and
+    description. `about` says what the rows are; `rules` what a write must respect."""
+    write = f" {rules}" if rules else ""
+    delete = f"Delete a {one}." + (
+        " Refused with 409 (nothing deleted) while rows still reference it." if referenced else ""
+    )
+    return extend_schema_view(
+        list=extend_schema(
+            tags=[tag],
+            summary=f"List {many}",
+            description=f"{about} Paginated; filter with the query parameters.",
+        ),
+        create=extend_schema(
+            tags=[tag],
+            summary=f"Create a {one}",
+            description=f"Create a {one} in the key's organization.{write} "
+            "Unknown fields are refused (400).",
+        ),
+        retrieve=extend_schema(
+            tags=[tag], summary=f"Read a {one}", description=f"One {one} by its id. {about}"
+        ),
+        update=extend_schema(
+            tags=[tag],
+            summary=f"Replace a {one}",
+            description=f"Replace every writable field of a {one}.{write}",
+        ),
+        partial_update=extend_schema(
+            tags=[tag],
+            summary=f"Update a {one}",
+            description=f"Change the fields sent, keep the others.{write}",
+        ),
+        destroy=extend_schema(tags=[tag], summary=f"Delete a {one}", description=delete),
+    )
 
 
 class TenantModelViewSet(TenantScopedMixin, viewsets.ModelViewSet):
