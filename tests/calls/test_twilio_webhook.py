@@ -19,27 +19,7 @@ from calls import services
 from calls.models import Call, TwilioCallback
 from tests.factories import OrganizationFactory, TrackingNumberFactory
 from tests.test_settings import settings_from_environment
-
-AUTH_TOKEN = "twilio-test-auth-token"  # OrganizationFactory's twilio_auth_token
-
-
-def completed_params(**overrides) -> dict:
-    params = {
-        "AccountSid": "AC00000000000000000000000000000000",
-        "CallSid": "CA11111111111111111111111111111111",
-        "CallStatus": "completed",
-        "CallDuration": "95",
-        "From": "+13125550100",
-        "To": "+18885550123",
-        "FromState": "IL",
-        "Direction": "inbound",
-        "Timestamp": "Mon, 02 Nov 2026 15:06:00 +0000",
-        "ApiVersion": "2010-04-01",
-        "CallbackSource": "call-progress-events",
-        "SequenceNumber": "3",
-    }
-    params.update(overrides)
-    return params
+from tests.twilio_callbacks import AUTH_TOKEN, completed_params
 
 
 @pytest.fixture

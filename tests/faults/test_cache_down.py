@@ -14,14 +14,13 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from twilio.request_validator import RequestValidator
 
 from calls.models import Call, CallImport
 from ppc_dashboard.tenancy import throttling
 from tests.factories import CampaignFactory, TrackingNumberFactory
+from tests.twilio_callbacks import completed_params, post_signed
 
 SAMPLES = Path(__file__).resolve().parents[1] / "calls" / "samples"
-TWILIO_AUTH_TOKEN = "twilio-test-auth-token"  # OrganizationFactory's
 
 
 def _closed_port() -> int:
@@ -91,20 +90,8 @@ def test_a_wrong_api_key_is_still_401_with_the_cache_down(cache_down, client, or
 
 def test_a_twilio_callback_is_answered_2xx_and_written_with_the_cache_down(cache_down, client, org):
     TrackingNumberFactory(organization=org, number="+18885550123")
-    params = {
-        "AccountSid": "AC00000000000000000000000000000000",
-        "CallSid": "CA11111111111111111111111111111111",
-        "CallStatus": "completed",
-        "CallDuration": "95",
-        "From": "+13125550100",
-        "To": "+18885550123",
-        "Direction": "inbound",
-        "Timestamp": "Mon, 02 Nov 2026 15:06:00 +0000",
-        "SequenceNumber": "3",
-    }
-    url = f"http://testserver/hooks/twilio/{org.webhook_token}/"
-    signature = RequestValidator(TWILIO_AUTH_TOKEN).compute_signature(url, params)
-    response = client.post(url, params, HTTP_X_TWILIO_SIGNATURE=signature)
+    params = completed_params()
+    response = post_signed(client, org.webhook_token, params)
     assert response.status_code == 204
     assert Call.objects.for_organization(org).filter(external_id=params["CallSid"]).count() == 1
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 from rest_framework.test import APIClient
-from twilio.request_validator import RequestValidator
 
 from ppc_dashboard.tenancy.throttling import CredentialFailureThrottle, client_address
-from tests.calls.test_twilio_webhook import AUTH_TOKEN, completed_params
+from tests.twilio_callbacks import completed_params, post_signed
 
 URL = "/api/v1/campaigns/"
 LIMIT = 5
@@ -56,10 +55,7 @@ def test_requests_with_a_valid_key_are_never_counted(api_client):
 
 
 def post_callback(client, token: str, address: str, params: dict | None = None):
-    url = f"http://testserver/hooks/twilio/{token}/"
-    params = params or completed_params()
-    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
-    return client.post(url, params, HTTP_X_TWILIO_SIGNATURE=signature, REMOTE_ADDR=address)
+    return post_signed(client, token, params or completed_params(), REMOTE_ADDR=address)
 
 
 def test_guessed_webhook_tokens_are_answered_429_with_retry_after(client, org):
