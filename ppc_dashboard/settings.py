@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "routing",
     "calls",
     "kpis",
+    "alerts",
     "ops",
     "demo",
 ]

@@ -46,7 +46,9 @@ ALLOWED: dict[str, set[str]] = {
         "kpis",
         "kpis.pages",
     },
-    "demo": {INFRASTRUCTURE, TENANCY, "publishers", "routing", "calls", "kpis"},
+    # Alerts read the KPI engine's rollups and verdicts; nothing below imports alerts.
+    "alerts": {INFRASTRUCTURE, TENANCY, "publishers", "routing", "calls", "kpis"},
+    "demo": {INFRASTRUCTURE, TENANCY, "publishers", "routing", "calls", "kpis", "alerts"},
     "ops": {INFRASTRUCTURE, TENANCY, "publishers", "routing", "calls", "kpis"},
 }
 ALLOWED[ROOT_PACKAGE] = set(ALLOWED)
