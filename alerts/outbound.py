@@ -51,6 +51,7 @@ __all__ = [
     "webhook_delivery_send",
     "webhook_endpoint_secret_rotate",
     "webhook_endpoint_send_test",
+    "webhook_log_prune",
 ]
 
 WEBHOOK_SEND_TASK = "alerts.tasks.webhook_delivery_send_task"
@@ -355,6 +356,24 @@ def webhook_deliveries_sweep() -> int:
         if not task_enqueue(WEBHOOK_SEND_TASK, organization_id, delivery_id):
             WebhookDelivery.objects.filter(pk=delivery_id).update(enqueued_at=None)
     return len(due)
+
+
+def webhook_log_prune() -> int:
+    """Delete the events (with their deliveries and attempts) older than
+    `WEBHOOK_LOG_DAYS` whose deliveries are all closed; returns how many events went.
+
+    The log is for looking into recent trouble; kept forever it would outgrow the calls. An
+    event's idempotency key is forgotten with it: publishers use keys that name what happened
+    (an alert's id and its transition), which do not come back after a month.
+    """
+    cutoff = timezone.now() - dt.timedelta(days=settings.WEBHOOK_LOG_DAYS)
+    old = list(
+        OutboundEvent.objects.filter(created_at__lt=cutoff)
+        .exclude(deliveries__status__in=OPEN_STATUSES)
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    OutboundEvent.objects.filter(pk__in=old).delete()
+    return len(old)
 
 
 # --- The tenant's actions ----------------------------------------------------------------------
