@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 
 import requests
+import urllib3
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -261,10 +262,11 @@ def _post(delivery: WebhookDelivery, now: dt.datetime) -> AttemptOutcome:
     timeout = settings.WEBHOOK_TIMEOUT_SECONDS
     started = time.perf_counter()
     try:
-        # Redirects are not followed: the check of the target covered this URL only.
+        # Redirects are not followed: the check of the target covered this URL only. Streamed,
+        # so that no more of an answer's body is read than the log keeps.
         response = requests.post(
             delivery.endpoint.url, data=body, headers=headers, timeout=timeout,
-            allow_redirects=False,
+            allow_redirects=False, stream=True,
         )  # fmt: skip
     except requests.Timeout:
         return AttemptOutcome(None, _ms_since(started), f"Timed out after {timeout:g} s.")
@@ -276,7 +278,10 @@ def _post(delivery: WebhookDelivery, now: dt.datetime) -> AttemptOutcome:
     with response:
         if 200 <= response.status_code < 300:
             return AttemptOutcome(response.status_code, elapsed, "")
-        excerpt = response.text[:200].strip()
+        try:
+            excerpt = response.raw.read(200, decode_content=True).decode(errors="replace").strip()
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError):
+            excerpt = ""  # what it said cannot be read; its status code is the news
     error = f"HTTP {response.status_code}" + (f": {excerpt}" if excerpt else "")
     return AttemptOutcome(response.status_code, elapsed, error)
 
