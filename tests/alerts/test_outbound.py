@@ -446,3 +446,19 @@ def test_a_delivery_to_an_endpoint_deactivated_meanwhile_fails_without_a_post(
     assert delivery.status == DeliveryStatus.FAILED
     assert delivery.last_error == "The endpoint is inactive: nothing was sent."
     assert len(receiver.received) == 1  # the first attempt only
+
+
+def test_decimals_and_datetimes_in_the_data_are_posted_as_strings(
+    org, receiver, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    endpoint_for(org, receiver)
+    data = {"revenue": Decimal("123.40"), "due_at": T0, "nested": {"rate": Decimal("0.05")}}
+    publish(org, django_capture_on_commit_callbacks, data=data)
+    (request,) = receiver.received
+    assert request.json["data"] == {
+        "revenue": "123.40",
+        "due_at": "2026-11-30T22:00:00Z",
+        "nested": {"rate": "0.05"},
+    }
