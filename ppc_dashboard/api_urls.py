@@ -1,6 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from alerts.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from calls.api.views import AdSpendViewSet, CallImportViewSet, CallViewSet, CampaignViewSet
 from kpis.api import (
     KpiViewSet,
@@ -35,6 +36,8 @@ router.register(
     "qualifying-thresholds", ThresholdSuggestionsViewSet, basename="qualifying-thresholds"
 )
 router.register("reallocation", ReallocationViewSet, basename="reallocation")
+router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhookendpoint")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhookdelivery")
 
 # Namespaced, so API names ("api:call-list") never shadow the pages' ("call-list").
 app_name = "api"

@@ -78,13 +78,16 @@ OUTWARD_NAMES = {
     "apps",
     "commands",
 }
-# Pure rules: KPI math, verdicts and routing decisions, tested without a database.
+# Pure rules: KPI math, verdicts, routing decisions and webhook signing, tested without a
+# database.
 PURE_MODULES = {
     "kpis.formatting",
     "kpis.metrics",
     "kpis.verdicts",
     "routing.business_hours",
     "routing.rules",
+    "alerts.webhook_signing",
+    "alerts.webhook_targets",
 }
 
 
