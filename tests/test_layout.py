@@ -79,7 +79,7 @@ OUTWARD_NAMES = {
     "commands",
 }
 # Pure rules: KPI math and verdicts, tested without a database.
-PURE_MODULES = {"kpis.formatting", "kpis.metrics", "kpis.verdicts"}
+PURE_MODULES = {"kpis.formatting", "kpis.metrics", "kpis.verdicts", "alerts.rules"}
 
 
 @cache

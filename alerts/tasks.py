@@ -1,0 +1,40 @@
+"""Celery tasks of alerts: thin. Beat runs `alerts_evaluate_all_task` every minute."""
+
+from celery import shared_task
+
+from ppc_dashboard.tenancy.models import Organization
+
+from .models import AlertRule
+from .services import ALERT_NOTIFY_TASK, alert_incident_notify, alerts_evaluate_and_notify
+
+ALERTS_EVALUATE_TASK = "alerts.tasks.alerts_evaluate_task"
+
+
+@shared_task(name="alerts.tasks.alerts_evaluate_all_task", ignore_result=True)
+def alerts_evaluate_all_task() -> int:
+    """One evaluation task per tenant with rules, so one tenant's failure stops no other."""
+    organization_ids = list(
+        AlertRule.objects.values_list("organization_id", flat=True).distinct().order_by()
+    )
+    for organization_id in organization_ids:
+        alerts_evaluate_task.delay(organization_id)
+    return len(organization_ids)
+
+
+@shared_task(name=ALERTS_EVALUATE_TASK, ignore_result=True)
+def alerts_evaluate_task(organization_id: int) -> int:
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return 0
+    return len(alerts_evaluate_and_notify(organization))
+
+
+@shared_task(
+    name=ALERT_NOTIFY_TASK,
+    ignore_result=True,
+    autoretry_for=(Exception,),
+    retry_backoff=30,
+    max_retries=5,
+)
+def alert_incident_notify_task(incident_id: int, event: str) -> None:
+    alert_incident_notify(incident_id, event)  # type: ignore[arg-type]
