@@ -1,13 +1,28 @@
-"""Celery tasks of alerts: thin. Beat runs `alerts_evaluate_all_task` every minute."""
+"""Celery tasks of alerts: thin wrappers that take ids and call alerts.outbound (webhooks)
+and alerts.services (rules: beat runs `alerts_evaluate_all_task` every minute)."""
 
 from celery import shared_task
 
 from ppc_dashboard.tenancy.models import Organization
 
 from .models import AlertRule
+from .outbound import WEBHOOK_SEND_TASK, webhook_deliveries_sweep, webhook_delivery_send
 from .services import ALERT_NOTIFY_TASK, alert_incident_notify, alerts_evaluate_and_notify
 
 ALERTS_EVALUATE_TASK = "alerts.tasks.alerts_evaluate_task"
+
+
+@shared_task(name=WEBHOOK_SEND_TASK, acks_late=True)
+def webhook_delivery_send_task(organization_id: int, delivery_id: int) -> bool:
+    # Scoped by the organization: a delivery id of another tenant finds nothing to claim.
+    sent = webhook_delivery_send(organization_id=organization_id, delivery_id=delivery_id)
+    return sent is not None
+
+
+@shared_task
+def webhook_deliveries_sweep_task() -> int:
+    """Beat's safety net: retries whose wait is over, and sends whose enqueue was lost."""
+    return webhook_deliveries_sweep()
 
 
 @shared_task(name="alerts.tasks.alerts_evaluate_all_task", ignore_result=True)

@@ -1,7 +1,12 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from alerts.api import AlertIncidentViewSet, AlertRuleViewSet
+from alerts.api import (
+    AlertIncidentViewSet,
+    AlertRuleViewSet,
+    WebhookDeliveryViewSet,
+    WebhookEndpointViewSet,
+)
 from calls.api.views import AdSpendViewSet, CallImportViewSet, CallViewSet, CampaignViewSet
 from kpis.api import (
     KpiViewSet,
@@ -37,6 +42,8 @@ router.register(
 router.register("reallocation", ReallocationViewSet, basename="reallocation")
 router.register("alerts", AlertIncidentViewSet, basename="alert")
 router.register("alert-rules", AlertRuleViewSet, basename="alertrule")
+router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhookendpoint")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhookdelivery")
 
 # Namespaced, so API names ("api:call-list") never shadow the pages' ("call-list").
 app_name = "api"

@@ -79,7 +79,14 @@ OUTWARD_NAMES = {
     "commands",
 }
 # Pure rules: KPI math and verdicts, tested without a database.
-PURE_MODULES = {"kpis.formatting", "kpis.metrics", "kpis.verdicts", "alerts.rules"}
+PURE_MODULES = {
+    "kpis.formatting",
+    "kpis.metrics",
+    "kpis.verdicts",
+    "alerts.rules",
+    "alerts.webhook_signing",
+    "alerts.webhook_targets",
+}
 
 
 @cache
