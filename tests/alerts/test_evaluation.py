@@ -10,13 +10,14 @@ import pytest
 import time_machine
 
 from alerts import rules, services
-from alerts.models import AlertIncident, AlertRule
+from alerts.models import AlertIncident, AlertRule, EndpointKind
 from alerts.services import alerts_evaluate, alerts_evaluate_and_notify
 from calls.models import CallStatus
 from kpis.models import DirtyDay, VelocitySpike
 from ppc_dashboard.tenancy.models import Role
 from tests.factories import CampaignFactory, MembershipFactory, PublisherFactory, UserFactory
 
+from .conftest import endpoint_for
 from .helpers import calls_add, local
 
 pytestmark = pytest.mark.django_db
@@ -301,3 +302,26 @@ def test_rules_of_one_tenant_never_judge_another_tenants_data(org, other_org):
     alerts_evaluate(other_org, local(2026, 11, 24, 19, 40))
     (incident,) = AlertIncident.objects.all()
     assert (incident.organization_id, incident.campaign_id) == (other_org.pk, theirs.pk)
+
+
+def test_an_opened_alert_reaches_the_tenants_receiver_signed_and_slack_gets_its_line(
+    org, make_receiver, django_capture_on_commit_callbacks
+):
+    signed, slack = make_receiver(), make_receiver()
+    endpoint = endpoint_for(org, signed)
+    endpoint_for(org, slack, kind=EndpointKind.SLACK)
+    auto = CampaignFactory(organization=org, name="Auto")
+    rule(org, rules.MISSED_CALL_RATE)
+    calls_add(auto, local(2026, 11, 24, 19, 1), 18)
+    calls_add(auto, local(2026, 11, 24, 19, 2), 2, status=MISSED)
+    with django_capture_on_commit_callbacks(execute=True):
+        (event,) = evaluate(org, local(2026, 11, 24, 19, 40))
+    (request,) = signed.received
+    assert request.verified == {endpoint.secret: True}
+    assert request.headers["Idempotency-Key"] == f"alert-incident-{event.incident_id}-opened"
+    assert request.json["type"] == "alert.opened"
+    assert request.json["data"]["incident"]["values"]["missed_rate_pct"] == 10.0
+    (posted,) = slack.received
+    assert posted.json == {
+        "text": "[acme] Alert: Auto: 10.0% of 20 calls missed in the last 60 min (alert above 5%)"
+    }
