@@ -1,7 +1,10 @@
-"""The alert rule form of /settings/alerts/: one field per threshold of the rule's kind.
+"""Forms of the alerts settings pages.
 
-A blank threshold keeps what is beneath it (the kind's default, or for a campaign override
-the tenant default rule's value), so an override names only what it changes.
+Webhooks: the model's validators (the URL's target, the event types) are the API's too.
+
+Alert rules (/settings/alerts/): one field per threshold of the rule's kind. A blank threshold
+keeps what is beneath it (the kind's default, or for a campaign override the tenant default
+rule's value), so an override names only what it changes.
 """
 
 from __future__ import annotations
@@ -16,7 +19,48 @@ from ppc_dashboard.tenancy.forms import TenantModelForm
 from ppc_dashboard.tenancy.models import Membership
 
 from . import rules
-from .models import MAX_EMAIL_ADDRESSES, AlertRule
+from .models import (
+    MAX_EMAIL_ADDRESSES,
+    SUBSCRIBABLE_EVENT_TYPES,
+    AlertRule,
+    DeliveryStatus,
+    WebhookEndpoint,
+)
+
+
+class WebhookEndpointForm(TenantModelForm):
+    unique_in_tenant = ("name",)
+
+    # The model's validator (its target) runs on save; "crm.example.com" alone means https.
+    url = forms.URLField(
+        max_length=500,
+        assume_scheme="https",
+        label="URL",
+        help_text="https:// to a public address; we post each event here.",
+    )
+
+    event_types = forms.MultipleChoiceField(
+        choices=[(name, name) for name in SUBSCRIBABLE_EVENT_TYPES],
+        widget=forms.CheckboxSelectMultiple,
+        initial=list(SUBSCRIBABLE_EVENT_TYPES),
+        label="Events",
+        help_text="The events posted to this endpoint.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["name", "url", "kind", "event_types", "active"]
+        labels = {"kind": "Format"}
+        help_texts = {"active": "Inactive endpoints receive nothing (but the test event)."}
+
+
+class DeliveryFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *DeliveryStatus.choices], required=False
+    )
+
+
+# --- Alert rules ----------------------------------------------------------------------------------
 
 THRESHOLD_PREFIX = "threshold_"
 

@@ -1,6 +1,7 @@
-"""Reads of alerts: which rule governs what, what each rule finds in the rollups, incidents.
+"""Reads of alerts: the webhook delivery log for the pages; which alert rule governs what,
+what each rule finds in the rollups, incidents.
 
-Every number comes from the KPI engine's rollups and freshness marks (kpis.models,
+Every alert number comes from the KPI engine's rollups and freshness marks (kpis.models,
 kpis.decisions, kpis.selectors), never from the calls table: evaluating every rule of a
 tenant costs a handful of indexed reads of (organization, day) rows.
 """
@@ -23,7 +24,27 @@ from ppc_dashboard.tenancy.models import Organization
 from publishers.models import Publisher
 
 from . import rules
-from .models import AlertIncident, AlertRule
+from .models import AlertIncident, AlertRule, WebhookDelivery
+
+# The delivery log page shows this many of the newest deliveries.
+DELIVERY_LOG_ROWS = 100
+
+
+def webhook_deliveries_recent(
+    organization: Organization, *, status: str = "", endpoint_id: int | None = None
+) -> QuerySet[WebhookDelivery]:
+    """The tenant's newest deliveries, with their event and endpoint, optionally narrowed."""
+    deliveries = WebhookDelivery.objects.for_organization(organization).select_related(
+        "event", "endpoint"
+    )
+    if status:
+        deliveries = deliveries.filter(status=status)
+    if endpoint_id is not None:
+        deliveries = deliveries.filter(endpoint_id=endpoint_id)
+    return deliveries.order_by("-created_at", "-pk")[:DELIVERY_LOG_ROWS]
+
+
+# --- Alert rules ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

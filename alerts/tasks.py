@@ -6,7 +6,12 @@ from celery import shared_task
 from ppc_dashboard.tenancy.models import Organization
 
 from .models import AlertRule
-from .outbound import WEBHOOK_SEND_TASK, webhook_deliveries_sweep, webhook_delivery_send
+from .outbound import (
+    WEBHOOK_SEND_TASK,
+    webhook_deliveries_sweep,
+    webhook_delivery_send,
+    webhook_log_prune,
+)
 from .services import ALERT_NOTIFY_TASK, alert_incident_notify, alerts_evaluate_and_notify
 
 ALERTS_EVALUATE_TASK = "alerts.tasks.alerts_evaluate_task"
@@ -23,6 +28,12 @@ def webhook_delivery_send_task(organization_id: int, delivery_id: int) -> bool:
 def webhook_deliveries_sweep_task() -> int:
     """Beat's safety net: retries whose wait is over, and sends whose enqueue was lost."""
     return webhook_deliveries_sweep()
+
+
+@shared_task
+def webhook_log_prune_task() -> int:
+    """Hourly: the delivery log keeps WEBHOOK_LOG_DAYS days."""
+    return webhook_log_prune()
 
 
 @shared_task(name="alerts.tasks.alerts_evaluate_all_task", ignore_result=True)
