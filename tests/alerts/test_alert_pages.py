@@ -133,3 +133,17 @@ def test_viewers_read_the_rules_and_cannot_change_them(org, other_org, make_memb
     assert manager.get(f"/settings/alerts/{theirs.pk}/").status_code == 404
     assert manager.post(f"/settings/alerts/{theirs.pk}/delete/").status_code == 404
     assert manager.get("/settings/alerts/new/?kind=sunspots").status_code == 404
+
+
+def test_deleting_an_override_from_the_page_resolves_its_open_alert(org, make_member_client):
+    manager = make_member_client(org, Role.MANAGER)
+    hvac = CampaignFactory(organization=org, name="HVAC")
+    override = AlertRule.objects.create(
+        organization=org, kind=rules.MISSED_CALL_RATE, campaign=hvac
+    )
+    found = incident(org, "HVAC leaks calls", rule=override)
+    assert manager.get(f"/settings/alerts/{override.pk}/delete/").status_code == 200
+    assert manager.post(f"/settings/alerts/{override.pk}/delete/").status_code == 302
+    assert not AlertRule.objects.filter(pk=override.pk).exists()
+    found.refresh_from_db()
+    assert found.rule_id is None and found.resolved_at is not None
