@@ -308,3 +308,9 @@ class AlertIncident(TenantModel):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+    def values_display(self) -> list[tuple[str, str]]:
+        return rules.values_display(self.values)
+
+    def last_values_display(self) -> list[tuple[str, str]]:
+        return rules.values_display(self.last_values)

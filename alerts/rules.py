@@ -399,3 +399,11 @@ def kpis_stale_finding(
             "threshold_minutes": minutes,
         },
     )
+
+
+def values_display(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """An incident's or a rule's numbers as (name, text) pairs for a page: lists joined."""
+    return [
+        (key, ", ".join(str(item) for item in value) if isinstance(value, list) else str(value))
+        for key, value in values.items()
+    ]

@@ -175,14 +175,20 @@ class AlertRulesView(SettingsPageMixin, TemplateView):
                 "kind": kind,
                 "label": label,
                 "rule": defaults.get(kind),
-                "thresholds": rules.thresholds_in_force(
-                    kind, defaults[kind].thresholds if kind in defaults else None
+                "thresholds": rules.values_display(
+                    rules.thresholds_in_force(
+                        kind, defaults[kind].thresholds if kind in defaults else None
+                    )
                 ),
                 "campaign_override": kind not in rules.TENANT_ONLY_KINDS,
             }
             for kind, label in rules.KIND_LABELS.items()
         ]
-        kwargs["overrides"] = [rule for rule in all_rules if rule.campaign_id is not None]
+        kwargs["overrides"] = [
+            {"rule": rule, "thresholds": rules.values_display(rule.thresholds)}
+            for rule in all_rules
+            if rule.campaign_id is not None
+        ]
         kwargs["campaigns"] = self.tenant_queryset(Campaign).order_by("name")
         return super().get_context_data(**kwargs)
 

@@ -153,3 +153,10 @@ def test_thresholds_in_force_lay_the_campaign_over_the_tenant_over_the_defaults(
 def test_bad_thresholds_are_refused_naming_the_key(kind, overrides, message):
     with pytest.raises(ValueError, match=message):
         rules.thresholds_checked(kind, overrides)
+
+
+def test_values_are_shown_as_name_and_text_with_lists_joined():
+    assert rules.values_display({"verdicts": ["cut", "fix"], "days": 30}) == [
+        ("verdicts", "cut, fix"),
+        ("days", "30"),
+    ]
