@@ -203,15 +203,19 @@ def _delivery_claim(organization_id: int, delivery_id: int, now: dt.datetime) ->
 
 def webhook_delivery_send(*, organization_id: int, delivery_id: int) -> WebhookDelivery | None:
     """One attempt at a delivery, if it is due and no one else holds it; the outcome is logged
-    and the next attempt scheduled (or the delivery closed). None when nothing was sent."""
+    and the next attempt scheduled (or the delivery closed). None when it was not taken (not
+    due, held by another sender, closed, gone with its endpoint, or another tenant's id)."""
     now = timezone.now()
     if not _delivery_claim(organization_id, delivery_id, now):
         return None
     delivery = (
         WebhookDelivery.objects.for_organization(organization_id)
-        .select_related("event", "endpoint", "organization")
-        .get(pk=delivery_id)
+        .select_related("event", "endpoint")
+        .filter(pk=delivery_id)
+        .first()
     )
+    if delivery is None:  # its endpoint was deleted since the claim
+        return None
     endpoint, event = delivery.endpoint, delivery.event
     if not endpoint.active and event.event_type != TEST_EVENT:
         outcome = AttemptOutcome(None, None, "The endpoint is inactive: nothing was sent.")

@@ -20,6 +20,7 @@ from alerts.models import (
     OutboundEvent,
     WebhookAttempt,
     WebhookDelivery,
+    WebhookEndpoint,
 )
 from alerts.outbound import (
     RedeliveryRefused,
@@ -430,3 +431,34 @@ def test_the_log_keeps_thirty_days_and_every_open_delivery(
     assert kept == {"still-retrying", "recent"}
     assert not WebhookAttempt.objects.filter(delivery_id=done.pk).exists()
     assert WebhookDelivery.objects.filter(pk__in=[open_one.pk, recent.pk]).count() == 2
+
+
+def test_a_delivery_to_an_endpoint_deactivated_meanwhile_fails_without_a_post(
+    org, receiver, frozen, django_capture_on_commit_callbacks
+):
+    endpoint = endpoint_for(org, receiver)
+    receiver.statuses = [500]
+    (delivery,) = publish(org, django_capture_on_commit_callbacks)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=False)
+    frozen.move_to(T0 + dt.timedelta(minutes=1))
+    assert sweep(django_capture_on_commit_callbacks) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.last_error == "The endpoint is inactive: nothing was sent."
+    assert len(receiver.received) == 1  # the first attempt only
+
+
+def test_decimals_and_datetimes_in_the_data_are_posted_as_strings(
+    org, receiver, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    endpoint_for(org, receiver)
+    data = {"revenue": Decimal("123.40"), "due_at": T0, "nested": {"rate": Decimal("0.05")}}
+    publish(org, django_capture_on_commit_callbacks, data=data)
+    (request,) = receiver.received
+    assert request.json["data"] == {
+        "revenue": "123.40",
+        "due_at": "2026-11-30T22:00:00Z",
+        "nested": {"rate": "0.05"},
+    }
