@@ -12,8 +12,10 @@ import time_machine
 from alerts import rules, services
 from alerts.models import AlertIncident, AlertRule, EndpointKind
 from alerts.services import alerts_evaluate, alerts_evaluate_and_notify
+from alerts.tasks import alerts_evaluate_all_task
 from calls.models import CallStatus
 from kpis.models import DirtyDay, VelocitySpike
+from ppc_dashboard.celery import app
 from ppc_dashboard.tenancy.models import Role
 from tests.factories import CampaignFactory, MembershipFactory, PublisherFactory, UserFactory
 
@@ -325,3 +327,17 @@ def test_an_opened_alert_reaches_the_tenants_receiver_signed_and_slack_gets_its_
     assert posted.json == {
         "text": "[acme] Alert: Auto: 10.0% of 20 calls missed in the last 60 min (alert above 5%)"
     }
+
+
+def test_beat_evaluates_each_tenant_with_rules_on_its_own_data(org, other_org, settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["alerts-evaluate"]
+    assert entry["schedule"] == 60.0 and entry["task"] in app.tasks
+    ours = CampaignFactory(organization=org)
+    theirs = CampaignFactory(organization=other_org)
+    rule(org, rules.MISSED_CALL_RATE)
+    calls_add(ours, local(2026, 11, 24, 19, 1), 20, status=MISSED)
+    calls_add(theirs, local(2026, 11, 24, 19, 1), 20, status=MISSED)
+    with time_machine.travel(local(2026, 11, 24, 19, 40), tick=False):
+        assert alerts_evaluate_all_task() == 1  # only the tenant with rules
+    (incident,) = AlertIncident.objects.all()
+    assert (incident.organization_id, incident.campaign_id) == (org.pk, ours.pk)
