@@ -32,4 +32,12 @@ urlpatterns = [
         views.WebhookRedeliverView.as_view(),
         name="settings-webhook-redeliver",
     ),
+    path("alerts/", views.AlertRulesView.as_view(), name="settings-alerts"),
+    path("alerts/new/", views.AlertRuleCreateView.as_view(), name="settings-alert-rule-new"),
+    path("alerts/<int:pk>/", views.AlertRuleEditView.as_view(), name="settings-alert-rule-edit"),
+    path(
+        "alerts/<int:pk>/delete/",
+        views.AlertRuleDeleteView.as_view(),
+        name="settings-alert-rule-delete",
+    ),
 ]

@@ -1,24 +1,38 @@
-"""Settings pages of outbound webhooks: the endpoints (create, edit, rotate the secret, send a
-test event, delete) and the delivery log (with redeliver).
+"""Settings pages of alerts.
 
-Readable by every member, changed by writers only (`SettingsPageMixin`); the writes are
-alerts.outbound's, as the API's.
+Outbound webhooks: the endpoints (create, edit, rotate the secret, send a test event, delete)
+and the delivery log (with redeliver); the writes are alerts.outbound's, as the API's.
+Alert rules (/settings/alerts/): the tenant's default rule of each kind and the campaign
+overrides.
+
+Readable by every member, changed by writers only (`SettingsPageMixin`).
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views import View
-from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
+from django.views.generic import (
+    CreateView,
+    DeleteView,
+    DetailView,
+    ListView,
+    TemplateView,
+    UpdateView,
+)
 
+from calls.models import Campaign
 from ppc_dashboard.tenancy.pages import SettingsPageMixin, TenantDeleteMixin, TenantFormMixin
 
-from .forms import DeliveryFilterForm, WebhookEndpointForm
-from .models import WebhookDelivery, WebhookEndpoint
+from . import rules
+from .forms import AlertRuleForm, DeliveryFilterForm, WebhookEndpointForm
+from .models import AlertRule, WebhookDelivery, WebhookEndpoint
 from .outbound import (
     RedeliveryRefused,
     webhook_delivery_redeliver,
@@ -26,6 +40,7 @@ from .outbound import (
     webhook_endpoint_send_test,
 )
 from .selectors import webhook_deliveries_recent
+from .services import alert_rule_delete
 
 
 def _secret_page(request, endpoint: WebhookEndpoint, *, rotated: bool):
@@ -142,3 +157,112 @@ class WebhookRedeliverView(SettingsPageMixin, View):
         else:
             messages.success(request, f"Redelivering delivery {delivery.pk}.")
         return redirect("settings-webhook-delivery", pk=delivery.pk)
+
+
+# --- Alert rules ----------------------------------------------------------------------------------
+
+
+class AlertRulesView(SettingsPageMixin, TemplateView):
+    template_name = "settings/alert_rules.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        all_rules = list(
+            self.tenant_queryset(AlertRule).select_related("campaign").order_by("kind", "id")
+        )
+        defaults = {rule.kind: rule for rule in all_rules if rule.campaign_id is None}
+        kwargs["kinds"] = [
+            {
+                "kind": kind,
+                "label": label,
+                "rule": defaults.get(kind),
+                "thresholds": rules.values_display(
+                    rules.thresholds_in_force(
+                        kind, defaults[kind].thresholds if kind in defaults else None
+                    )
+                ),
+                "campaign_override": kind not in rules.TENANT_ONLY_KINDS,
+            }
+            for kind, label in rules.KIND_LABELS.items()
+        ]
+        kwargs["overrides"] = [
+            {"rule": rule, "thresholds": rules.values_display(rule.thresholds)}
+            for rule in all_rules
+            if rule.campaign_id is not None
+        ]
+        kwargs["campaigns"] = self.tenant_queryset(Campaign).order_by("name")
+        return super().get_context_data(**kwargs)
+
+
+class AlertRuleFormMixin(SettingsPageMixin):
+    model = AlertRule
+    form_class = AlertRuleForm
+    template_name = "settings/alert_rule_form.html"
+
+    def kind(self) -> str:
+        raise NotImplementedError
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["organization"] = self.organization
+        kwargs["kind"] = self.kind()
+        return kwargs
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        kwargs["kind_label"] = rules.KIND_LABELS[self.kind()]
+        return super().get_context_data(**kwargs)
+
+    def form_valid(self, form):
+        rule = form.save()
+        messages.success(self.request, f"Saved the rule {rule}.")
+        return redirect("settings-alerts")
+
+
+class AlertRuleCreateView(AlertRuleFormMixin, UpdateView):
+    """A new rule of `?kind=`, for `?campaign=` when given (an override)."""
+
+    def kind(self) -> str:
+        kind = self.request.GET.get("kind", "")
+        if kind not in rules.KIND_LABELS:
+            raise Http404("No such alert kind.")
+        return kind
+
+    def get_object(self, queryset=None):
+        return None
+
+    def get_initial(self) -> dict[str, Any]:
+        campaign = self.request.GET.get("campaign", "")
+        if campaign.isdigit():
+            found = self.tenant_queryset(Campaign).filter(pk=campaign).first()
+            if found is not None:
+                return {"campaign": found}
+        return {}
+
+
+class AlertRuleEditView(AlertRuleFormMixin, UpdateView):
+    def get_object(self, queryset=None):
+        if not hasattr(self, "_rule"):
+            self._rule = get_object_or_404(self.tenant_queryset(AlertRule), pk=self.kwargs["pk"])
+        return self._rule
+
+    def kind(self) -> str:
+        return self.get_object().kind
+
+
+class AlertRuleDeleteView(SettingsPageMixin, DeleteView):
+    writers_only = True
+    template_name = "settings/confirm_delete.html"
+
+    def get_queryset(self):
+        return self.tenant_queryset(AlertRule)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        kwargs.setdefault("kind", "alert rule")
+        kwargs.setdefault("cancel_url", "/settings/alerts/")
+        return super().get_context_data(**kwargs)
+
+    def form_valid(self, form):
+        alert_rule_delete(self.object)
+        messages.success(
+            self.request, f"Deleted the rule {self.object}; its open alerts are resolved."
+        )
+        return redirect("settings-alerts")

@@ -64,7 +64,7 @@ def _error_statuses(method: str, operation: dict) -> list[int]:
 # Query filters and body fields that name a row by id.
 ID_NAMES = frozenset({"campaign", "publisher", "buyer", "campaign_id", "publisher_id", "buyer_id"})
 # JSON fields that hold an object (never null, never a list).
-OBJECT_FIELDS = frozenset({"verdict_thresholds", "business_hours", "tags"})
+OBJECT_FIELDS = frozenset({"verdict_thresholds", "business_hours", "tags", "thresholds"})
 _DECIMAL_PATTERN = re.compile(r"^\^-\?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")
 
 

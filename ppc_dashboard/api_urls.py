@@ -1,7 +1,12 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from alerts.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
+from alerts.api import (
+    AlertIncidentViewSet,
+    AlertRuleViewSet,
+    WebhookDeliveryViewSet,
+    WebhookEndpointViewSet,
+)
 from calls.api.views import AdSpendViewSet, CallImportViewSet, CallViewSet, CampaignViewSet
 from kpis.api import (
     KpiViewSet,
@@ -36,6 +41,8 @@ router.register(
     "qualifying-thresholds", ThresholdSuggestionsViewSet, basename="qualifying-thresholds"
 )
 router.register("reallocation", ReallocationViewSet, basename="reallocation")
+router.register("alerts", AlertIncidentViewSet, basename="alert")
+router.register("alert-rules", AlertRuleViewSet, basename="alertrule")
 router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhookendpoint")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhookdelivery")
 

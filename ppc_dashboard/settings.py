@@ -245,6 +245,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # /readyz says the worker is down when this stops being run.
     "worker-heartbeat": {"task": "ops.tasks.worker_heartbeat_task", "schedule": 30.0},
+    # Alert rules judged from the rollups (alerts.services.alerts_evaluate).
+    "alerts-evaluate": {"task": "alerts.tasks.alerts_evaluate_all_task", "schedule": 60.0},
     # Hourly, so every tenant's local Monday 08:00 is hit whatever its UTC offset.
     "weekly-reports-send": {
         "task": "kpis.tasks.weekly_reports_send_task",
@@ -358,6 +360,16 @@ API_TAGS: list[dict[str, str]] = [
         "description": "Suggested qualifying durations per campaign.",
     },
     {"name": "reallocation", "description": "Budget moves between publishers by their RPM."},
+    {
+        "name": "alerts",
+        "description": "Incidents the alert rules opened: open and resolved, with the numbers "
+        "behind them; acknowledge one.",
+    },
+    {
+        "name": "alert-rules",
+        "description": "What to be alerted about: a default per kind, overridden per campaign, "
+        "with thresholds, cooldown and channels.",
+    },
     {
         "name": "webhook-endpoints",
         "description": "Where alerts and follow-ups are posted: signed JSON or Slack, with "

@@ -12,6 +12,7 @@ urlpatterns = [
     path("login/", tenancy_views.LoginView.as_view(), name="login"),
     path("logout/", tenancy_views.LogoutView.as_view(), name="logout"),
     path("reports/", include("kpis.reports.urls")),
+    path("alerts/", include("alerts.urls")),
     # Each app's settings pages under one prefix.
     path("settings/", include("ppc_dashboard.tenancy.settings_urls")),
     path("settings/", include("calls.settings_urls")),

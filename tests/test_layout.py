@@ -86,6 +86,7 @@ PURE_MODULES = {
     "kpis.verdicts",
     "routing.business_hours",
     "routing.rules",
+    "alerts.rules",
     "alerts.webhook_signing",
     "alerts.webhook_targets",
 }

@@ -18,14 +18,18 @@ from pathlib import Path
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from alerts.models import (
+    AlertIncident,
+    AlertRule,
     DeliveryStatus,
     OutboundEvent,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
 )
+from alerts.rules import MISSED_CALL_RATE
 from calls.models import Call, CallImport, ImportStatus
 from kpis.models import ReportTag
 from kpis.rollups import rollups_rebuild
@@ -62,6 +66,7 @@ NOT_PAGES = {
     "organization-switch": "a POST that switches the organization",
     "settings-invitation-revoke": "a POST",
     "settings-report-unsubscribe": "a POST",
+    "alert-acknowledge": "a POST that acknowledges an alert",
     "settings-webhook-test": "a POST (the Send test event button)",
     "settings-webhook-redeliver": "a POST (the Redeliver button)",
     "call-export": "a CSV download",
@@ -125,6 +130,27 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
         each.save(update_fields=["caller_region", "tags"])
     ReportTag.objects.get_or_create(organization=org, key="source")
     rollups_rebuild(org)
+    # An alert rule with a campaign override, an open alert and a resolved one.
+    leak = AlertRule.objects.create(organization=org, kind=MISSED_CALL_RATE)
+    leak.email_members.add(membership)
+    override = AlertRule.objects.create(
+        organization=org, kind=MISSED_CALL_RATE, campaign=campaign, thresholds={"min_calls": 5}
+    )
+    now = timezone.now()
+    for resolved_at in (None, now):
+        AlertIncident.objects.create(
+            organization=org,
+            rule=leak,
+            kind=MISSED_CALL_RATE,
+            campaign=campaign,
+            subject_key=f"c{campaign.pk}" if resolved_at is None else "resolved",
+            summary=f"{campaign.name}: 20.0% of 20 calls missed in the last 60 min",
+            values={"calls": 20, "missed_rate_pct": 20.0, "threshold_pct": 5.0},
+            last_values={"calls": 20, "missed_rate_pct": 20.0, "threshold_pct": 5.0},
+            opened_at=now - dt.timedelta(hours=1),
+            last_seen_at=now,
+            resolved_at=resolved_at,
+        )
     endpoint = WebhookEndpoint.objects.create(
         organization=org, name="CRM", url="https://crm.example.com/hooks/ppc"
     )
@@ -184,6 +210,11 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
         ),
         "settings-reports": reverse("settings-reports"),
         "settings-report-tags": reverse("settings-report-tags"),
+        "alerts": reverse("alerts"),
+        "settings-alerts": reverse("settings-alerts"),
+        "settings-alert-rule-new": reverse("settings-alert-rule-new") + "?kind=publisher_verdict",
+        "settings-alert-rule-edit": reverse("settings-alert-rule-edit", args=[override.pk]),
+        "settings-alert-rule-delete": reverse("settings-alert-rule-delete", args=[override.pk]),
         "settings-webhooks": reverse("settings-webhooks"),
         "settings-webhook-new": reverse("settings-webhook-new"),
         "settings-webhook-edit": reverse("settings-webhook-edit", args=[endpoint.pk]),

@@ -16,11 +16,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver
 
 from alerts.models import (
+    AlertIncident,
+    AlertRule,
     DeliveryStatus,
     OutboundEvent,
     WebhookDelivery,
     WebhookEndpoint,
 )
+from alerts.rules import MISSED_CALL_RATE
 from calls.models import AdSpend, Call, CallImport, Campaign
 from kpis.rollups import rollups_rebuild
 from ppc_dashboard.api_urls import router
@@ -50,6 +53,8 @@ TENANT_MODELS = (
     WebhookEndpoint,
     OutboundEvent,
     WebhookDelivery,
+    AlertRule,
+    AlertIncident,
 )
 
 
@@ -103,7 +108,23 @@ def _tenant_data(organization, label: str) -> SimpleNamespace:
     delivery = WebhookDelivery.objects.create(
         organization=organization, event=event, endpoint=endpoint, status=DeliveryStatus.FAILED
     )
+    alert_rule = AlertRule.objects.create(
+        organization=organization, kind=MISSED_CALL_RATE, campaign=campaign
+    )
+    incident = AlertIncident.objects.create(
+        organization=organization,
+        rule=alert_rule,
+        kind=MISSED_CALL_RATE,
+        campaign=campaign,
+        subject_key=f"c{campaign.pk}",
+        summary=f"{label} campaign: 20.0% of 20 calls missed in the last 60 min",
+        values={"calls": 20},
+        opened_at=call.started_at,
+        last_seen_at=call.started_at,
+    )
     return SimpleNamespace(
+        alert_rule=alert_rule,
+        incident=incident,
         endpoint=endpoint,
         delivery=delivery,
         campaign=campaign,
@@ -160,6 +181,8 @@ for _prefix, _attr in [
     ("calls", "call"),
     ("webhook-endpoints", "endpoint"),
     ("webhook-deliveries", "delivery"),
+    ("alert-rules", "alert_rule"),
+    ("alerts", "incident"),
 ]:
 
     def _list(client, acme, rival, prefix=_prefix, attr=_attr):
@@ -184,6 +207,7 @@ UPDATES: dict[str, Callable[[SimpleNamespace], dict]] = {
     "tracking-numbers": lambda rival: {"number": "+18885550199", "campaign": rival.campaign.pk},
     "ad-spend": lambda rival: {"campaign": rival.campaign.pk, "day": "2026-11-09", "amount": "1"},
     "webhook-endpoints": lambda rival: {"name": "hijacked", "url": "https://hijack.example.com/"},
+    "alert-rules": lambda rival: {"kind": "no_answer", "campaign": rival.campaign.pk},
 }
 ATTRS = {
     "campaigns": "campaign",
@@ -192,6 +216,7 @@ ATTRS = {
     "tracking-numbers": "tracking",
     "ad-spend": "ad_spend",
     "webhook-endpoints": "endpoint",
+    "alert-rules": "alert_rule",
 }
 
 for _prefix, _attr in ATTRS.items():
@@ -397,6 +422,25 @@ def _redeliver_foreign_delivery(client, acme, rival):
     assert response.status_code == 404
     filtered = client.get(f"{API}/webhook-deliveries/", {"endpoint": acme.endpoint.pk})
     assert filtered.status_code == 400
+    return response
+
+
+@attack("alert-rules", "create")
+def _create_alert_rule_for_foreign_campaign(client, acme, rival):
+    response = client.post(
+        f"{API}/alert-rules/",
+        {"kind": "missed_call_rate", "campaign": acme.campaign.pk},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"campaign"}
+    return response
+
+
+@attack("alerts", "acknowledge")
+def _acknowledge_foreign_alert(client, acme, rival):
+    response = client.post(f"{API}/alerts/{acme.incident.pk}/acknowledge")
+    assert response.status_code == 404
     return response
 
 

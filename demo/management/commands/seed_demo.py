@@ -16,10 +16,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from alerts.models import AlertRule
+from alerts.rules import MISSED_CALL_RATE
+from alerts.services import alert_rules_default_create, alerts_evaluate_history
 from calls.models import AdSpend, Call, CallSource, Campaign
 from demo.generator import (
     BUYERS,
     CAMPAIGNS,
+    EVENING_LEAK_CAMPAIGN,
     PUBLISHERS,
     DemoIds,
     demo_ad_spend_generate,
@@ -44,6 +48,11 @@ DEMO_PASSWORD = "demo-password"
 DEMO_API_KEY_NAME = "Demo key"
 LOGIN_URL = "http://127.0.0.1:8000/"
 BATCH_SIZE = 2000
+# The demo's alert history: rules judged as beat would have over this many past hours.
+ALERT_HISTORY_HOURS = 24
+# The leaking campaign sends 5-12 calls an evening hour: its missed-call rule judges 5 calls,
+# and asks for a rate that 1 or 2 missed calls of a quiet daytime hour do not reach.
+EVENING_LEAK_THRESHOLDS = {"min_calls": 5, "rate_pct": 25}
 # Members and API keys survive a re-seed; every other tenant-owned row is demo data.
 KEPT_MODELS = (Membership, ApiKey)
 
@@ -99,10 +108,12 @@ class Command(BaseCommand):
             call_count = _demo_data_create(
                 organization, rng=random.Random(options["seed"]), calls=calls, days=days
             )
+            alerts_opened = _demo_alerts_create(organization)
         self.stdout.write(
             f"Seeded {organization.name} ({organization.slug}): {call_count:,} calls over "
             f"{days} days, {len(CAMPAIGNS)} campaigns, {len(PUBLISHERS)} publishers, "
-            f"{len(BUYERS)} buyers, in {time.monotonic() - began:.1f} s."
+            f"{len(BUYERS)} buyers, {alerts_opened} alerts over the last "
+            f"{ALERT_HISTORY_HOURS} hours, in {time.monotonic() - began:.1f} s."
         )
         self._print_login(organization, raw_key=raw_key)
 
@@ -239,3 +250,20 @@ def _demo_data_create(
     # bulk_create bypasses the ingest path, so derive what it would have derived.
     rollups_rebuild_full(organization)
     return len(call_rows)
+
+
+def _demo_alerts_create(organization: Organization) -> int:
+    """A default rule of every kind, emailing the demo owner, and an override that lets the
+    leaking campaign's missed-call rule judge its few evening calls; then the last hours
+    judged as beat would have (no messages sent). Returns the alerts opened."""
+    owner = Membership.objects.get(organization=organization, user__email=DEMO_EMAIL)
+    for rule in alert_rules_default_create(organization):
+        rule.email_members.add(owner)
+    leak_name = next(spec.name for spec in CAMPAIGNS if spec.key == EVENING_LEAK_CAMPAIGN)
+    AlertRule.objects.create(
+        organization=organization,
+        kind=MISSED_CALL_RATE,
+        campaign=Campaign.objects.for_organization(organization).get(name=leak_name),
+        thresholds=EVENING_LEAK_THRESHOLDS,
+    ).email_members.add(owner)
+    return alerts_evaluate_history(organization, hours=ALERT_HISTORY_HOURS)
