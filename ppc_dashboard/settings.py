@@ -329,6 +329,11 @@ API_TAGS: list[dict[str, str]] = [
         "name": "tracking-numbers",
         "description": "Numbers that map a call to its campaign and publisher.",
     },
+    {
+        "name": "routing",
+        "description": "Live routing: where a call should go now, by the campaign's plan, "
+        "the buyers' hours, geo, caps and concurrency.",
+    },
     {"name": "ad-spend", "description": "What was spent per campaign (and publisher) per day."},
     {"name": "kpis", "description": "The KPIs of KPIS.md over a date range, grouped."},
     {"name": "verdicts", "description": "Scale / watch / fix / cut, with the reasons."},
