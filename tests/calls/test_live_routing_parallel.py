@@ -38,9 +38,7 @@ def test_200_parallel_route_decisions_never_exceed_a_cap_or_a_slot(org, settings
     buyers = {}
     for tier, (name, cap) in enumerate(caps.items(), start=1):
         buyers[name] = BuyerFactory(organization=org, name=name, **cap)
-        RoutingPlanTarget.objects.create(
-            organization=org, plan=plan, buyer=buyers[name], tier=tier
-        )
+        RoutingPlanTarget.objects.create(organization=org, plan=plan, buyer=buyers[name], tier=tier)
     start = threading.Barrier(WORKERS)
 
     def one_call(index: int) -> str:
