@@ -21,15 +21,15 @@ import zlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from routing.selectors import plan_rules_current, plan_rules_for
-
 from ppc_dashboard.tenancy.models import Organization
 from routing.live_state import live_state
 from routing.models import RoutingPlan, TrackingNumber
 from routing.phone_numbers import PhoneNumberError, caller_number_normalized, phone_to_e164
 from routing.rules import Caller, Decision, PlanRules, Skip, SkipReason, TargetRule, route_decide
+from routing.selectors import plan_rules_current, plan_rules_for
 
-from .models import Call, CallStatus, Campaign
+from .importers.twilio import FINAL_TWILIO_STATUSES
+from .models import Call, CallStatus, Campaign, TwilioCallback
 from .repeat_calls import DEFAULT_WINDOW_DAYS
 from .services import FieldErrors, twilio_callback_record
 
@@ -188,10 +188,17 @@ def _record(
     organization: Organization,
     params: Mapping[str, str],
     received_at: dt.datetime,
+    *,
+    dial_outcome: bool = False,
     **routing: str,
 ) -> None:
-    # One value per name (a QueryDict unpacked with ** gives lists).
-    values = {name: params[name] for name in params}
+    """Keep a fact of the call: Twilio's parameters with live routing's own (`routing`).
+
+    Only a leg's <Dial> action fact is a dial outcome; a decision made in the same request
+    (the next leg, the end) drops the Dial* parameters, which belong to that leg."""
+    values = {  # one value per name: a QueryDict unpacked with ** gives lists
+        name: params[name] for name in params if dial_outcome or not name.startswith("Dial")
+    }
     errors: FieldErrors = twilio_callback_record(
         organization=organization, params={**values, **routing}, received_at=received_at
     )
@@ -271,6 +278,7 @@ def voice_dial_ended(
         organization,
         params,
         received_at,
+        dial_outcome=True,
         RoutedLeg=str(leg),
         RoutedBuyer=str(buyer_id),
         RoutingPlan=str(plan_id),
@@ -292,6 +300,22 @@ def voice_dial_ended(
         repeat=False,
     )
     return _dial_step(organization, params, received_at, result, leg=leg + 1, tried=tried)
+
+
+def voice_call_ended(*, organization: Organization, params: Mapping[str, str]) -> None:
+    """The inbound call is over (its final status callback): free every slot its legs still
+    hold, so that a <Dial> action that never came does not hold a buyer until expiry."""
+    call_sid = params.get("CallSid", "")
+    status = params.get("CallStatus", "").strip().lower()
+    if not call_sid or params.get("DialCallStatus") or status not in FINAL_TWILIO_STATUSES:
+        return
+    legs = TwilioCallback.objects.for_organization(organization).filter(
+        call_sid=call_sid, key__startswith="route:"
+    )
+    buyers = {row.params.get("RoutedBuyer") for row in legs}
+    state = live_state()
+    for buyer_id in sorted(buyer for buyer in buyers if buyer and buyer.isdigit()):
+        state.release(organization.pk, int(buyer_id), call_sid)
 
 
 def _tracking_number(organization: Organization, number: str) -> TrackingNumber | None:

@@ -32,7 +32,13 @@ from ppc_dashboard.tenancy.errors import error_response
 from ppc_dashboard.tenancy.models import Organization
 from ppc_dashboard.tenancy.throttling import CredentialFailureThrottle
 
-from .live_routing import NO_ROUTE_MESSAGE, VoiceStep, voice_call_start, voice_dial_ended
+from .live_routing import (
+    NO_ROUTE_MESSAGE,
+    VoiceStep,
+    voice_call_ended,
+    voice_call_start,
+    voice_dial_ended,
+)
 from .services import twilio_callback_record
 
 logger = logging.getLogger(__name__)
@@ -76,6 +82,7 @@ def twilio_status_callback(request: HttpRequest, token: str) -> HttpResponse:
     )
     if errors:
         return error_response(400, "The call is invalid.", errors=errors)
+    voice_call_ended(organization=organization, params=request.POST)
     return HttpResponse(status=204)
 
 

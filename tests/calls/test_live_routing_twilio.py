@@ -153,6 +153,18 @@ def test_every_buyer_failing_hangs_up_and_records_no_buyer(client, org, routed):
     assert in_progress(org, buyer_a) == in_progress(org, buyer_b) == 0
 
 
+def test_the_calls_end_frees_a_slot_whose_dial_action_never_came(client, org, routed):
+    _, buyer_a, _, _ = routed
+    dialed(twiml(post_signed_url(client, voice_url(org), voice_params())))
+    assert in_progress(org, buyer_a) == 1
+    ringing = completed_params(CallSid=CALL_SID, CallStatus="ringing", SequenceNumber="1")
+    assert post_signed(client, org.webhook_token, ringing).status_code == 204
+    assert in_progress(org, buyer_a) == 1
+    final = completed_params(CallSid=CALL_SID, CallDuration="140")
+    assert post_signed(client, org.webhook_token, final).status_code == 204
+    assert in_progress(org, buyer_a) == 0
+
+
 def test_a_replayed_voice_webhook_dials_the_same_buyer_and_counts_once(client, org, routed):
     _, buyer_a, _, _ = routed
     first = dialed(twiml(post_signed_url(client, voice_url(org), voice_params())))
