@@ -4,18 +4,20 @@ signs it (twilio's RequestValidator), URL query included."""
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 
 import pytest
 from django.utils import timezone
 
 from calls.models import Call, CallStatus
-from routing.live_state import live_state
+from routing.live_state import live_state, live_state_redis_client
 from routing.models import RoutingPlan, RoutingPlanTarget
 from routing.rules import TargetRule
 from tests.factories import BuyerFactory, TrackingNumberFactory
 from tests.twilio_callbacks import completed_params, post_signed, post_signed_url
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 CALL_SID = "CA22222222222222222222222222222222"
 TRACKING = "+18885550123"
 
@@ -47,9 +49,23 @@ def dial_ended(status: str, seconds: int, leg_sid: str) -> dict:
     )
 
 
+@pytest.fixture(params=["database", "redis"])
+def live_store(request, settings):
+    """Live state in the database (the embedded default) or in real Redis."""
+    if request.param == "redis":
+        if not REDIS_URL:
+            pytest.skip("TEST_REDIS_URL is not set")
+        live_state_redis_client(REDIS_URL).flushdb()
+        settings.REDIS_URL = REDIS_URL
+        yield
+        live_state_redis_client(REDIS_URL).flushdb()
+    else:
+        settings.REDIS_URL = ""
+        yield
+
+
 @pytest.fixture
-def routed(org, settings):
-    settings.REDIS_URL = ""  # the embedded default: live state in the database
+def routed(org, live_store):
     tracking = TrackingNumberFactory(organization=org, number=TRACKING)
     buyer_a = BuyerFactory(organization=org, name="Alpha", phone_number="+12125550001")
     buyer_b = BuyerFactory(organization=org, name="Bravo", phone_number="+12125550002")
