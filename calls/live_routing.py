@@ -302,6 +302,14 @@ def voice_dial_ended(
     return _dial_step(organization, params, received_at, result, leg=leg + 1, tried=tried)
 
 
+def voice_leg_answered(
+    *, organization: Organization, call_sid: str, buyer_id: int, at: dt.datetime
+) -> None:
+    """The buyer picked up (the <Number>'s answered event): the call now holds the buyer's
+    slot for at most the longest call from now, instead of from when it started ringing."""
+    live_state().refresh(organization.pk, buyer_id, call_sid, at)
+
+
 def voice_call_ended(*, organization: Organization, params: Mapping[str, str]) -> None:
     """The inbound call is over (its final status callback): free every slot its legs still
     hold, so that a <Dial> action that never came does not hold a buyer until expiry."""

@@ -38,6 +38,7 @@ from .live_routing import (
     voice_call_ended,
     voice_call_start,
     voice_dial_ended,
+    voice_leg_answered,
 )
 from .services import twilio_callback_record
 
@@ -134,6 +135,25 @@ def twilio_voice_action(request: HttpRequest, token: str) -> HttpResponse:
     return _twiml(request, token, step)
 
 
+@csrf_exempt
+@require_POST
+def twilio_voice_answered(request: HttpRequest, token: str) -> HttpResponse:
+    """The buyer's leg was answered (<Number statusCallbackEvent="answered">): its slot is
+    refreshed to last the longest call from now."""
+    received_at = timezone.now()
+    organization = _twilio_tenant(request, token)
+    if isinstance(organization, HttpResponse):
+        return organization
+    parent = request.POST.get("ParentCallSid", "")
+    buyer = request.GET.get("buyer", "")
+    if not parent or not buyer.isdigit() or len(parent) > 64:
+        return error_response(400, "The answered callback lacks ParentCallSid or buyer.")
+    voice_leg_answered(
+        organization=organization, call_sid=parent, buyer_id=int(buyer), at=received_at
+    )
+    return HttpResponse(status=204)
+
+
 def _twiml(request: HttpRequest, token: str, step: VoiceStep) -> HttpResponse:
     response = VoiceResponse()
     if step.dial is not None:
@@ -152,7 +172,13 @@ def _twiml(request: HttpRequest, token: str, step: VoiceStep) -> HttpResponse:
             timeout=step.dial.ring_timeout_seconds,
             answer_on_bridge=True,
         )
-        dial.number(step.dial.destination)
+        answered = reverse("twilio-voice-answered", args=[token])
+        dial.number(
+            step.dial.destination,
+            status_callback=f"{request.build_absolute_uri(answered)}?buyer={step.dial.target_id}",
+            status_callback_event="answered",
+            status_callback_method="POST",
+        )
     else:
         if step.message:
             response.say(step.message)

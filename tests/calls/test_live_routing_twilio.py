@@ -4,6 +4,7 @@ signs it (twilio's RequestValidator), URL query included."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import xml.etree.ElementTree as ET
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from calls.models import Call, CallStatus
 from routing.live_state import live_state, live_state_redis_client
-from routing.models import RoutingPlan, RoutingPlanTarget
+from routing.models import RoutingPlan, RoutingPlanTarget, RoutingSlot
 from routing.rules import TargetRule
 from tests.factories import BuyerFactory, TrackingNumberFactory
 from tests.twilio_callbacks import completed_params, post_signed, post_signed_url
@@ -179,6 +180,29 @@ def test_the_calls_end_frees_a_slot_whose_dial_action_never_came(client, org, ro
     final = completed_params(CallSid=CALL_SID, CallDuration="140")
     assert post_signed(client, org.webhook_token, final).status_code == 204
     assert in_progress(org, buyer_a) == 0
+
+
+def test_the_buyer_answering_refreshes_its_slot(client, org, routed, settings):
+    _, buyer_a, _, _ = routed
+    settings.ROUTING_MAX_CALL_SECONDS = 600
+    _, _, dial = dialed(twiml(post_signed_url(client, voice_url(org), voice_params())))
+    number = dial.find("Number")
+    assert number.get("statusCallbackEvent") == "answered"
+    answered = {
+        "CallSid": "CAchild1",
+        "ParentCallSid": CALL_SID,
+        "CallStatus": "in-progress",
+        "Direction": "outbound-dial",
+    }
+    before = timezone.now()
+    assert post_signed_url(client, number.get("statusCallback"), answered).status_code == 204
+    after = timezone.now()
+    if not settings.REDIS_URL:
+        slot = RoutingSlot.objects.get(organization=org, buyer=buyer_a, call_sid=CALL_SID)
+        assert before + dt.timedelta(seconds=600) <= slot.expires_at
+        assert slot.expires_at <= after + dt.timedelta(seconds=600)  # no ring time left in it
+    assert in_progress(org, buyer_a) == 1
+    assert not Call.objects.filter(organization=org).exists()  # a leg's event is no call
 
 
 def test_a_replayed_voice_webhook_dials_the_same_buyer_and_counts_once(client, org, routed):
