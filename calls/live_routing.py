@@ -285,6 +285,9 @@ def voice_dial_ended(
     )
     if params.get("DialCallStatus", "").strip().lower() in DIAL_ANSWERED:
         return VoiceStep(plan_id=plan_id)
+    if params.get("CallStatus", "").strip().lower() in FINAL_TWILIO_STATUSES:
+        # The caller hung up while the buyer rang: nobody is left to send anywhere.
+        return VoiceStep(plan_id=plan_id)
     plan = RoutingPlan.objects.for_organization(organization).filter(pk=plan_id).first()
     if plan is None:
         _record(organization, params, received_at, RoutingEnd="1")

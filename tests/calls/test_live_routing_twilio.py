@@ -170,6 +170,17 @@ def test_every_buyer_failing_hangs_up_and_records_no_buyer(client, org, routed):
     assert in_progress(org, buyer_a) == in_progress(org, buyer_b) == 0
 
 
+def test_a_caller_hanging_up_while_a_buyer_rings_is_abandoned_not_failed_over(client, org, routed):
+    _, buyer_a, buyer_b, _ = routed
+    _, action, _ = dialed(twiml(post_signed_url(client, voice_url(org), voice_params())))
+    gone = {**dial_ended("canceled", 0, "CAl1"), "CallStatus": "completed"}
+    root = twiml(post_signed_url(client, action, gone))
+    assert [child.tag for child in root] == ["Hangup"]
+    assert in_progress(org, buyer_a) == in_progress(org, buyer_b) == 0
+    call = Call.objects.get(organization=org, external_id=CALL_SID)
+    assert (call.status, call.buyer) == (CallStatus.ABANDONED, buyer_a)
+
+
 def test_the_calls_end_frees_a_slot_whose_dial_action_never_came(client, org, routed):
     _, buyer_a, _, _ = routed
     dialed(twiml(post_signed_url(client, voice_url(org), voice_params())))
