@@ -324,7 +324,10 @@ API_TAGS: list[dict[str, str]] = [
         "seconds, RPM floor, duplicate window, verdict thresholds.",
     },
     {"name": "publishers", "description": "The affiliates that send calls."},
-    {"name": "buyers", "description": "The call centers calls are routed to, with their hours."},
+    {
+        "name": "buyers",
+        "description": "The call centers calls are routed to, with their hours, caps and geo.",
+    },
     {
         "name": "tracking-numbers",
         "description": "Numbers that map a call to its campaign and publisher.",
@@ -333,6 +336,11 @@ API_TAGS: list[dict[str, str]] = [
         "name": "routing",
         "description": "Live routing: where a call should go now, by the campaign's plan, "
         "the buyers' hours, geo, caps and concurrency.",
+    },
+    {
+        "name": "routing-plans",
+        "description": "Per campaign, which buyers a call tries and in what order: tiers, "
+        "weights, repeats to the first buyer; saved as versions, never edited.",
     },
     {"name": "ad-spend", "description": "What was spent per campaign (and publisher) per day."},
     {"name": "kpis", "description": "The KPIs of KPIS.md over a date range, grouped."},
