@@ -7,6 +7,7 @@ from alerts.api import (
     WebhookDeliveryViewSet,
     WebhookEndpointViewSet,
 )
+from calls.api.route import RouteViewSet
 from calls.api.views import AdSpendViewSet, CallImportViewSet, CallViewSet, CampaignViewSet
 from kpis.api import (
     KpiViewSet,
@@ -45,6 +46,7 @@ router.register("alerts", AlertIncidentViewSet, basename="alert")
 router.register("alert-rules", AlertRuleViewSet, basename="alertrule")
 router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhookendpoint")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhookdelivery")
+router.register("route", RouteViewSet, basename="route")
 
 # Namespaced, so API names ("api:call-list") never shadow the pages' ("call-list").
 app_name = "api"

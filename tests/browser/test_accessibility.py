@@ -75,6 +75,9 @@ NOT_PAGES = {
     "reports-xlsx": "an XLSX download",
     "api-schema": "the OpenAPI document (YAML)",
     "twilio-status-callback": "Twilio's webhook",
+    "twilio-voice": "Twilio's voice webhook (TwiML)",
+    "twilio-voice-action": "Twilio's <Dial> action callback (TwiML)",
+    "twilio-voice-answered": "Twilio's callback when a buyer answers",
     "healthz": "a health check (JSON)",
     "readyz": "a health check (JSON)",
 }
