@@ -167,12 +167,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# plotly.js is served from the copy the plotly package ships (/static/plotly/plotly.min.js),
-# never from a CDN: the pages work with no internet.
+# plotly.js is a vendored static file (static/plotly/, ppc_dashboard/static_files.py
+# PLOTLY_JS), never from a CDN: the pages work with no internet.
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "ppc_dashboard.static_files.PlotlyJsFinder",
 ]
 # Hashed names, gzip and Brotli variants, a year of caching: in every mode, `make run`
 # (DEBUG on) included. It needs `manage.py collectstatic`, which `make run`, `make migrate`
