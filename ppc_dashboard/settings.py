@@ -259,6 +259,9 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ppc-dashboard <noreply@localhost>")
+# Where the site is, for links in mails sent without a request (the scheduled reports'
+# unsubscribe link), e.g. https://calls.example.com.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 # --- Request size limits ------------------------------------------------------------------
 # Bodies over these sizes are refused with 413 from the Content-Length header, before reading.
