@@ -20,7 +20,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from calls.models import Call, CallImport, ImportStatus
-from kpis.models import ReportTag
+from kpis.models import ReportFrequency, ReportTag
+from kpis.reports.subscriptions import report_subscription_save, report_unsubscribe_token
 from kpis.rollups import rollups_rebuild
 from ppc_dashboard.tenancy.models import Membership, Role
 from ppc_dashboard.tenancy.services import api_key_create, invitation_create
@@ -55,6 +56,7 @@ NOT_PAGES = {
     "organization-switch": "a POST that switches the organization",
     "settings-invitation-revoke": "a POST",
     "settings-report-unsubscribe": "a POST",
+    "settings-report-remove": "a POST",
     "call-export": "a CSV download",
     "settings-import-errors-csv": "a CSV download (an import's row errors)",
     "reports-csv": "a CSV download",
@@ -70,7 +72,7 @@ AXE_EXEMPT = {
     "headers nest buttons, which only a fork of Swagger UI could change",
 }
 # Pages seen logged out; the rest as the tenant's owner.
-LOGGED_OUT = {"login", "invitation-accept"}
+LOGGED_OUT = {"login", "invitation-accept", "report-unsubscribe"}
 # Route prefixes served by other applications: the admin's and the API's own.
 OTHER_APPS = ("admin/", "api/v1/")
 
@@ -115,6 +117,13 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
         each.tags = {"source": ("google", "bing")[n % 2]}
         each.save(update_fields=["caller_region", "tags"])
     ReportTag.objects.get_or_create(organization=org, key="source")
+    outsider = report_subscription_save(
+        organization=org,
+        email="cfo@partner.test",
+        frequency=ReportFrequency.DAILY,
+        filters="",
+        subscribed_by=user,
+    )
     rollups_rebuild(org)
     del origin
     return {
@@ -159,6 +168,9 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
             "settings-tracking-number-delete", args=[number.pk]
         ),
         "settings-reports": reverse("settings-reports"),
+        "report-unsubscribe": reverse(
+            "report-unsubscribe", args=[report_unsubscribe_token(outsider)]
+        ),
         "settings-report-tags": reverse("settings-report-tags"),
         "api-docs": reverse("api-docs"),
     }
