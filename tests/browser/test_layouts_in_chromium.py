@@ -1,6 +1,6 @@
 """Layouts at a phone's width in Chromium: a wide table scrolls with its first column in view
 and can be reached from the keyboard; charts draw without Plotly's toolbar on a phone and
-with it on a desktop."""
+with it on a desktop, are laid out once on load and follow their box when it changes."""
 
 from pathlib import Path
 
