@@ -107,6 +107,16 @@ class Call(TenantModel):
     buyer = models.ForeignKey(
         "routing.Buyer", null=True, blank=True, on_delete=models.PROTECT, related_name="calls"
     )
+    # The routing plan version that routed the call (live routing); empty for calls routed
+    # elsewhere (imports, platforms posting their own records).
+    routing_plan = models.ForeignKey(
+        "routing.RoutingPlan",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
+        db_index=False,  # nothing reads calls by plan at scale; the index would cost ingest
+    )
     tracking_number = models.ForeignKey(
         "routing.TrackingNumber",
         null=True,

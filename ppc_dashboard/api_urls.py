@@ -1,6 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from alerts.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from calls.api.views import AdSpendViewSet, CallImportViewSet, CallViewSet, CampaignViewSet
 from kpis.api import (
     KpiViewSet,
@@ -9,7 +10,7 @@ from kpis.api import (
     VerdictsViewSet,
 )
 from publishers.api import PublisherViewSet
-from routing.api import BuyerViewSet, TrackingNumberViewSet
+from routing.api import BuyerViewSet, RoutingPlanViewSet, TrackingNumberViewSet
 
 
 class OptionalSlashRouter(DefaultRouter):
@@ -26,6 +27,7 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("publishers", PublisherViewSet, basename="publisher")
 router.register("buyers", BuyerViewSet, basename="buyer")
 router.register("tracking-numbers", TrackingNumberViewSet, basename="trackingnumber")
+router.register("routing-plans", RoutingPlanViewSet, basename="routingplan")
 router.register("ad-spend", AdSpendViewSet, basename="adspend")
 router.register("imports", CallImportViewSet, basename="callimport")
 router.register("kpis", KpiViewSet, basename="kpis")
@@ -34,6 +36,8 @@ router.register(
     "qualifying-thresholds", ThresholdSuggestionsViewSet, basename="qualifying-thresholds"
 )
 router.register("reallocation", ReallocationViewSet, basename="reallocation")
+router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhookendpoint")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhookdelivery")
 
 # Namespaced, so API names ("api:call-list") never shadow the pages' ("call-list").
 app_name = "api"

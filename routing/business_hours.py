@@ -8,7 +8,9 @@ means open around the clock.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
+from collections.abc import Mapping
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -17,6 +19,8 @@ class BusinessHoursError(ValueError):
     pass
 
 
+# The same few clock strings are read for every call routed: parse each once.
+@functools.lru_cache(maxsize=4096)
 def _parse_clock(value: object) -> dt.time:
     if not isinstance(value, str):
         raise BusinessHoursError(f"{value!r} is not a time like '09:00'")
@@ -44,18 +48,41 @@ def validate_business_hours(hours: object) -> None:
                 raise BusinessHoursError(f"{day}: {pair[0]}-{pair[1]} closes before it opens")
 
 
-def is_open(hours: dict, timezone: str, at: dt.datetime) -> bool:
+def is_open(hours: Mapping, timezone: str, at: dt.datetime) -> bool:
     """Whether a buyer with these hours, in this time zone, takes calls at the aware time `at`."""
     if not hours:
         return True
-    local = at.astimezone(zoneinfo.ZoneInfo(timezone))
+    return is_open_local(hours, at.astimezone(zoneinfo.ZoneInfo(timezone)))
+
+
+def is_open_local(hours: Mapping, local: dt.datetime) -> bool:
+    """`is_open` for a time already in the buyer's zone (a decision over many buyers converts
+    the time once per zone)."""
+    if not hours:
+        return True
     clock = local.time()
-    for opens, closes in hours.get(WEEKDAYS[local.weekday()], []):
+    for opens, closes in hours.get(WEEKDAYS[local.weekday()], ()):
         if _parse_clock(opens) <= clock < _parse_clock(closes) or (
             closes == "24:00" and clock >= _parse_clock(opens)
         ):
             return True
     return False
+
+
+def next_opening(hours: Mapping, timezone: str, at: dt.datetime) -> dt.datetime | None:
+    """The local wall-clock time (naive, in `timezone`) of the next window that opens after
+    `at`, within a week; None when the hours never open. For the "why was it skipped" text,
+    so a window opening in a DST gap is shown as written ("02:30"), not shifted."""
+    if not hours:
+        return None
+    local = at.astimezone(zoneinfo.ZoneInfo(timezone)).replace(tzinfo=None)
+    for offset in range(8):
+        day = local.date() + dt.timedelta(days=offset)
+        for opens, _closes in sorted(hours.get(WEEKDAYS[day.weekday()], [])):
+            candidate = dt.datetime.combine(day, _parse_clock(opens))
+            if candidate > local:
+                return candidate
+    return None
 
 
 # A window the weekly grid shows: its open and close times, None where the cell is empty.

@@ -1,4 +1,8 @@
+import re
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from ppc_dashboard.tenancy.models import Organization, TenantModel, validate_timezone
@@ -32,8 +36,27 @@ def validate_hours(value: object) -> None:
         raise ValidationError(str(exc)) from exc
 
 
+# A country (ISO 3166-1 alpha-2, "US") or a region of one (ISO 3166-2, "US-CA").
+_GEO_CODE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
+GEO_LIST_MAX = 300
+
+
+def validate_geo_codes(value: object) -> None:
+    if not isinstance(value, list):
+        raise ValidationError('Expected a list of country or region codes, e.g. ["US-CA", "CA"].')
+    if len(value) > GEO_LIST_MAX:
+        raise ValidationError(f"At most {GEO_LIST_MAX} codes.")
+    for code in value:
+        if not isinstance(code, str) or not _GEO_CODE.match(code):
+            shown = str(code)[:40]
+            raise ValidationError(f'\'{shown}\' is not a country ("US") or region ("US-CA") code.')
+
+
 class Buyer(TenantModel):
-    """A routing target: the call center a call is sent to, paying per qualified call."""
+    """A routing target: the call center a call is sent to, paying per qualified call.
+
+    Its routing settings (caps, geo, ring timeout) apply in every plan that uses it; a cap
+    counts the calls sent to it in the current hour, day or month of its own time zone."""
 
     name = models.CharField(max_length=200)
     phone_number = models.CharField(max_length=20, blank=True, validators=[validate_e164])
@@ -41,6 +64,31 @@ class Buyer(TenantModel):
         max_length=64, default="America/New_York", validators=[validate_timezone]
     )
     business_hours = models.JSONField(default=dict, blank=True, validators=[validate_hours])
+    active = models.BooleanField(default=True, db_default=True)
+    concurrency_cap = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Calls in progress at once; empty means no limit."
+    )
+    hourly_cap = models.PositiveIntegerField(null=True, blank=True)
+    daily_cap = models.PositiveIntegerField(null=True, blank=True)
+    monthly_cap = models.PositiveIntegerField(null=True, blank=True)
+    geo_allow = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_geo_codes],
+        help_text="Only callers from these countries/regions; empty means everyone.",
+    )
+    geo_deny = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_geo_codes],
+        help_text="Never callers from these countries/regions.",
+    )
+    ring_timeout_seconds = models.PositiveSmallIntegerField(
+        default=20,
+        db_default=20,
+        validators=[MinValueValidator(5), MaxValueValidator(120)],
+        help_text="Seconds to ring before failing over to the next target.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -83,3 +131,56 @@ class TrackingNumber(TenantModel):
 
     def __str__(self) -> str:
         return self.number
+
+
+class RoutingPlan(TenantModel):
+    """One version of a campaign's routing plan. Versions are never edited: saving a plan
+    writes the next version, and every call routed records the version that routed it. The
+    campaign's current plan is its highest version."""
+
+    campaign = models.ForeignKey(
+        "calls.Campaign", on_delete=models.CASCADE, related_name="routing_plans"
+    )
+    version = models.PositiveIntegerField()
+    repeat_to_first_buyer = models.BooleanField(
+        default=True,
+        help_text="A repeat caller within the campaign's duplicate window goes to the buyer "
+        "of their first call when that buyer can take it.",
+    )
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["campaign", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "campaign", "version"], name="routingplan_version_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} plan v{self.version}"
+
+
+class RoutingPlanTarget(TenantModel):
+    """A buyer in a plan: its tier (1 is tried first) and weight within the tier."""
+
+    plan = models.ForeignKey(RoutingPlan, on_delete=models.CASCADE, related_name="targets")
+    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="plan_targets")
+    tier = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    weight = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+    )
+
+    class Meta:
+        ordering = ["plan", "tier", "-weight", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "plan", "buyer"], name="routingplantarget_buyer_uniq"
+            )
+        ]

@@ -78,8 +78,17 @@ OUTWARD_NAMES = {
     "apps",
     "commands",
 }
-# Pure rules: KPI math and verdicts, tested without a database.
-PURE_MODULES = {"kpis.formatting", "kpis.metrics", "kpis.verdicts"}
+# Pure rules: KPI math, verdicts, routing decisions and webhook signing, tested without a
+# database.
+PURE_MODULES = {
+    "kpis.formatting",
+    "kpis.metrics",
+    "kpis.verdicts",
+    "routing.business_hours",
+    "routing.rules",
+    "alerts.webhook_signing",
+    "alerts.webhook_targets",
+}
 
 
 @cache
