@@ -76,13 +76,16 @@ def server_environment(database_url: str, debug: bool) -> dict[str, str]:
     return env
 
 
-def server_start(kind: str, database_url: str, port: int) -> subprocess.Popen:
+def server_start(kind: str, database_url: str, port: int, root: Path = ROOT) -> subprocess.Popen:
+    """Collect the static files of the checkout at `root` and serve its app (another checkout
+    for bench/browser_compare.py: its code first on the path, before this venv's install)."""
     python = sys.executable
     debug = kind == "runserver"
     env = server_environment(database_url, debug)
+    env["PYTHONPATH"] = str(root)
     subprocess.run(
         [python, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         check=True,
     )
@@ -99,7 +102,7 @@ def server_start(kind: str, database_url: str, port: int) -> subprocess.Popen:
         ]
     else:
         command = [python, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    process = subprocess.Popen(command, cwd=root, env=env)
     for _ in range(200):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):

@@ -266,21 +266,60 @@ class DirtyDay(TenantModel):
         ]
 
 
+class ReportFrequency(models.TextChoices):
+    DAILY = "daily", "Daily (yesterday)"
+    WEEKLY = "weekly", "Weekly (last week)"
+
+
 class ReportSubscription(TenantModel):
-    """A member who gets the weekly report by email (Monday 08:00 in the tenant's zone)."""
+    """Who gets the report by email, at 08:00 in the tenant's zone: a member (`user`) or any
+    address (`email`), daily (yesterday's report) or weekly (last week's, on Mondays).
+
+    A member's subscription follows their account's address and ends when they leave the
+    organization; an address outside it gets an unsubscribe link in every mail.
+    """
 
     user = models.ForeignKey(
-        "auth.User", on_delete=models.CASCADE, related_name="report_subscriptions"
+        "auth.User",
+        on_delete=models.CASCADE,
+        related_name="report_subscriptions",
+        null=True,
+        blank=True,
+    )
+    # An address that is not a member's (stored lowercased); empty for a member's subscription.
+    email = models.EmailField(blank=True, default="")
+    frequency = models.CharField(
+        max_length=10, choices=ReportFrequency.choices, default=ReportFrequency.WEEKLY
     )
     # Saved filters of the report (the page filter query string, e.g. "campaign=3").
     filters = models.CharField(max_length=500, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
-    # The Monday (local) of the last weekly report sent, so a week is never sent twice.
-    last_sent_week = models.DateField(null=True, blank=True)
+    # Who subscribed the recipient (a manager may subscribe others); None once they are deleted.
+    subscribed_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, related_name="+", null=True, blank=True
+    )
+    # The first local day of the last report sent (the day, or the week's Monday), so a
+    # report is never sent twice.
+    last_sent_from = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "user"], name="reportsubscription_org_user_uniq"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=~models.Q(email=""),
+                name="reportsubscription_org_email_uniq",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(user__isnull=False) & models.Q(email=""))
+                | (models.Q(user__isnull=True) & ~models.Q(email="")),
+                name="reportsubscription_member_or_address",
+            ),
         ]
+
+    @property
+    def recipient(self) -> str:
+        """The address the report goes to."""
+        return self.user.email if self.user_id else self.email

@@ -167,12 +167,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# plotly.js is served from the copy the plotly package ships (/static/plotly/plotly.min.js),
-# never from a CDN: the pages work with no internet.
+# plotly.js is a vendored static file (static/plotly/, ppc_dashboard/static_files.py
+# PLOTLY_JS), never from a CDN: the pages work with no internet.
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "ppc_dashboard.static_files.PlotlyJsFinder",
 ]
 # Hashed names, gzip and Brotli variants, a year of caching: in every mode, `make run`
 # (DEBUG on) included. It needs `manage.py collectstatic`, which `make run`, `make migrate`
@@ -287,6 +286,9 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ppc-dashboard <noreply@localhost>")
+# Where the site is, for links in mails sent without a request (the scheduled reports'
+# unsubscribe link), e.g. https://calls.example.com.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 # --- Request size limits ------------------------------------------------------------------
 # Bodies over these sizes are refused with 413 from the Content-Length header, before reading.

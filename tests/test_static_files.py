@@ -15,6 +15,7 @@ from django.templatetags.static import static
 from django.test import Client, override_settings
 
 from kpis.rollups import rollups_rebuild
+from ppc_dashboard.static_files import PLOTLY_JS
 from ppc_dashboard.tenancy.models import Role
 from tests.conftest import _member_client
 from tests.factories import CallFactory, CampaignFactory
@@ -64,14 +65,14 @@ def test_the_settings_use_the_hashed_compressed_storage_and_a_years_cache():
 @pytest.mark.parametrize("debug", [True, False], ids=["make-run", "production"])
 def test_hashed_plotly_is_cached_for_a_year_and_served_compressed(collected, settings, debug):
     settings.DEBUG = debug
-    url = static("plotly/plotly.min.js")
-    assert re.fullmatch(r"/static/plotly/plotly\.min\.[0-9a-f]{12}\.js", url)
+    url = static(PLOTLY_JS)
+    assert re.fullmatch(r"/static/plotly/plotly-cartesian\.min\.[0-9a-f]{12}\.js", url)
     client = Client()
     plain = client.get(url)
     assert plain.status_code == 200
     assert plain["Cache-Control"] == ONE_YEAR
     size = len(body(plain))
-    assert size > 4_000_000
+    assert size > 1_000_000
     for encoding in ("br", "gzip"):
         response = client.get(url, HTTP_ACCEPT_ENCODING=f"{encoding}, identity")
         assert response["Content-Encoding"] == encoding
@@ -93,21 +94,23 @@ def test_a_chart_page_loads_plotly_once_by_its_hashed_name(collected, settings, 
     rollups_rebuild(org)
     html = _member_client(org, Role.VIEWER).get("/").content.decode()
     scripts = re.findall(r'<script src="([^"]*plotly[^"]*)"', html)
-    assert scripts == [static("plotly/plotly.min.js")]
+    assert scripts == [static(PLOTLY_JS)]
     assert re.search(r'href="/static/css/app\.[0-9a-f]{12}\.css"', html)
 
 
 def test_collectstatic_again_compresses_nothing_that_did_not_change(collected):
-    hashed = collected / static("plotly/plotly.min.js").removeprefix("/static/")
+    hashed = collected / static(PLOTLY_JS).removeprefix("/static/")
     variants = [f"{hashed}.br", f"{hashed}.gz"]
     before = [os.stat(path).st_mtime_ns for path in variants]
     call_command("collectstatic", "--noinput", verbosity=0, ignore_patterns=IGNORED)
     assert [os.stat(path).st_mtime_ns for path in variants] == before
 
 
-def test_only_plotly_min_js_of_the_plotly_package_is_collected(collected):
-    assert sorted(os.listdir(collected / "plotly")) == sorted(
+def test_only_the_vendored_plotly_bundle_and_its_license_are_collected(collected):
+    bundle = os.path.basename(PLOTLY_JS)
+    files = [name for name in os.listdir(collected / "plotly") if not name.startswith("LICENSE")]
+    assert sorted(files) == sorted(
         f"{name}{suffix}"
-        for name in ("plotly.min.js", os.path.basename(static("plotly/plotly.min.js")))
+        for name in (bundle, os.path.basename(static(PLOTLY_JS)))
         for suffix in ("", ".br", ".gz")
     )

@@ -9,4 +9,9 @@ urlpatterns = [
         views.ReportUnsubscribeView.as_view(),
         name="settings-report-unsubscribe",
     ),
+    path(
+        "reports/<int:pk>/remove/",
+        views.ReportSubscriptionRemoveView.as_view(),
+        name="settings-report-remove",
+    ),
 ]

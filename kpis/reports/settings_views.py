@@ -1,25 +1,25 @@
-"""Settings pages of the reports: the weekly report subscription.
+"""Settings pages of the reports: who gets the report by email, and how often.
 
-Readable by every member, changed by writers only (`SettingsPageMixin`).
+Readable by every member, changed by owners and managers only (`SettingsPageMixin`): they
+subscribe any member or any address, daily or weekly, and remove any subscription.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.views import View
-from django.views.generic import (
-    FormView,
-)
+from django.views.generic import FormView
 
-from kpis.models import ReportSubscription
+from kpis.models import ReportFrequency, ReportSubscription
 from ppc_dashboard.tenancy.pages import SettingsPageMixin
 
 from .forms import ReportSubscriptionForm, subscription_filters_from_query
+from .subscriptions import report_subscription_save
 
 
 class ReportSubscriptionView(SettingsPageMixin, FormView):
-    """The current member's weekly report subscription; writers also see every subscriber.
+    """The current member's subscription; writers also see every subscription and add them.
 
     Opened with a page's filters in the query string (`?campaign=3`), the form starts with them.
     """
@@ -28,7 +28,11 @@ class ReportSubscriptionView(SettingsPageMixin, FormView):
     form_class = ReportSubscriptionForm
 
     def get_initial(self):
-        return {"filters": subscription_filters_from_query(self.request.GET)}
+        return {
+            "filters": subscription_filters_from_query(self.request.GET),
+            "member": self.request.user.pk,
+            "frequency": ReportFrequency.WEEKLY,
+        }
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -37,21 +41,28 @@ class ReportSubscriptionView(SettingsPageMixin, FormView):
 
     def get_context_data(self, **kwargs):
         subscriptions = (
-            self.tenant_queryset(ReportSubscription).select_related("user").order_by("user__email")
+            self.tenant_queryset(ReportSubscription)
+            .select_related("user")
+            .order_by("user__email", "email")
         )
         kwargs["subscription"] = subscriptions.filter(user=self.request.user).first()
         kwargs["subscribers"] = subscriptions if self.tenant.can_write else None
         return super().get_context_data(**kwargs)
 
     def form_valid(self, form):
-        ReportSubscription.objects.update_or_create(
+        subscription = report_subscription_save(
             organization=self.organization,
-            user=self.request.user,
-            defaults={"filters": form.cleaned_data["filters"]},
+            user=form.cleaned_data["user"],
+            email=form.cleaned_data["email"] if form.cleaned_data["user"] is None else "",
+            frequency=form.cleaned_data["frequency"],
+            filters=form.cleaned_data["filters"],
+            subscribed_by=self.request.user,
         )
+        when = "every day" if subscription.frequency == ReportFrequency.DAILY else "every Monday"
         messages.success(
             self.request,
-            f"You will get the weekly report every Monday at 08:00 ({self.organization.timezone}).",
+            f"{subscription.recipient} will get the {subscription.frequency} report {when} at "
+            f"08:00 ({self.organization.timezone}).",
         )
         return redirect("settings-reports")
 
@@ -61,5 +72,20 @@ class ReportUnsubscribeView(SettingsPageMixin, View):
 
     def post(self, request):
         self.tenant_queryset(ReportSubscription).filter(user=request.user).delete()
-        messages.success(request, "You will no longer get the weekly report.")
+        messages.success(request, "You will no longer get the report.")
+        return redirect("settings-reports")
+
+
+class ReportSubscriptionRemoveView(SettingsPageMixin, View):
+    """Removes one subscription of the tenant (another tenant's is a 404)."""
+
+    writers_only = True
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        subscription = get_object_or_404(
+            self.tenant_queryset(ReportSubscription).select_related("user"), pk=pk
+        )
+        subscription.delete()
+        messages.success(request, f"{subscription.recipient} will no longer get the report.")
         return redirect("settings-reports")

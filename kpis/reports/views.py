@@ -1,11 +1,16 @@
 """The weekly report as a print-friendly page, a CSV and an XLSX download, for the filters in
-the query string (default: the last full local week). Members of the tenant only."""
+the query string (default: the last full local week), for members of the tenant only; and the
+report mails' unsubscribe link, for whoever holds the mail."""
 
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
 from calls.models import Vertical
@@ -16,6 +21,7 @@ from kpis.pages.us_states import STATE_NAMES
 from kpis.selectors import report_tag_keys
 from ppc_dashboard.tenancy.pages import TenantPageMixin
 
+from .subscriptions import UnsubscribeTokenInvalid, report_subscription_for_token
 from .weekly import (
     XLSX_CONTENT_TYPE,
     WeeklyReport,
@@ -103,3 +109,32 @@ class WeeklyReportXlsxView(_WeeklyReportDownloadView):
 
     def render(self, report: WeeklyReport) -> bytes:
         return report_xlsx(report)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class ReportUnsubscribeLinkView(View):
+    """/reports/unsubscribe/<token>/, the link in every report mail: no login, the signed
+    token says which subscription (kpis.reports.subscriptions). A GET asks (mail scanners open
+    links), a POST stops the report. CSRF-exempt for RFC 8058's one-click POST from mail
+    clients: a forged request would need the token, which is the whole secret."""
+
+    template_name = "kpis/report_unsubscribe.html"
+
+    def dispatch(self, request, token: str):
+        try:
+            self.subscription = report_subscription_for_token(token)
+        except UnsubscribeTokenInvalid:
+            response = render(request, self.template_name, {"state": "invalid"}, status=400)
+        else:
+            response = super().dispatch(request, token)
+        add_never_cache_headers(response)  # the page carries the link's secret in its URL
+        return response
+
+    def get(self, request, token: str):
+        state = "ask" if self.subscription is not None else "done"
+        return render(request, self.template_name, {"state": state, "s": self.subscription})
+
+    def post(self, request, token: str):
+        if self.subscription is not None:
+            self.subscription.delete()
+        return render(request, self.template_name, {"state": "done"})

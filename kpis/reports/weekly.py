@@ -21,7 +21,10 @@ length, one breakdown per campaign, publisher, buyer and day, and the verdicts. 
   cells hold the Decimal in the tenant's currency format, rates are fractions in a percentage
   format (Excel's convention: 0.142857 shown as 14.3%), counts are integers, null KPIs are
   empty cells, names are always text (never formulas). The change vs the previous period is
-  relative, as on the overview tiles.
+  relative, as on the overview tiles. The Summary sheet carries two native Excel charts drawn
+  from the breakdown sheets' cells (so they follow an edit there): the daily trend (calls,
+  answered, conversions of the Days sheet) and the conversion rate of the busiest
+  `CHART_PUBLISHERS` publishers (the Publishers sheet's first rows).
 - HTML (`report_summary_lines`, `report_tables`): display strings for the print page.
 
 Breakdown rows of campaigns, publishers and buyers are ordered by calls, busiest first; the
@@ -41,6 +44,7 @@ from typing import Any
 
 from django.http import QueryDict
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -524,11 +528,21 @@ def _write_summary(sheet: Worksheet, report: WeeklyReport) -> None:
     writer.finish()
 
 
+def _leading_headers(breakdown: Breakdown) -> list[str]:
+    """The columns before the measures: the name, its id, its verdict."""
+    leading = [breakdown.label_header] + (["ID"] if breakdown.has_ids else [])
+    return leading + (["Verdict"] if breakdown.has_verdicts else [])
+
+
+def measure_column(breakdown: Breakdown, measure: Measure) -> int:
+    """The 1-based column of a measure in the breakdown's sheet."""
+    return len(_leading_headers(breakdown)) + BREAKDOWN_MEASURES.index(measure) + 1
+
+
 def _write_breakdown(sheet: Worksheet, breakdown: Breakdown, currency: str) -> None:
     writer = _SheetWriter(sheet)
     is_day = breakdown.group_by is GroupBy.DAY
-    leading = [breakdown.label_header] + (["ID"] if breakdown.has_ids else [])
-    leading += ["Verdict"] if breakdown.has_verdicts else []
+    leading = _leading_headers(breakdown)
     trailing = ["Reasons", "Notes"] if breakdown.has_verdicts else []
     writer.header(leading + [m.header for m in BREAKDOWN_MEASURES] + trailing)
     for row in breakdown.rows:
@@ -552,6 +566,62 @@ def _write_breakdown(sheet: Worksheet, breakdown: Breakdown, currency: str) -> N
     writer.finish()
 
 
+# The conversion chart's bars: more would not be readable, and the sheet has them all.
+CHART_PUBLISHERS = 20
+TREND_MEASURES = (CALLS, ANSWERED, CONVERSIONS)  # counts, so one axis reads them all
+
+
+def _shown_axes(chart: LineChart | BarChart) -> None:
+    # openpyxl 3.1 writes axes as deleted unless told otherwise: Excel then draws none.
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+
+
+def _trend_chart(sheet: Worksheet, days: Breakdown) -> LineChart:
+    last_row = len(days.rows) + 1
+    chart = LineChart()
+    chart.title = "Daily trend"
+    chart.y_axis.title = "Calls"
+    chart.y_axis.number_format = "#,##0"
+    chart.x_axis.number_format = _DATE_FORMAT
+    for measure in TREND_MEASURES:
+        column = measure_column(days, measure)
+        # From the header row: the series takes its name from it.
+        data = Reference(sheet, min_col=column, min_row=1, max_row=last_row)
+        chart.add_data(data, titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=last_row))
+    chart.width, chart.height = 18, 8
+    _shown_axes(chart)
+    return chart
+
+
+def _publisher_conversion_chart(sheet: Worksheet, publishers: Breakdown) -> BarChart:
+    shown = min(len(publishers.rows), CHART_PUBLISHERS)
+    chart = BarChart()
+    chart.type = "bar"  # horizontal: publisher names read along the axis
+    chart.title = f"Conversion rate, the {shown} busiest publishers"
+    chart.y_axis.number_format = "0%"
+    chart.x_axis.scaling.orientation = "maxMin"  # the busiest on top, as in the sheet
+    chart.legend = None
+    column = measure_column(publishers, CONVERSION_RATE)
+    chart.add_data(
+        Reference(sheet, min_col=column, min_row=1, max_row=shown + 1), titles_from_data=True
+    )
+    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=shown + 1))
+    chart.width, chart.height = 18, max(6, 0.6 * shown + 2)
+    _shown_axes(chart)
+    return chart
+
+
+def _add_charts(summary: Worksheet, sheets: dict[GroupBy, tuple[Worksheet, Breakdown]]) -> None:
+    anchor_row = 2
+    if GroupBy.DAY in sheets and sheets[GroupBy.DAY][1].rows:
+        summary.add_chart(_trend_chart(*sheets[GroupBy.DAY]), f"F{anchor_row}")
+        anchor_row += 18
+    if GroupBy.PUBLISHER in sheets and sheets[GroupBy.PUBLISHER][1].rows:
+        summary.add_chart(_publisher_conversion_chart(*sheets[GroupBy.PUBLISHER]), f"F{anchor_row}")
+
+
 def report_xlsx(report: WeeklyReport) -> bytes:
     """The report as an Excel workbook (layout in the module docstring)."""
     workbook = Workbook()
@@ -559,10 +629,13 @@ def report_xlsx(report: WeeklyReport) -> bytes:
     assert summary is not None  # a new workbook has one sheet
     summary.title = "Summary"
     _write_summary(summary, report)
+    sheets: dict[GroupBy, tuple[Worksheet, Breakdown]] = {}
     for breakdown in report.breakdowns:
-        _write_breakdown(
-            workbook.create_sheet(breakdown.title), breakdown, report.organization.currency
-        )
+        sheet = workbook.create_sheet(breakdown.title)
+        _write_breakdown(sheet, breakdown, report.organization.currency)
+        if breakdown.group_by is not GroupBy.TAG:
+            sheets[breakdown.group_by] = (sheet, breakdown)
+    _add_charts(summary, sheets)
     workbook.properties.title = f"{report.organization.name}: {period_text(report.filters)}"
     out = io.BytesIO()
     workbook.save(out)

@@ -14,9 +14,19 @@
   // Plotly sizes a figure once, when it is drawn, and "responsive" only follows window
   // resizes; a chart drawn before the grid around it settled would stay too wide. Follow
   // each chart's own box instead.
+  // An observer reports each box once when it starts observing it: the size the chart was
+  // just drawn at, which a resize would lay out again for nothing (a full relayout per chart
+  // on every page load). Resize only when the box differs from the one drawn in.
   if (!window.ResizeObserver) return;
+  var drawn = new Map();
+  divs.forEach(function (div) { drawn.set(div, div.clientWidth + "x" + div.clientHeight); });
   var observer = new ResizeObserver(function (entries) {
-    entries.forEach(function (entry) { Plotly.Plots.resize(entry.target).catch(function () {}); });
+    entries.forEach(function (entry) {
+      var box = entry.target.clientWidth + "x" + entry.target.clientHeight;
+      if (drawn.get(entry.target) === box) return;
+      drawn.set(entry.target, box);
+      Plotly.Plots.resize(entry.target).catch(function () {});
+    });
   });
   divs.forEach(function (div) { observer.observe(div); });
 })();

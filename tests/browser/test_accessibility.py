@@ -31,7 +31,8 @@ from alerts.models import (
 )
 from alerts.rules import MISSED_CALL_RATE
 from calls.models import Call, CallImport, ImportStatus
-from kpis.models import ReportTag
+from kpis.models import ReportFrequency, ReportTag
+from kpis.reports.subscriptions import report_subscription_save, report_unsubscribe_token
 from kpis.rollups import rollups_rebuild
 from ppc_dashboard.tenancy.models import Membership, Role
 from ppc_dashboard.tenancy.services import api_key_create, invitation_create
@@ -67,6 +68,7 @@ NOT_PAGES = {
     "settings-invitation-revoke": "a POST",
     "settings-report-unsubscribe": "a POST",
     "alert-acknowledge": "a POST that acknowledges an alert",
+    "settings-report-remove": "a POST",
     "settings-webhook-test": "a POST (the Send test event button)",
     "settings-webhook-redeliver": "a POST (the Redeliver button)",
     "call-export": "a CSV download",
@@ -87,7 +89,7 @@ AXE_EXEMPT = {
     "headers nest buttons, which only a fork of Swagger UI could change",
 }
 # Pages seen logged out; the rest as the tenant's owner.
-LOGGED_OUT = {"login", "invitation-accept"}
+LOGGED_OUT = {"login", "invitation-accept", "report-unsubscribe"}
 # Route prefixes served by other applications: the admin's and the API's own.
 OTHER_APPS = ("admin/", "api/v1/")
 
@@ -132,6 +134,13 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
         each.tags = {"source": ("google", "bing")[n % 2]}
         each.save(update_fields=["caller_region", "tags"])
     ReportTag.objects.get_or_create(organization=org, key="source")
+    outsider = report_subscription_save(
+        organization=org,
+        email="cfo@partner.test",
+        frequency=ReportFrequency.DAILY,
+        filters="",
+        subscribed_by=user,
+    )
     rollups_rebuild(org)
     # An alert rule with a campaign override, an open alert and a resolved one.
     leak = AlertRule.objects.create(organization=org, kind=MISSED_CALL_RATE)
@@ -212,6 +221,9 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
             "settings-tracking-number-delete", args=[number.pk]
         ),
         "settings-reports": reverse("settings-reports"),
+        "report-unsubscribe": reverse(
+            "report-unsubscribe", args=[report_unsubscribe_token(outsider)]
+        ),
         "settings-report-tags": reverse("settings-report-tags"),
         "alerts": reverse("alerts"),
         "settings-alerts": reverse("settings-alerts"),

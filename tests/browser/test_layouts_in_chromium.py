@@ -1,6 +1,6 @@
 """Layouts at a phone's width in Chromium: a wide table scrolls with its first column in view
 and can be reached from the keyboard; charts draw without Plotly's toolbar on a phone and
-with it on a desktop."""
+with it on a desktop, are laid out once on load and follow their box when it changes."""
 
 from pathlib import Path
 
@@ -56,3 +56,38 @@ def test_plotly_toolbar_only_off_a_phone(live_server, browser, tenant, width, to
     page.wait_for_selector(".js-plotly-plot .main-svg")
     buttons = page.locator("#chart-daily-trend .modebar-btn").count()
     assert (buttons > 0) is toolbar
+
+
+# Counts the calls of Plotly.Plots.resize, from before plotly.js defines Plotly.
+COUNT_RESIZES = """(() => {
+    let plotly;
+    window.resizes = 0;
+    Object.defineProperty(window, "Plotly", {
+        configurable: true,
+        get() { return plotly; },
+        set(value) {
+            plotly = value;
+            const resize = value.Plots.resize;
+            value.Plots.resize = function () {
+                window.resizes += 1;
+                return resize.apply(this, arguments);
+            };
+        },
+    });
+})();"""
+
+
+def test_charts_are_laid_out_once_and_follow_their_box_after(live_server, browser, tenant):
+    # The observer that keeps a chart in its box reports each box once as it starts: resizing
+    # then laid every chart out a second time on every page load, for the same size.
+    _org, user, _campaign, _key = tenant
+    page = logged_in(browser, live_server, user, 1440, 900)
+    page.add_init_script(COUNT_RESIZES)
+    page.goto(f"{live_server.url}/publishers/", wait_until="load")
+    page.wait_for_selector(".js-plotly-plot .main-svg")
+    page.wait_for_timeout(500)  # the observer's first reports come after a frame
+    assert page.evaluate("window.resizes") == 0
+    width = "() => document.querySelector('.js-plotly-plot .main-svg').getAttribute('width')"
+    before = float(page.evaluate(width))
+    page.set_viewport_size({"width": 900, "height": 900})
+    page.wait_for_function(f"() => window.resizes > 0 && ({width})() < {before}")

@@ -24,6 +24,7 @@ from kpis.pages.page_data import (
 from kpis.pages.views import OverviewView
 from kpis.rollups import rollups_rebuild
 from kpis.selectors import KpiFilter, kpis_report
+from ppc_dashboard.static_files import PLOTLY_JS
 from tests.factories import (
     CampaignFactory,
     PublisherFactory,
@@ -67,7 +68,7 @@ def test_overview_tiles_compare_with_the_previous_period(member_client, traffic)
 def test_overview_draws_the_daily_trend(member_client, traffic):
     html = page(member_client, "/", **WEEK)
     assert 'id="chart-daily-trend"' in html
-    assert "/static/plotly/plotly.min.js" in html
+    assert f"/static/{PLOTLY_JS}" in html
     assert "cdn.plot.ly" not in html
 
 
@@ -277,7 +278,7 @@ def test_a_tenant_without_calls_is_told_how_to_get_them_in(url, member_client):
     html = page(member_client, url)
     assert "No calls yet" in html
     assert "POST /api/v1/calls/" in html
-    assert "plotly.min.js" not in html
+    assert PLOTLY_JS not in html
 
 
 def test_nav_carries_the_filters_between_pages(member_client, traffic):

@@ -19,9 +19,9 @@ from openpyxl import load_workbook
 from calls.models import CallStatus
 from kpis.models import ReportSubscription, ReportTag
 from kpis.reports.mail import (
+    report_period_due,
     report_subscription_claim,
-    report_week_due,
-    weekly_reports_send_due,
+    reports_send_due,
 )
 from kpis.reports.tasks import weekly_reports_send_task
 from kpis.reports.weekly import (
@@ -477,6 +477,13 @@ NEW_YORK_MONDAY_0810 = utc(2026, 11, 9, 13, 10)
 BERLIN_MONDAY_0810 = utc(2026, 11, 9, 7, 10)
 
 
+def report_week_due(now, organization):
+    period = report_period_due(now, organization, "weekly")
+    if period is not None:
+        assert period[1] - period[0] == dt.timedelta(days=6)
+    return period and period[0]
+
+
 def test_due_on_monday_from_0800_local(org, berlin_org):
     assert report_week_due(NEW_YORK_MONDAY_0810, org) == dt.date(2026, 11, 2)
     assert report_week_due(BERLIN_MONDAY_0810, berlin_org) == dt.date(2026, 11, 2)
@@ -489,10 +496,10 @@ def test_reports_go_out_at_0810_local_in_each_tenants_zone(org, berlin_org, mail
     new_york = subscribe(org)
     berlin = subscribe(berlin_org)
 
-    assert weekly_reports_send_due(BERLIN_MONDAY_0810) == 1
+    assert reports_send_due(BERLIN_MONDAY_0810) == 1
     assert [m.to for m in mailoutbox] == [[berlin.user.email]]
 
-    assert weekly_reports_send_due(NEW_YORK_MONDAY_0810) == 1
+    assert reports_send_due(NEW_YORK_MONDAY_0810) == 1
     assert [m.to for m in mailoutbox] == [[berlin.user.email], [new_york.user.email]]
 
 
@@ -503,40 +510,40 @@ def test_reports_go_out_at_0810_local_in_each_tenants_zone(org, berlin_org, mail
 )
 def test_no_report_outside_monday_from_0800(org, mailoutbox, now):
     subscription = subscribe(org)
-    assert weekly_reports_send_due(now) == 0
+    assert reports_send_due(now) == 0
     assert mailoutbox == []
     subscription.refresh_from_db()
-    assert subscription.last_sent_week is None
+    assert subscription.last_sent_from is None
 
 
 def test_a_week_is_sent_once(org, mailoutbox):
     subscription = subscribe(org)
     for now in (NEW_YORK_MONDAY_0810, utc(2026, 11, 9, 13, 40), utc(2026, 11, 9, 14, 10)):
-        weekly_reports_send_due(now)
+        reports_send_due(now)
     assert len(mailoutbox) == 1
     subscription.refresh_from_db()
-    assert subscription.last_sent_week == dt.date(2026, 11, 2)
+    assert subscription.last_sent_from == dt.date(2026, 11, 2)
 
-    weekly_reports_send_due(NEW_YORK_MONDAY_0810 + dt.timedelta(days=7))
+    reports_send_due(NEW_YORK_MONDAY_0810 + dt.timedelta(days=7))
     assert len(mailoutbox) == 2
     subscription.refresh_from_db()
-    assert subscription.last_sent_week == dt.date(2026, 11, 9)
+    assert subscription.last_sent_from == dt.date(2026, 11, 9)
 
 
 def test_the_claim_is_won_by_one_run_only(org):
     subscription = subscribe(org)
     monday = dt.date(2026, 11, 2)
-    assert report_subscription_claim(subscription_id=subscription.pk, week_start=monday)
-    assert not report_subscription_claim(subscription_id=subscription.pk, week_start=monday)
+    assert report_subscription_claim(subscription_id=subscription.pk, first_day=monday)
+    assert not report_subscription_claim(subscription_id=subscription.pk, first_day=monday)
 
 
 def test_a_run_that_finds_the_week_claimed_sends_nothing(org, mailoutbox):
     subscription = subscribe(org)
     # Another beat run claimed the week between this run's read and its claim.
     ReportSubscription.objects.filter(pk=subscription.pk).update(
-        last_sent_week=dt.date(2026, 11, 2)
+        last_sent_from=dt.date(2026, 11, 2)
     )
-    assert weekly_reports_send_due(NEW_YORK_MONDAY_0810) == 0
+    assert reports_send_due(NEW_YORK_MONDAY_0810) == 0
     assert mailoutbox == []
 
 
@@ -544,16 +551,16 @@ def test_a_run_that_loses_the_claim_after_reading_sends_nothing(org, mailoutbox,
     subscription = subscribe(org)
     claim = report_subscription_claim
 
-    def claimed_meanwhile(*, subscription_id, week_start):
+    def claimed_meanwhile(*, subscription_id, first_day):
         # Another beat run claims the week between this run's read and its claim.
-        ReportSubscription.objects.filter(pk=subscription_id).update(last_sent_week=week_start)
-        return claim(subscription_id=subscription_id, week_start=week_start)
+        ReportSubscription.objects.filter(pk=subscription_id).update(last_sent_from=first_day)
+        return claim(subscription_id=subscription_id, first_day=first_day)
 
     monkeypatch.setattr("kpis.reports.mail.report_subscription_claim", claimed_meanwhile)
-    assert weekly_reports_send_due(NEW_YORK_MONDAY_0810) == 0
+    assert reports_send_due(NEW_YORK_MONDAY_0810) == 0
     assert mailoutbox == []
     subscription.refresh_from_db()
-    assert subscription.last_sent_week == dt.date(2026, 11, 2)
+    assert subscription.last_sent_from == dt.date(2026, 11, 2)
 
 
 def test_a_failed_send_is_retried_by_a_later_run(org, mailoutbox, monkeypatch):
@@ -564,17 +571,17 @@ def test_a_failed_send_is_retried_by_a_later_run(org, mailoutbox, monkeypatch):
 
     with monkeypatch.context() as patch:
         patch.setattr("django.core.mail.EmailMessage.send", broken_send)
-        assert weekly_reports_send_due(NEW_YORK_MONDAY_0810) == 0
+        assert reports_send_due(NEW_YORK_MONDAY_0810) == 0
     subscription.refresh_from_db()
-    assert subscription.last_sent_week is None
+    assert subscription.last_sent_from is None
 
-    assert weekly_reports_send_due(utc(2026, 11, 9, 14, 10)) == 1
+    assert reports_send_due(utc(2026, 11, 9, 14, 10)) == 1
     assert len(mailoutbox) == 1
 
 
 def test_the_mail_has_the_week_as_a_valid_xlsx(org, week, mailoutbox):
     subscription = subscribe(org)
-    weekly_reports_send_due(NEW_YORK_MONDAY_0810)
+    reports_send_due(NEW_YORK_MONDAY_0810)
     [message] = mailoutbox
     assert message.to == [subscription.user.email]
     assert message.subject == "Weekly report: Acme Calls, 2026-11-02 to 2026-11-08"
@@ -590,7 +597,7 @@ def test_the_mail_has_the_week_as_a_valid_xlsx(org, week, mailoutbox):
 
 def test_the_mail_uses_the_subscriptions_filters_over_last_week(org, week, mailoutbox):
     subscribe(org, filters=f"range=90&campaign={week['home'].id}")
-    weekly_reports_send_due(NEW_YORK_MONDAY_0810)
+    reports_send_due(NEW_YORK_MONDAY_0810)
     summary = workbook(mailoutbox[0].attachments[0][1])["Summary"]
     values = {r[0].value: r[1].value for r in summary.iter_rows(min_row=2)}
     assert values["Calls"] == 1  # the Home call of the week, not 90 days
@@ -601,7 +608,7 @@ def test_the_mail_uses_the_subscriptions_filters_over_last_week(org, week, mailo
 def test_the_mail_only_ever_holds_its_own_tenants_data(org, other_org, week, mailoutbox):
     subscribe(org, filters=f"campaign={week['rival'].id}")
     subscribe(other_org)
-    weekly_reports_send_due(NEW_YORK_MONDAY_0810)
+    reports_send_due(NEW_YORK_MONDAY_0810)
     assert len(mailoutbox) == 2
     for message in mailoutbox:
         book = workbook(message.attachments[0][1])
@@ -616,7 +623,7 @@ def test_the_mail_only_ever_holds_its_own_tenants_data(org, other_org, week, mai
 def test_a_subscriber_who_left_gets_no_report(org, mailoutbox):
     subscription = subscribe(org)
     Membership.objects.filter(user=subscription.user).delete()
-    assert weekly_reports_send_due(NEW_YORK_MONDAY_0810) == 0
+    assert reports_send_due(NEW_YORK_MONDAY_0810) == 0
     assert mailoutbox == []
 
 

@@ -20,6 +20,11 @@ def text(response) -> str:
     return response.content.decode()
 
 
+def me(client, filters: str = "", frequency: str = "weekly") -> dict:
+    """The form data of the logged-in member subscribing themselves."""
+    return {"member": client.user.pk, "frequency": frequency, "filters": filters}
+
+
 @pytest.fixture
 def rival_campaign(other_org):
     return CampaignFactory(organization=other_org, name="Rival campaign")
@@ -29,7 +34,7 @@ def rival_campaign(other_org):
 
 
 def test_manager_subscribes_to_the_weekly_report(member_client, org):
-    response = member_client.post("/settings/reports/", {"filters": ""})
+    response = member_client.post("/settings/reports/", me(member_client))
     assert response.status_code == 302
     subscription = ReportSubscription.objects.for_organization(org).get(user=member_client.user)
     assert subscription.filters == ""
@@ -39,7 +44,10 @@ def test_manager_subscribes_to_the_weekly_report(member_client, org):
 def test_subscription_keeps_the_report_filters_only(member_client, org):
     campaign = CampaignFactory(organization=org)
     publisher = PublisherFactory(organization=org)
-    data = {"filters": f"?range=7&campaign={campaign.pk}&publisher={publisher.pk}&vertical=legal"}
+    data = me(
+        member_client,
+        filters=f"?range=7&campaign={campaign.pk}&publisher={publisher.pk}&vertical=legal",
+    )
     assert member_client.post("/settings/reports/", data).status_code == 302
     subscription = ReportSubscription.objects.for_organization(org).get()
     assert subscription.filters == f"campaign={campaign.pk}&publisher={publisher.pk}&vertical=legal"
@@ -60,7 +68,7 @@ def test_report_page_starts_with_the_pages_filters(member_client, org):
     ],
 )
 def test_bad_report_filters_are_shown(member_client, org, filters, message):
-    response = member_client.post("/settings/reports/", {"filters": filters})
+    response = member_client.post("/settings/reports/", me(member_client, filters))
     assert response.status_code == 200
     assert message in response.context["form"].errors["filters"]
     assert not ReportSubscription.objects.for_organization(org).exists()
@@ -68,7 +76,7 @@ def test_bad_report_filters_are_shown(member_client, org, filters, message):
 
 def test_report_filters_cannot_name_another_tenants_campaign(member_client, org, rival_campaign):
     response = member_client.post(
-        "/settings/reports/", {"filters": f"campaign={rival_campaign.pk}"}
+        "/settings/reports/", me(member_client, f"campaign={rival_campaign.pk}")
     )
     assert response.status_code == 200
     assert not ReportSubscription.objects.exists()
@@ -77,13 +85,13 @@ def test_report_filters_cannot_name_another_tenants_campaign(member_client, org,
 def test_resubscribing_updates_the_filters_and_keeps_the_sent_week(member_client, org):
     campaign = CampaignFactory(organization=org)
     ReportSubscription.objects.create(
-        organization=org, user=member_client.user, last_sent_week="2026-11-02"
+        organization=org, user=member_client.user, last_sent_from="2026-11-02"
     )
-    data = {"filters": f"campaign={campaign.pk}"}
+    data = me(member_client, f"campaign={campaign.pk}")
     assert member_client.post("/settings/reports/", data).status_code == 302
     subscription = ReportSubscription.objects.get()
     assert subscription.filters == f"campaign={campaign.pk}"
-    assert str(subscription.last_sent_week) == "2026-11-02"
+    assert str(subscription.last_sent_from) == "2026-11-02"
 
 
 def test_unsubscribe_removes_only_my_subscription(member_client, org):
@@ -112,5 +120,5 @@ def test_viewer_neither_subscribes_nor_sees_the_subscribers(viewer_client, org):
     response = viewer_client.get("/settings/reports/")
     assert response.status_code == 200
     assert "boss@acme.test" not in text(response)
-    assert viewer_client.post("/settings/reports/", {"filters": ""}).status_code == 403
+    assert viewer_client.post("/settings/reports/", me(viewer_client)).status_code == 403
     assert not ReportSubscription.objects.filter(user=viewer_client.user).exists()
