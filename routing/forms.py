@@ -1,7 +1,9 @@
-"""Forms of the routing setup screens: buyers (hours of operation as a weekly grid) and
-tracking numbers (one, or many pasted at once). Their rules are the API's: the same phone
-number rule (`phone_number_in_tenant`), the same business hours rule
-(`business_hours.validate_business_hours`), the same uniqueness within the tenant.
+"""Forms of the routing setup screens: buyers (hours of operation as a weekly grid, routing
+settings) and tracking numbers (one, or many pasted at once). Their rules are the API's: the
+same phone number rule (`phone_number_in_tenant`), the same business hours rule
+(`business_hours.validate_business_hours`), the model's validators for caps, ring timeout and
+geo lists (`validate_geo_codes`, run by the model's `full_clean` as the serializer runs them),
+the same uniqueness within the tenant.
 
 The campaign a tracking number belongs to is the calls app's model, which routing may not
 import: `TenantModelForm` takes its queryset from the model field, as DRF's related fields do.
@@ -9,6 +11,7 @@ import: `TenantModelForm` takes its queryset from the model field, as DRF's rela
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from typing import Any
 
@@ -53,6 +56,33 @@ class TimeInput(forms.TimeInput):
         super().__init__(format="%H:%M", **kwargs)
 
 
+class GeoCodesField(forms.CharField):
+    """A geo allow/deny list typed as text: codes separated by commas or spaces, "US-CA, CA".
+
+    Only splits (and upper-cases, as codes are written): whether each code is a country or a
+    region code is the model's `validate_geo_codes`, the API's rule and messages."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        # The model's JSONField hands its form field the JSON codec; text needs none.
+        kwargs.pop("encoder", None)
+        kwargs.pop("decoder", None)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 4000)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return ", ".join(str(code) for code in value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value)
+        return [code.upper() for code in re.split(r"[\s,;]+", text) if code]
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return self.to_python(self.prepare_value(initial) or "") != self.to_python(data)
+
+
 class BuyerForm(TenantModelForm):
     """A buyer: name, phone line, time zone, and its hours of operation.
 
@@ -72,13 +102,57 @@ class BuyerForm(TenantModelForm):
         initial=WEEKLY,
     )
 
+    # The routing settings, drawn in a fieldset of their own (`routing_fields`).
+    ROUTING_FIELDS = (
+        "active",
+        "ring_timeout_seconds",
+        "concurrency_cap",
+        "hourly_cap",
+        "daily_cap",
+        "monthly_cap",
+        "geo_allow",
+        "geo_deny",
+    )
+
     class Meta:
         model = Buyer
-        fields = ["name", "phone_number", "timezone"]
-        labels = {"phone_number": "Phone number", "timezone": "Time zone"}
+        fields = [
+            "name",
+            "phone_number",
+            "timezone",
+            "active",
+            "ring_timeout_seconds",
+            "concurrency_cap",
+            "hourly_cap",
+            "daily_cap",
+            "monthly_cap",
+            "geo_allow",
+            "geo_deny",
+        ]
+        field_classes = {"geo_allow": GeoCodesField, "geo_deny": GeoCodesField}
+        labels = {
+            "phone_number": "Phone number",
+            "timezone": "Time zone",
+            "active": "Active: routing sends calls to this buyer",
+            "ring_timeout_seconds": "Ring timeout (seconds)",
+            "concurrency_cap": "Concurrency cap",
+            "hourly_cap": "Hourly cap",
+            "daily_cap": "Daily cap",
+            "monthly_cap": "Monthly cap",
+            "geo_allow": "Only callers from",
+            "geo_deny": "Never callers from",
+        }
         help_texts = {
             "phone_number": "Optional. Where calls are sent; any usual formatting.",
             "timezone": "The hours below are on this clock.",
+            "ring_timeout_seconds": "5 to 120. Then the call fails over to the next target.",
+            "concurrency_cap": "Calls in progress at once. Empty: no limit.",
+            "hourly_cap": "Calls sent in the buyer's current hour. Empty: no limit.",
+            "daily_cap": "Calls sent in the buyer's current day. Empty: no limit.",
+            "monthly_cap": "Calls sent in the buyer's current month. Empty: no limit.",
+            "geo_allow": "Country (US) or state/region (US-CA) codes, separated by commas or "
+            "spaces. Empty: every caller; a caller of unknown origin is refused when set.",
+            "geo_deny": "Codes as above. Callers from these are never sent here.",
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -90,6 +164,8 @@ class BuyerForm(TenantModelForm):
         )
         if self.instance.pk is None:
             self.initial.setdefault("timezone", self.organization.timezone)
+        # Left empty, the ring timeout is the model's default, as when the API omits it.
+        self.fields["ring_timeout_seconds"].required = False
         stored = self.instance.business_hours if self.instance.pk else None
         grid = grid_from_hours(stored or {})
         self.windows = max(GRID_WINDOWS, *(len(windows) for windows in grid.values()))
@@ -114,6 +190,9 @@ class BuyerForm(TenantModelForm):
     def grid_field_name(day: str, number: int, end: str) -> str:
         return f"hours_{day}_{number}_{end}"
 
+    def routing_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.ROUTING_FIELDS]
+
     def grid_rows(self) -> list[dict[str, Any]]:
         """The grid as the template draws it: a row per weekday, its windows' bound fields."""
         return [
@@ -129,6 +208,10 @@ class BuyerForm(TenantModelForm):
             }
             for day in WEEKDAYS
         ]
+
+    def clean_ring_timeout_seconds(self) -> int:
+        value = self.cleaned_data["ring_timeout_seconds"]
+        return Buyer._meta.get_field("ring_timeout_seconds").default if value is None else value
 
     def clean_phone_number(self) -> str:
         value = self.cleaned_data["phone_number"]

@@ -104,6 +104,27 @@ class Buyer(TenantModel):
     def hours_summary(self) -> str:
         return hours_summary(self.business_hours)
 
+    @property
+    def routing_summary(self) -> str:
+        """Its routing settings in words, for lists: "5 at once · 100/day · only US-CA"."""
+        if not self.active:
+            return "Inactive"
+        parts = [
+            f"{cap}{unit}"
+            for cap, unit in (
+                (self.concurrency_cap, " at once"),
+                (self.hourly_cap, "/hour"),
+                (self.daily_cap, "/day"),
+                (self.monthly_cap, "/month"),
+            )
+            if cap is not None
+        ]
+        if self.geo_allow:
+            parts.append("only " + ", ".join(self.geo_allow))
+        if self.geo_deny:
+            parts.append("not " + ", ".join(self.geo_deny))
+        return " · ".join(parts) or "No caps"
+
 
 class TrackingNumber(TenantModel):
     """A number publishers advertise; a call to it belongs to its campaign and publisher."""
