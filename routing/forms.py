@@ -29,7 +29,15 @@ from .business_hours import (
     validate_business_hours,
 )
 from .models import Buyer, TrackingNumber, phone_number_in_tenant
-from .services import TRACKING_NUMBER_PASTE_MAX_LINES
+from .services import (
+    PLAN_TARGETS_MAX,
+    TIER_MAX,
+    TIER_MIN,
+    TRACKING_NUMBER_PASTE_MAX_LINES,
+    WEIGHT_MAX,
+    WEIGHT_MIN,
+    PlanTargetInput,
+)
 
 DAY_NAMES = {
     "mon": "Monday",
@@ -289,3 +297,103 @@ class TrackingNumberPasteForm(forms.Form):
                 f"{len(lines)} lines: paste at most {TRACKING_NUMBER_PASTE_MAX_LINES} at a time."
             )
         return text
+
+
+# --- Routing plans -------------------------------------------------------------------------
+
+
+class BuyerChoiceField(TenantModelChoiceField):
+    def label_from_instance(self, obj: Buyer) -> str:
+        if not obj.active:
+            return f"{obj.name} (inactive)"
+        if not obj.phone_number:
+            return f"{obj.name} (no phone number)"
+        return obj.name
+
+
+class PlanTargetForm(forms.Form):
+    """A row of the plan editor: a buyer, its tier and its weight within the tier.
+
+    Bounds are `routing_plan_save`'s (the API's rule and messages); the inputs only carry
+    them as hints. The table's help text explains them, so the fields have none."""
+
+    buyer = BuyerChoiceField(queryset=Buyer.objects.none(), empty_label="Choose a buyer")
+    tier = forms.IntegerField(
+        initial=1,
+        widget=forms.NumberInput(attrs={"min": TIER_MIN, "max": TIER_MAX, "class": "plan-number"}),
+    )
+    weight = forms.IntegerField(
+        initial=1,
+        widget=forms.NumberInput(
+            attrs={"min": WEIGHT_MIN, "max": WEIGHT_MAX, "class": "plan-number"}
+        ),
+    )
+
+    def __init__(self, *args: Any, organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["buyer"].queryset = Buyer.objects.for_organization(organization).order_by(
+            "name"
+        )
+
+    def target_input(self) -> PlanTargetInput:
+        return PlanTargetInput(
+            buyer_id=self.cleaned_data["buyer"].pk,
+            tier=self.cleaned_data["tier"],
+            weight=self.cleaned_data["weight"],
+        )
+
+
+class BasePlanTargetFormSet(forms.BaseFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        form.fields["DELETE"].label = "Remove"
+
+    def kept_forms(self) -> list[PlanTargetForm]:
+        """The rows to save, in the order shown: filled in and not marked for removal."""
+        return [
+            form
+            for form in self.forms
+            # A blank extra row is no row; the plan's own rows count even when unchanged.
+            if form.has_changed() or not form.empty_permitted
+            if not self._should_delete_form(form)
+        ]
+
+
+PlanTargetFormSet = forms.formset_factory(
+    PlanTargetForm,
+    formset=BasePlanTargetFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=PLAN_TARGETS_MAX,
+    validate_max=True,
+)
+
+
+class RoutingPlanForm(forms.Form):
+    """What a plan version holds besides its rows."""
+
+    repeat_to_first_buyer = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Repeat callers go back to the buyer of their first call",
+        help_text="Within the campaign's duplicate window, when that buyer can take the call.",
+    )
+    note = forms.CharField(
+        required=False,
+        label="Note",
+        help_text="What changed and why, for the version history.",
+        strip=True,
+    )
+
+    def add_save_errors(self, formset: BasePlanTargetFormSet, errors: dict[str, list[str]]):
+        """Put `routing_plan_save`'s errors on the row and field they name ("targets[2].tier"
+        is the third kept row's tier); the rest are the plan's own."""
+        kept = formset.kept_forms()
+        for key, messages in errors.items():
+            match = re.fullmatch(r"targets\[(\d+)\]\.(buyer|tier|weight)", key)
+            if match and int(match.group(1)) < len(kept):
+                kept[int(match.group(1))].add_error(match.group(2), messages)
+            elif key == "note":
+                self.add_error("note", messages)
+            else:
+                self.add_error(None, messages)
