@@ -223,3 +223,9 @@ def test_another_tenants_buyer_is_no_choice(member_client, other_org, campaign, 
     assert response.status_code == 200
     assert f'Invalid pk "{theirs.pk}" - object does not exist.' in text(response)
     assert not RoutingPlan.objects.exists()
+
+
+def test_a_tenant_without_buyers_is_sent_to_add_them(member_client, campaign):
+    page = text(member_client.get(url(campaign)))
+    assert "No buyers yet" in page and 'href="/settings/buyers/new/"' in page
+    assert "No plan yet: calls to this campaign are not routed." in page
