@@ -16,11 +16,12 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from ppc_dashboard.celery import task_enqueue
 from ppc_dashboard.tenancy.models import Organization
+from routing.models import RoutingPlan
 
 from .csv_reading import CsvFileError, CsvShape, csv_file_shape, csv_rows
 from .importers import (
@@ -46,6 +47,7 @@ from .twilio_merge import (
     TwilioCallbackFact,
     TwilioParameterError,
     twilio_call_merge,
+    twilio_call_routing_plan,
     twilio_callback_fact,
     twilio_callback_facts_distinct,
 )
@@ -631,9 +633,25 @@ def twilio_callback_record(
                 require_campaign=False,  # a call to an unknown number is still a call
             )
             errors = result.errors.get(0, {})
+        if not errors:
+            _twilio_call_routing_plan_set(organization, fact.call_sid, facts)
         if errors:
             transaction.set_rollback(True)
         return errors
+
+
+def _twilio_call_routing_plan_set(
+    organization: Organization, call_sid: str, facts: list[TwilioCallbackFact]
+) -> None:
+    """The plan version that live routing used, kept on the call (not a call item field: an
+    import of the same call must not clear it)."""
+    plan_id = twilio_call_routing_plan(facts)
+    if plan_id is None:
+        return
+    plan = RoutingPlan.objects.for_organization(organization).filter(pk=plan_id)
+    Call.objects.for_organization(organization).filter(external_id=call_sid).update(
+        routing_plan_id=Subquery(plan.values("pk")[:1])
+    )
 
 
 def _lock_twilio_call(organization_id: int, call_sid: str) -> None:

@@ -7,7 +7,11 @@ Twilio reports one call in several requests, which arrive in any order and may b
   the final one carries `CallDuration` (the whole call, IVR included);
 - the `<Dial>` action callback of each buyer leg the call rang (`DialCallStatus`,
   `DialCallDuration`: the time with that buyer, `DialCallSid`), sent when that dial ends,
-  without `Timestamp` or `SequenceNumber`.
+  without `Timestamp` or `SequenceNumber`;
+- with live routing (`calls.live_routing`), what the voice webhook decided, in parameters of
+  our own that Twilio never sends: each buyer leg it dialed (`RoutedLeg`, `RoutedBuyer`,
+  `RoutingPlan`, also added to that leg's <Dial> action fact), and `RoutingEnd` when nothing
+  was left to dial (the call is no_buyer unless a leg was answered).
 
 Each request becomes a `TwilioCallbackFact`, identified by its `key` (replays share it). The
 stored call is `twilio_call_merge` of the distinct facts: a pure function of the set, so every
@@ -48,6 +52,11 @@ FACT_PARAMS = (
     "To",
     "FromState",
     "CallerState",
+    # Live routing's own (see the module docstring).
+    "RoutedLeg",
+    "RoutedBuyer",
+    "RoutingPlan",
+    "RoutingEnd",
 )
 MAX_SID_LENGTH = 64
 MAX_STATUS_LENGTH = 32
@@ -77,8 +86,14 @@ class TwilioCallbackFact:
     @property
     def key(self) -> str:
         """Which callback this is: every replay of a callback has the same key."""
+        leg = self.params.get("RoutedLeg")
+        if self.params.get("RoutingEnd"):
+            return "route:end"
         if self.is_dial:
-            return f"dial:{self.params.get('DialCallSid') or self.twilio_status}"
+            dial = self.params.get("DialCallSid") or self.twilio_status
+            return f"dial:{leg}:{dial}" if leg else f"dial:{dial}"
+        if leg:
+            return f"route:{leg}"
         if self.sequence_number is not None:
             return f"status:{self.sequence_number}"
         return f"status:{self.twilio_status}"
@@ -115,6 +130,9 @@ def twilio_callback_fact(
     for name in ("CallSid", "DialCallSid"):
         if len(kept.get(name, "")) > MAX_SID_LENGTH:
             raise TwilioParameterError(name, f"At most {MAX_SID_LENGTH} characters.")
+    for name in ("RoutedLeg", "RoutedBuyer", "RoutingPlan"):
+        if name in kept and not (kept[name].isdigit() and len(kept[name]) <= 12):
+            raise TwilioParameterError(name, f"'{kept[name][:20]}' is not an id.")
     is_dial = "DialCallStatus" in kept
     status_name, duration_name = (
         ("DialCallStatus", "DialCallDuration") if is_dial else ("CallStatus", "CallDuration")
@@ -215,6 +233,11 @@ def twilio_call_merge(facts: Iterable[TwilioCallbackFact]) -> dict[str, Any] | N
     if not distinct:
         return None
     outcome = _dial_outcome(distinct) or _parent_outcome(distinct)
+    routing_ended = any(fact.key == "route:end" for fact in distinct)
+    if routing_ended and (outcome is None or outcome[0] != CallStatus.ANSWERED):
+        # Live routing found nobody to take the call: whatever the parent call did (a <Say>
+        # completes it), no buyer talked.
+        outcome = (CallStatus.NO_BUYER, 0)
     if outcome is None:
         return None
     status, duration = outcome
@@ -226,8 +249,33 @@ def twilio_call_merge(facts: Iterable[TwilioCallbackFact]) -> dict[str, Any] | N
         "tracking_number": _first(distinct, "To"),
         "caller_number": _first(distinct, "From"),
         "caller_region": _first(distinct, "FromState") or _first(distinct, "CallerState"),
+        "buyer_id": "" if status == CallStatus.NO_BUYER else _routed_buyer(distinct),
     }
     return {name: value for name, value in item.items() if value != ""}
+
+
+def _routed_buyer(facts: list[TwilioCallbackFact]) -> int | str:
+    """The buyer of a live-routed call: the one whose leg was answered, else the last leg's
+    buyer; "" when live routing dialed nobody."""
+    legs = sorted(
+        (
+            fact
+            for fact in facts
+            if fact.is_dial and fact.params.get("RoutedLeg") and fact.params.get("RoutedBuyer")
+        ),
+        key=lambda fact: (int(fact.params["RoutedLeg"]), fact.key),
+    )
+    for fact in legs:
+        seconds = fact.duration_seconds or 0
+        if twilio_status_to_call_status(fact.twilio_status, seconds) == CallStatus.ANSWERED:
+            return int(fact.params["RoutedBuyer"])
+    return int(legs[-1].params["RoutedBuyer"]) if legs else ""
+
+
+def twilio_call_routing_plan(facts: Iterable[TwilioCallbackFact]) -> int | None:
+    """The routing plan (version) live routing used for the call, None when it routed none."""
+    plans = [int(fact.params["RoutingPlan"]) for fact in facts if fact.params.get("RoutingPlan")]
+    return min(plans) if plans else None
 
 
 def _dial_outcome(facts: list[TwilioCallbackFact]) -> tuple[str, int] | None:

@@ -1,6 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from calls.api.route import RouteViewSet
 from calls.api.views import AdSpendViewSet, CallImportViewSet, CallViewSet, CampaignViewSet
 from kpis.api import (
     KpiViewSet,
@@ -34,6 +35,7 @@ router.register(
     "qualifying-thresholds", ThresholdSuggestionsViewSet, basename="qualifying-thresholds"
 )
 router.register("reallocation", ReallocationViewSet, basename="reallocation")
+router.register("route", RouteViewSet, basename="route")
 
 # Namespaced, so API names ("api:call-list") never shadow the pages' ("call-list").
 app_name = "api"

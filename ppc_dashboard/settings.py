@@ -202,6 +202,12 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
+
+# Live routing (routing/live_state.py): a call sent to a buyer holds one of its concurrency
+# slots until its dial ends; a slot whose end never arrives expires after the ring timeout
+# plus this longest call.
+ROUTING_MAX_CALL_SECONDS = int(os.environ.get("ROUTING_MAX_CALL_SECONDS", str(2 * 60 * 60)))
+
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
@@ -322,6 +328,11 @@ API_TAGS: list[dict[str, str]] = [
     {
         "name": "tracking-numbers",
         "description": "Numbers that map a call to its campaign and publisher.",
+    },
+    {
+        "name": "routing",
+        "description": "Live routing: where a call should go now, by the campaign's plan, "
+        "the buyers' hours, geo, caps and concurrency.",
     },
     {"name": "ad-spend", "description": "What was spent per campaign (and publisher) per day."},
     {"name": "kpis", "description": "The KPIs of KPIS.md over a date range, grouped."},

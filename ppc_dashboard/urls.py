@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from calls.webhooks import twilio_status_callback
+from calls.webhooks import twilio_status_callback, twilio_voice, twilio_voice_action
 from ops import views as ops_views
 from ppc_dashboard.tenancy import views as tenancy_views
 
@@ -35,6 +35,10 @@ urlpatterns = [
         name="api-docs",
     ),
     path("hooks/twilio/<str:token>/", twilio_status_callback, name="twilio-status-callback"),
+    path("hooks/twilio/<str:token>/voice", twilio_voice, name="twilio-voice"),
+    path("hooks/twilio/<str:token>/voice/", twilio_voice),
+    path("hooks/twilio/<str:token>/voice/action", twilio_voice_action, name="twilio-voice-action"),
+    path("hooks/twilio/<str:token>/voice/action/", twilio_voice_action),
     # Twilio signs and posts to the exact URL it was given, and does not follow a redirect on
     # POST: the URL without the slash is the same webhook, not a redirect to it.
     path("hooks/twilio/<str:token>", twilio_status_callback),

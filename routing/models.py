@@ -205,3 +205,37 @@ class RoutingPlanTarget(TenantModel):
                 fields=["organization", "plan", "buyer"], name="routingplantarget_buyer_uniq"
             )
         ]
+
+
+class RoutingSlot(TenantModel):
+    """A call in progress at a buyer target (live routing without Redis): taken when the call
+    is sent to it, released when its dial ends; a slot whose end never arrived stops counting
+    at `expires_at`."""
+
+    buyer = models.ForeignKey(Buyer, on_delete=models.CASCADE, related_name="+")
+    call_sid = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "buyer", "call_sid"], name="routingslot_call_uniq"
+            )
+        ]
+
+
+class RoutingCapCount(TenantModel):
+    """Calls sent to a buyer target in one hour, day or month of its time zone (live routing
+    without Redis); `period_key` names the period ("h:2026-11-01T01-05:00", "d:2026-11-01",
+    "m:2026-11")."""
+
+    buyer = models.ForeignKey(Buyer, on_delete=models.CASCADE, related_name="+")
+    period_key = models.CharField(max_length=40)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "buyer", "period_key"], name="routingcapcount_period_uniq"
+            )
+        ]

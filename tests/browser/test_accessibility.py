@@ -62,6 +62,8 @@ NOT_PAGES = {
     "reports-xlsx": "an XLSX download",
     "api-schema": "the OpenAPI document (YAML)",
     "twilio-status-callback": "Twilio's webhook",
+    "twilio-voice": "Twilio's voice webhook (TwiML)",
+    "twilio-voice-action": "Twilio's <Dial> action callback (TwiML)",
     "healthz": "a health check (JSON)",
     "readyz": "a health check (JSON)",
 }

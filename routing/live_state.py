@@ -1,0 +1,288 @@
+"""Live routing state: the calls in progress at each buyer target (concurrency slots) and the
+calls sent to it in its current hour, day and month (cap counters).
+
+`route_decide` reads a `snapshot`; sending a call to a target `acquire`s a slot, which checks
+the target's concurrency and caps, takes the slot and counts the call in one atomic step, so
+two calls deciding at once can never both take the last slot or the last call of a cap.
+`release` frees the slot when the call's dial ends (idempotent: replays are harmless). A slot
+whose end never arrives (a lost callback) expires at: sent + ring timeout + the longest call
+(`settings.ROUTING_MAX_CALL_SECONDS`). Acquiring again for the same call refreshes its slot
+and counts nothing twice.
+
+Two implementations with one contract (tests/routing/test_live_state.py runs both):
+- `RedisLiveState` (when `settings.REDIS_URL` is set): one Lua script per acquire; slots are
+  members of a sorted set per target scored by their expiry; counters are keys per target and
+  period with a TTL past the period's end.
+- `DatabaseLiveState` (the embedded default): `RoutingSlot` and `RoutingCapCount` rows, with
+  the target's Buyer row locked (`select_for_update`) for the check-and-take.
+
+Redis down: routing must still answer a ringing caller. `RedisLiveState` then fails open: the
+snapshot has no live counts and acquire admits the call (both logged), so the plan's order
+and hours still apply, only caps and concurrency are not enforced until Redis is back.
+
+Keys and rows are per tenant: `routing:<organization>:<buyer>:...`, rows carry the organization.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from functools import cache
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+import redis
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from .models import Buyer, RoutingCapCount, RoutingSlot
+from .rules import TargetLive, TargetRule
+
+logger = logging.getLogger(__name__)
+
+
+class LiveState(Protocol):
+    def snapshot(
+        self, organization_id: int, targets: Sequence[TargetRule], at: dt.datetime
+    ) -> dict[int, TargetLive]:
+        """Each target's live counts at `at`, by target id."""
+        ...
+
+    def acquire(
+        self, organization_id: int, target: TargetRule, call_sid: str, at: dt.datetime
+    ) -> bool:
+        """Atomically: False when the target's concurrency or a cap is full, else take a
+        slot for the call and count it in the target's hour, day and month."""
+        ...
+
+    def release(self, organization_id: int, target_id: int, call_sid: str) -> None:
+        """Free the call's slot at the target; nothing when it holds none."""
+        ...
+
+
+def period_keys(timezone: str, at: dt.datetime) -> tuple[str, str, str]:
+    """The target's current hour, day and month, in its time zone.
+
+    The hour carries the UTC offset: when clocks go back, the two 01:00 hours are two hours."""
+    local = at.astimezone(ZoneInfo(timezone))
+    offset = local.strftime("%z")
+    return (f"h:{local:%Y-%m-%dT%H}{offset}", f"d:{local:%Y-%m-%d}", f"m:{local:%Y-%m}")
+
+
+# Counters outlive their period by a margin (a month is at most 31 days, a day at most 25 h).
+_PERIOD_TTL_SECONDS = (2 * 3600, 2 * 86400, 33 * 86400)
+
+
+def slot_expiry(target: TargetRule, at: dt.datetime) -> dt.datetime:
+    return at + dt.timedelta(
+        seconds=target.ring_timeout_seconds + settings.ROUTING_MAX_CALL_SECONDS
+    )
+
+
+def _cap(value: int | None) -> int:
+    return -1 if value is None else value
+
+
+# KEYS: slots zset, hour, day, month counters.
+# ARGV: now (epoch s), expiry (epoch s), call sid, concurrency cap, hourly, daily, monthly cap
+# (-1: none), hour, day, month TTL (s). Returns 1 when the slot was taken (or refreshed).
+_ACQUIRE_LUA = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[3]) then
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+  return 1
+end
+local concurrency = tonumber(ARGV[4])
+if concurrency >= 0 and redis.call('ZCARD', KEYS[1]) >= concurrency then
+  return 0
+end
+for i = 2, 4 do
+  local cap = tonumber(ARGV[i + 3])
+  if cap >= 0 and tonumber(redis.call('GET', KEYS[i]) or '0') >= cap then
+    return 0
+  end
+end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+local ttl_slots = math.ceil(tonumber(ARGV[2]) - tonumber(ARGV[1])) + 60
+if redis.call('TTL', KEYS[1]) < ttl_slots then
+  redis.call('EXPIRE', KEYS[1], ttl_slots)
+end
+for i = 2, 4 do
+  redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[i + 6])
+end
+return 1
+"""
+
+
+class RedisLiveState:
+    """Live state in Redis: one Lua script per acquire (see the module docstring)."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+        self._acquire = client.register_script(_ACQUIRE_LUA)
+
+    @staticmethod
+    def _keys(organization_id: int, target: TargetRule, at: dt.datetime) -> list[str]:
+        base = f"routing:{organization_id}:{target.target_id}"
+        return [f"{base}:slots", *(f"{base}:{key}" for key in period_keys(target.timezone, at))]
+
+    def snapshot(
+        self, organization_id: int, targets: Sequence[TargetRule], at: dt.datetime
+    ) -> dict[int, TargetLive]:
+        if not targets:
+            return {}
+        now = at.timestamp()
+        pipe = self.client.pipeline(transaction=False)
+        for target in targets:
+            slots, *counters = self._keys(organization_id, target, at)
+            pipe.zcount(slots, f"({now}", "+inf")
+            pipe.mget(counters)
+        try:
+            replies = pipe.execute()
+        except redis.RedisError:
+            logger.exception("routing live state: Redis unavailable, deciding without live counts")
+            return {}
+        live = {}
+        for index, target in enumerate(targets):
+            in_progress, counts = replies[2 * index], replies[2 * index + 1]
+            hour, day, month = (int(count or 0) for count in counts)
+            live[target.target_id] = TargetLive(in_progress, hour, day, month)
+        return live
+
+    def acquire(
+        self, organization_id: int, target: TargetRule, call_sid: str, at: dt.datetime
+    ) -> bool:
+        args = [
+            at.timestamp(),
+            slot_expiry(target, at).timestamp(),
+            call_sid,
+            _cap(target.concurrency_cap),
+            _cap(target.hourly_cap),
+            _cap(target.daily_cap),
+            _cap(target.monthly_cap),
+            *_PERIOD_TTL_SECONDS,
+        ]
+        try:
+            return bool(self._acquire(keys=self._keys(organization_id, target, at), args=args))
+        except redis.RedisError:
+            logger.exception(
+                "routing live state: Redis unavailable, call %s sent to target %s unchecked",
+                call_sid,
+                target.target_id,
+            )
+            return True
+
+    def release(self, organization_id: int, target_id: int, call_sid: str) -> None:
+        try:
+            self.client.zrem(f"routing:{organization_id}:{target_id}:slots", call_sid)
+        except redis.RedisError:
+            # The slot expires by itself (ring timeout + the longest call).
+            logger.exception("routing live state: Redis unavailable, slot of %s kept", call_sid)
+
+
+class DatabaseLiveState:
+    """Live state in the database, for the embedded default without Redis."""
+
+    def snapshot(
+        self, organization_id: int, targets: Sequence[TargetRule], at: dt.datetime
+    ) -> dict[int, TargetLive]:
+        ids = [target.target_id for target in targets]
+        in_progress: dict[int, int] = {}
+        slots = RoutingSlot.objects.for_organization(organization_id).filter(
+            buyer_id__in=ids, expires_at__gt=at
+        )
+        for buyer_id in slots.values_list("buyer_id", flat=True):
+            in_progress[buyer_id] = in_progress.get(buyer_id, 0) + 1
+        counts = {
+            (buyer_id, key): count
+            for buyer_id, key, count in RoutingCapCount.objects.for_organization(organization_id)
+            .filter(buyer_id__in=ids)
+            .values_list("buyer_id", "period_key", "count")
+        }
+        live = {}
+        for target in targets:
+            hour, day, month = (
+                counts.get((target.target_id, key), 0) for key in period_keys(target.timezone, at)
+            )
+            live[target.target_id] = TargetLive(
+                in_progress.get(target.target_id, 0), hour, day, month
+            )
+        return live
+
+    def acquire(
+        self, organization_id: int, target: TargetRule, call_sid: str, at: dt.datetime
+    ) -> bool:
+        keys = period_keys(target.timezone, at)
+        with transaction.atomic():
+            # The target's row is the lock: its acquires take turns, other targets' do not wait.
+            locked = list(
+                Buyer.objects.for_organization(organization_id)
+                .select_for_update()
+                .filter(pk=target.target_id)
+                .values_list("pk", flat=True)
+            )
+            if not locked:
+                return False
+            slots = RoutingSlot.objects.for_organization(organization_id).filter(
+                buyer_id=target.target_id
+            )
+            slots.filter(expires_at__lte=at).delete()
+            expires_at = slot_expiry(target, at)
+            if slots.filter(call_sid=call_sid).update(expires_at=expires_at):
+                return True
+            if target.concurrency_cap is not None and slots.count() >= target.concurrency_cap:
+                return False
+            counters = RoutingCapCount.objects.for_organization(organization_id).filter(
+                buyer_id=target.target_id
+            )
+            counts = dict(counters.filter(period_key__in=keys).values_list("period_key", "count"))
+            caps = (target.hourly_cap, target.daily_cap, target.monthly_cap)
+            for key, cap in zip(keys, caps, strict=True):
+                if cap is not None and counts.get(key, 0) >= cap:
+                    return False
+            RoutingSlot.objects.create(
+                organization_id=organization_id,
+                buyer_id=target.target_id,
+                call_sid=call_sid,
+                expires_at=expires_at,
+            )
+            counters.exclude(period_key__in=keys).delete()  # past periods count no more
+            for key in keys:
+                if not counters.filter(period_key=key).update(count=F("count") + 1):
+                    RoutingCapCount.objects.create(
+                        organization_id=organization_id,
+                        buyer_id=target.target_id,
+                        period_key=key,
+                        count=1,
+                    )
+            return True
+
+    def release(self, organization_id: int, target_id: int, call_sid: str) -> None:
+        RoutingSlot.objects.for_organization(organization_id).filter(
+            buyer_id=target_id, call_sid=call_sid
+        ).delete()
+
+
+def live_state_redis_client(url: str) -> redis.Redis:
+    """A client that gives up fast (one retry, half-second timeouts): a caller is ringing,
+    and a Redis that does not answer is better failed open than waited for."""
+    return redis.Redis.from_url(
+        url, socket_connect_timeout=0.5, socket_timeout=0.5, retry=Retry(NoBackoff(), 1)
+    )
+
+
+@cache
+def _redis_live_state(url: str) -> RedisLiveState:
+    return RedisLiveState(live_state_redis_client(url))
+
+
+def live_state() -> LiveState:
+    """Redis when settings.REDIS_URL is set, else the database."""
+    if settings.REDIS_URL:
+        return _redis_live_state(settings.REDIS_URL)
+    return DatabaseLiveState()
