@@ -21,13 +21,12 @@ import zlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from routing.selectors import plan_rules_current, plan_rules_for
-
 from ppc_dashboard.tenancy.models import Organization
 from routing.live_state import live_state
 from routing.models import RoutingPlan, TrackingNumber
 from routing.phone_numbers import PhoneNumberError, caller_number_normalized, phone_to_e164
 from routing.rules import Caller, Decision, PlanRules, Skip, SkipReason, TargetRule, route_decide
+from routing.selectors import plan_rules_current, plan_rules_for
 
 from .models import Call, CallStatus, Campaign
 from .repeat_calls import DEFAULT_WINDOW_DAYS

@@ -10,7 +10,7 @@ from kpis.api import (
     VerdictsViewSet,
 )
 from publishers.api import PublisherViewSet
-from routing.api import BuyerViewSet, TrackingNumberViewSet
+from routing.api import BuyerViewSet, RoutingPlanViewSet, TrackingNumberViewSet
 
 
 class OptionalSlashRouter(DefaultRouter):
@@ -27,6 +27,7 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("publishers", PublisherViewSet, basename="publisher")
 router.register("buyers", BuyerViewSet, basename="buyer")
 router.register("tracking-numbers", TrackingNumberViewSet, basename="trackingnumber")
+router.register("routing-plans", RoutingPlanViewSet, basename="routingplan")
 router.register("ad-spend", AdSpendViewSet, basename="adspend")
 router.register("imports", CallImportViewSet, basename="callimport")
 router.register("kpis", KpiViewSet, basename="kpis")

@@ -324,10 +324,18 @@ API_TAGS: list[dict[str, str]] = [
         "seconds, RPM floor, duplicate window, verdict thresholds.",
     },
     {"name": "publishers", "description": "The affiliates that send calls."},
-    {"name": "buyers", "description": "The call centers calls are routed to, with their hours."},
+    {
+        "name": "buyers",
+        "description": "The call centers calls are routed to, with their hours, caps and geo.",
+    },
     {
         "name": "tracking-numbers",
         "description": "Numbers that map a call to its campaign and publisher.",
+    },
+    {
+        "name": "routing-plans",
+        "description": "Per campaign, which buyers a call tries and in what order: tiers, "
+        "weights, repeats to the first buyer; saved as versions, never edited.",
     },
     {
         "name": "routing",
