@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -28,7 +28,7 @@ from .business_hours import (
     hours_from_grid,
     validate_business_hours,
 )
-from .models import Buyer, TrackingNumber, phone_number_in_tenant
+from .models import Buyer, TrackingNumber, geo_codes_normalized, phone_number_in_tenant
 from .services import (
     PLAN_TARGETS_MAX,
     TIER_MAX,
@@ -67,8 +67,9 @@ class TimeInput(forms.TimeInput):
 class GeoCodesField(forms.CharField):
     """A geo allow/deny list typed as text: codes separated by commas or spaces, "US-CA, CA".
 
-    Only splits (and upper-cases, as codes are written): whether each code is a country or a
-    region code is the model's `validate_geo_codes`, the API's rule and messages."""
+    Only splits the text: the list is stored as the API stores it (`geo_codes_normalized`),
+    and checked by the model's rules and messages (`validate_geo_codes`, and `Buyer.clean`:
+    never both allowed and denied)."""
 
     def __init__(self, **kwargs: Any) -> None:
         # The model's JSONField hands its form field the JSON codec; text needs none.
@@ -85,7 +86,8 @@ class GeoCodesField(forms.CharField):
 
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
         text = super().to_python(value)
-        return [code.upper() for code in re.split(r"[\s,;]+", text) if code]
+        codes = geo_codes_normalized([code for code in re.split(r"[\s,;]+", text) if code])
+        return cast(list[str], codes)
 
     def has_changed(self, initial: Any, data: Any) -> bool:
         return self.to_python(self.prepare_value(initial) or "") != self.to_python(data)

@@ -116,3 +116,26 @@ def test_another_tenants_buyer_is_not_found(member_client, other_org):
     assert member_client.post(f"/settings/buyers/{buyer.pk}/", data).status_code == 404
     buyer.refresh_from_db()
     assert buyer.daily_cap == 5
+
+
+def test_geo_lists_are_stored_as_the_api_stores_them(member_client, api_client, org):
+    data = {**BASE, "hours_mode": "always", "geo_allow": " us-ca,US-CA ; ca ", "geo_deny": ""}
+    assert member_client.post("/settings/buyers/new/", data).status_code == 302
+    buyer = Buyer.objects.get(organization=org)
+    assert buyer.geo_allow == ["US-CA", "CA"]
+    assert api_client.get(f"/api/v1/buyers/{buyer.pk}/").json()["geo_allow"] == ["US-CA", "CA"]
+
+
+def test_a_code_both_allowed_and_denied_is_refused_as_the_api_refuses_it(
+    member_client, api_client, org
+):
+    message = "US-TX cannot be both allowed and denied."
+    data = {**BASE, "hours_mode": "always", "geo_allow": "US-CA US-TX", "geo_deny": "us-tx"}
+    response = member_client.post("/settings/buyers/new/", data)
+    assert response.status_code == 200
+    assert message in text(response)
+    assert not Buyer.objects.exists()
+    body = {"name": "Via API", "geo_allow": ["US-CA", "US-TX"], "geo_deny": ["US-TX"]}
+    answer = api_client.post("/api/v1/buyers/", body, format="json")
+    assert answer.status_code == 400
+    assert answer.json()["errors"]["geo_deny"] == [message]
