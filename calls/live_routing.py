@@ -28,7 +28,8 @@ from routing.phone_numbers import PhoneNumberError, caller_number_normalized, ph
 from routing.rules import Caller, Decision, PlanRules, Skip, SkipReason, TargetRule, route_decide
 from routing.selectors import plan_rules_current, plan_rules_for
 
-from .models import Call, CallStatus, Campaign
+from .importers.twilio import FINAL_TWILIO_STATUSES
+from .models import Call, CallStatus, Campaign, TwilioCallback
 from .repeat_calls import DEFAULT_WINDOW_DAYS
 from .services import FieldErrors, twilio_callback_record
 
@@ -187,10 +188,17 @@ def _record(
     organization: Organization,
     params: Mapping[str, str],
     received_at: dt.datetime,
+    *,
+    dial_outcome: bool = False,
     **routing: str,
 ) -> None:
-    # One value per name (a QueryDict unpacked with ** gives lists).
-    values = {name: params[name] for name in params}
+    """Keep a fact of the call: Twilio's parameters with live routing's own (`routing`).
+
+    Only a leg's <Dial> action fact is a dial outcome; a decision made in the same request
+    (the next leg, the end) drops the Dial* parameters, which belong to that leg."""
+    values = {  # one value per name: a QueryDict unpacked with ** gives lists
+        name: params[name] for name in params if dial_outcome or not name.startswith("Dial")
+    }
     errors: FieldErrors = twilio_callback_record(
         organization=organization, params={**values, **routing}, received_at=received_at
     )
@@ -270,11 +278,15 @@ def voice_dial_ended(
         organization,
         params,
         received_at,
+        dial_outcome=True,
         RoutedLeg=str(leg),
         RoutedBuyer=str(buyer_id),
         RoutingPlan=str(plan_id),
     )
     if params.get("DialCallStatus", "").strip().lower() in DIAL_ANSWERED:
+        return VoiceStep(plan_id=plan_id)
+    if params.get("CallStatus", "").strip().lower() in FINAL_TWILIO_STATUSES:
+        # The caller hung up while the buyer rang: nobody is left to send anywhere.
         return VoiceStep(plan_id=plan_id)
     plan = RoutingPlan.objects.for_organization(organization).filter(pk=plan_id).first()
     if plan is None:
@@ -291,6 +303,30 @@ def voice_dial_ended(
         repeat=False,
     )
     return _dial_step(organization, params, received_at, result, leg=leg + 1, tried=tried)
+
+
+def voice_leg_answered(
+    *, organization: Organization, call_sid: str, buyer_id: int, at: dt.datetime
+) -> None:
+    """The buyer picked up (the <Number>'s answered event): the call now holds the buyer's
+    slot for at most the longest call from now, instead of from when it started ringing."""
+    live_state().refresh(organization.pk, buyer_id, call_sid, at)
+
+
+def voice_call_ended(*, organization: Organization, params: Mapping[str, str]) -> None:
+    """The inbound call is over (its final status callback): free every slot its legs still
+    hold, so that a <Dial> action that never came does not hold a buyer until expiry."""
+    call_sid = params.get("CallSid", "")
+    status = params.get("CallStatus", "").strip().lower()
+    if not call_sid or params.get("DialCallStatus") or status not in FINAL_TWILIO_STATUSES:
+        return
+    legs = TwilioCallback.objects.for_organization(organization).filter(
+        call_sid=call_sid, key__startswith="route:"
+    )
+    buyers = {row.params.get("RoutedBuyer") for row in legs}
+    state = live_state()
+    for buyer_id in sorted(buyer for buyer in buyers if buyer and buyer.isdigit()):
+        state.release(organization.pk, int(buyer_id), call_sid)
 
 
 def _tracking_number(organization: Organization, number: str) -> TrackingNumber | None:

@@ -32,7 +32,14 @@ from ppc_dashboard.tenancy.errors import error_response
 from ppc_dashboard.tenancy.models import Organization
 from ppc_dashboard.tenancy.throttling import CredentialFailureThrottle
 
-from .live_routing import NO_ROUTE_MESSAGE, VoiceStep, voice_call_start, voice_dial_ended
+from .live_routing import (
+    NO_ROUTE_MESSAGE,
+    VoiceStep,
+    voice_call_ended,
+    voice_call_start,
+    voice_dial_ended,
+    voice_leg_answered,
+)
 from .services import twilio_callback_record
 
 logger = logging.getLogger(__name__)
@@ -76,6 +83,7 @@ def twilio_status_callback(request: HttpRequest, token: str) -> HttpResponse:
     )
     if errors:
         return error_response(400, "The call is invalid.", errors=errors)
+    voice_call_ended(organization=organization, params=request.POST)
     return HttpResponse(status=204)
 
 
@@ -127,6 +135,25 @@ def twilio_voice_action(request: HttpRequest, token: str) -> HttpResponse:
     return _twiml(request, token, step)
 
 
+@csrf_exempt
+@require_POST
+def twilio_voice_answered(request: HttpRequest, token: str) -> HttpResponse:
+    """The buyer's leg was answered (<Number statusCallbackEvent="answered">): its slot is
+    refreshed to last the longest call from now."""
+    received_at = timezone.now()
+    organization = _twilio_tenant(request, token)
+    if isinstance(organization, HttpResponse):
+        return organization
+    parent = request.POST.get("ParentCallSid", "")
+    buyer = request.GET.get("buyer", "")
+    if not parent or not buyer.isdigit() or len(parent) > 64:
+        return error_response(400, "The answered callback lacks ParentCallSid or buyer.")
+    voice_leg_answered(
+        organization=organization, call_sid=parent, buyer_id=int(buyer), at=received_at
+    )
+    return HttpResponse(status=204)
+
+
 def _twiml(request: HttpRequest, token: str, step: VoiceStep) -> HttpResponse:
     response = VoiceResponse()
     if step.dial is not None:
@@ -145,7 +172,13 @@ def _twiml(request: HttpRequest, token: str, step: VoiceStep) -> HttpResponse:
             timeout=step.dial.ring_timeout_seconds,
             answer_on_bridge=True,
         )
-        dial.number(step.dial.destination)
+        answered = reverse("twilio-voice-answered", args=[token])
+        dial.number(
+            step.dial.destination,
+            status_callback=f"{request.build_absolute_uri(answered)}?buyer={step.dial.target_id}",
+            status_callback_event="answered",
+            status_callback_method="POST",
+        )
     else:
         if step.message:
             response.say(step.message)

@@ -333,14 +333,14 @@ API_TAGS: list[dict[str, str]] = [
         "description": "Numbers that map a call to its campaign and publisher.",
     },
     {
-        "name": "routing-plans",
-        "description": "Per campaign, which buyers a call tries and in what order: tiers, "
-        "weights, repeats to the first buyer; saved as versions, never edited.",
-    },
-    {
         "name": "routing",
         "description": "Live routing: where a call should go now, by the campaign's plan, "
         "the buyers' hours, geo, caps and concurrency.",
+    },
+    {
+        "name": "routing-plans",
+        "description": "Per campaign, which buyers a call tries and in what order: tiers, "
+        "weights, repeats to the first buyer; saved as versions, never edited.",
     },
     {"name": "ad-spend", "description": "What was spent per campaign (and publisher) per day."},
     {"name": "kpis", "description": "The KPIs of KPIS.md over a date range, grouped."},

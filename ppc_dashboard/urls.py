@@ -2,7 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from calls.webhooks import twilio_status_callback, twilio_voice, twilio_voice_action
+from calls.webhooks import (
+    twilio_status_callback,
+    twilio_voice,
+    twilio_voice_action,
+    twilio_voice_answered,
+)
 from ops import views as ops_views
 from ppc_dashboard.tenancy import views as tenancy_views
 
@@ -39,6 +44,12 @@ urlpatterns = [
     path("hooks/twilio/<str:token>/voice/", twilio_voice),
     path("hooks/twilio/<str:token>/voice/action", twilio_voice_action, name="twilio-voice-action"),
     path("hooks/twilio/<str:token>/voice/action/", twilio_voice_action),
+    path(
+        "hooks/twilio/<str:token>/voice/answered",
+        twilio_voice_answered,
+        name="twilio-voice-answered",
+    ),
+    path("hooks/twilio/<str:token>/voice/answered/", twilio_voice_answered),
     # Twilio signs and posts to the exact URL it was given, and does not follow a redirect on
     # POST: the URL without the slash is the same webhook, not a redirect to it.
     path("hooks/twilio/<str:token>", twilio_status_callback),

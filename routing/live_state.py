@@ -6,7 +6,8 @@ the target's concurrency and caps, takes the slot and counts the call in one ato
 two calls deciding at once can never both take the last slot or the last call of a cap.
 `release` frees the slot when the call's dial ends (idempotent: replays are harmless). A slot
 whose end never arrives (a lost callback) expires at: sent + ring timeout + the longest call
-(`settings.ROUTING_MAX_CALL_SECONDS`). Acquiring again for the same call refreshes its slot
+(`settings.ROUTING_MAX_CALL_SECONDS`), refreshed to answer + the longest call when the buyer
+answers (`refresh`). Acquiring again for the same call refreshes its slot
 and counts nothing twice.
 
 Two implementations with one contract (tests/routing/test_live_state.py runs both):
@@ -59,6 +60,11 @@ class LiveState(Protocol):
         slot for the call and count it in the target's hour, day and month."""
         ...
 
+    def refresh(self, organization_id: int, target_id: int, call_sid: str, at: dt.datetime) -> None:
+        """The buyer answered at `at`: the call's slot now expires after the longest call
+        from then; nothing when it holds none."""
+        ...
+
     def release(self, organization_id: int, target_id: int, call_sid: str) -> None:
         """Free the call's slot at the target; nothing when it holds none."""
         ...
@@ -75,6 +81,10 @@ def period_keys(timezone: str, at: dt.datetime) -> tuple[str, str, str]:
 
 # Counters outlive their period by a margin (a month is at most 31 days, a day at most 25 h).
 _PERIOD_TTL_SECONDS = (2 * 3600, 2 * 86400, 33 * 86400)
+
+
+def answered_slot_expiry(at: dt.datetime) -> dt.datetime:
+    return at + dt.timedelta(seconds=settings.ROUTING_MAX_CALL_SECONDS)
 
 
 def slot_expiry(target: TargetRule, at: dt.datetime) -> dt.datetime:
@@ -118,6 +128,20 @@ end
 return 1
 """
 
+# KEYS: slots zset. ARGV: now, new expiry (epoch s), call sid. Only a slot still held: a
+# released or expired one is not taken back.
+_REFRESH_LUA = """
+local held = redis.call('ZSCORE', KEYS[1], ARGV[3])
+if held and tonumber(held) > tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+  local ttl = math.ceil(tonumber(ARGV[2]) - tonumber(ARGV[1])) + 60
+  if redis.call('TTL', KEYS[1]) < ttl then
+    redis.call('EXPIRE', KEYS[1], ttl)
+  end
+end
+return 0
+"""
+
 
 class RedisLiveState:
     """Live state in Redis: one Lua script per acquire (see the module docstring)."""
@@ -125,6 +149,7 @@ class RedisLiveState:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
         self._acquire = client.register_script(_ACQUIRE_LUA)
+        self._refresh = client.register_script(_REFRESH_LUA)
 
     @staticmethod
     def _keys(organization_id: int, target: TargetRule, at: dt.datetime) -> list[str]:
@@ -176,6 +201,14 @@ class RedisLiveState:
                 target.target_id,
             )
             return True
+
+    def refresh(self, organization_id: int, target_id: int, call_sid: str, at: dt.datetime) -> None:
+        slots = f"routing:{organization_id}:{target_id}:slots"
+        expiry = answered_slot_expiry(at).timestamp()
+        try:
+            self._refresh(keys=[slots], args=[at.timestamp(), expiry, call_sid])
+        except redis.RedisError:
+            logger.exception("routing live state: Redis unavailable, slot of %s kept", call_sid)
 
     def release(self, organization_id: int, target_id: int, call_sid: str) -> None:
         try:
@@ -261,6 +294,11 @@ class DatabaseLiveState:
                         count=1,
                     )
             return True
+
+    def refresh(self, organization_id: int, target_id: int, call_sid: str, at: dt.datetime) -> None:
+        RoutingSlot.objects.for_organization(organization_id).filter(
+            buyer_id=target_id, call_sid=call_sid, expires_at__gt=at
+        ).update(expires_at=answered_slot_expiry(at))
 
     def release(self, organization_id: int, target_id: int, call_sid: str) -> None:
         RoutingSlot.objects.for_organization(organization_id).filter(

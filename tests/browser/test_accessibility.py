@@ -64,6 +64,7 @@ NOT_PAGES = {
     "twilio-status-callback": "Twilio's webhook",
     "twilio-voice": "Twilio's voice webhook (TwiML)",
     "twilio-voice-action": "Twilio's <Dial> action callback (TwiML)",
+    "twilio-voice-answered": "Twilio's callback when a buyer answers",
     "healthz": "a health check (JSON)",
     "readyz": "a health check (JSON)",
 }

@@ -4,18 +4,21 @@ signs it (twilio's RequestValidator), URL query included."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import xml.etree.ElementTree as ET
 
 import pytest
 from django.utils import timezone
 
 from calls.models import Call, CallStatus
-from routing.live_state import live_state
-from routing.models import RoutingPlan, RoutingPlanTarget
+from routing.live_state import live_state, live_state_redis_client
+from routing.models import RoutingPlan, RoutingPlanTarget, RoutingSlot
 from routing.rules import TargetRule
 from tests.factories import BuyerFactory, TrackingNumberFactory
 from tests.twilio_callbacks import completed_params, post_signed, post_signed_url
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 CALL_SID = "CA22222222222222222222222222222222"
 TRACKING = "+18885550123"
 
@@ -47,9 +50,23 @@ def dial_ended(status: str, seconds: int, leg_sid: str) -> dict:
     )
 
 
+@pytest.fixture(params=["database", "redis"])
+def live_store(request, settings):
+    """Live state in the database (the embedded default) or in real Redis."""
+    if request.param == "redis":
+        if not REDIS_URL:
+            pytest.skip("TEST_REDIS_URL is not set")
+        live_state_redis_client(REDIS_URL).flushdb()
+        settings.REDIS_URL = REDIS_URL
+        yield
+        live_state_redis_client(REDIS_URL).flushdb()
+    else:
+        settings.REDIS_URL = ""
+        yield
+
+
 @pytest.fixture
-def routed(org, settings):
-    settings.REDIS_URL = ""  # the embedded default: live state in the database
+def routed(org, live_store):
     tracking = TrackingNumberFactory(organization=org, number=TRACKING)
     buyer_a = BuyerFactory(organization=org, name="Alpha", phone_number="+12125550001")
     buyer_b = BuyerFactory(organization=org, name="Bravo", phone_number="+12125550002")
@@ -151,6 +168,52 @@ def test_every_buyer_failing_hangs_up_and_records_no_buyer(client, org, routed):
     assert (call.status, call.buyer, call.duration_seconds) == (CallStatus.NO_BUYER, None, 0)
     assert call.routing_plan == plan
     assert in_progress(org, buyer_a) == in_progress(org, buyer_b) == 0
+
+
+def test_a_caller_hanging_up_while_a_buyer_rings_is_abandoned_not_failed_over(client, org, routed):
+    _, buyer_a, buyer_b, _ = routed
+    _, action, _ = dialed(twiml(post_signed_url(client, voice_url(org), voice_params())))
+    gone = {**dial_ended("canceled", 0, "CAl1"), "CallStatus": "completed"}
+    root = twiml(post_signed_url(client, action, gone))
+    assert [child.tag for child in root] == ["Hangup"]
+    assert in_progress(org, buyer_a) == in_progress(org, buyer_b) == 0
+    call = Call.objects.get(organization=org, external_id=CALL_SID)
+    assert (call.status, call.buyer) == (CallStatus.ABANDONED, buyer_a)
+
+
+def test_the_calls_end_frees_a_slot_whose_dial_action_never_came(client, org, routed):
+    _, buyer_a, _, _ = routed
+    dialed(twiml(post_signed_url(client, voice_url(org), voice_params())))
+    assert in_progress(org, buyer_a) == 1
+    ringing = completed_params(CallSid=CALL_SID, CallStatus="ringing", SequenceNumber="1")
+    assert post_signed(client, org.webhook_token, ringing).status_code == 204
+    assert in_progress(org, buyer_a) == 1
+    final = completed_params(CallSid=CALL_SID, CallDuration="140")
+    assert post_signed(client, org.webhook_token, final).status_code == 204
+    assert in_progress(org, buyer_a) == 0
+
+
+def test_the_buyer_answering_refreshes_its_slot(client, org, routed, settings):
+    _, buyer_a, _, _ = routed
+    settings.ROUTING_MAX_CALL_SECONDS = 600
+    _, _, dial = dialed(twiml(post_signed_url(client, voice_url(org), voice_params())))
+    number = dial.find("Number")
+    assert number.get("statusCallbackEvent") == "answered"
+    answered = {
+        "CallSid": "CAchild1",
+        "ParentCallSid": CALL_SID,
+        "CallStatus": "in-progress",
+        "Direction": "outbound-dial",
+    }
+    before = timezone.now()
+    assert post_signed_url(client, number.get("statusCallback"), answered).status_code == 204
+    after = timezone.now()
+    if not settings.REDIS_URL:
+        slot = RoutingSlot.objects.get(organization=org, buyer=buyer_a, call_sid=CALL_SID)
+        assert before + dt.timedelta(seconds=600) <= slot.expires_at
+        assert slot.expires_at <= after + dt.timedelta(seconds=600)  # no ring time left in it
+    assert in_progress(org, buyer_a) == 1
+    assert not Call.objects.filter(organization=org).exists()  # a leg's event is no call
 
 
 def test_a_replayed_voice_webhook_dials_the_same_buyer_and_counts_once(client, org, routed):

@@ -151,3 +151,13 @@ def test_route_needs_an_api_key(client, plan):
     campaign, _ = plan
     response = client.post(URL, {"campaign": campaign.pk}, content_type="application/json")
     assert response.status_code in (401, 403)
+
+
+def test_route_answers_when_redis_is_down(api_client, plan, settings, caplog):
+    campaign, buyers = plan
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    body = route(api_client, campaign=campaign.pk, at=AT, call_id="c1").json()
+    # Fails open: the plan's order, hours and geo still apply, without live counts.
+    assert [d["name"] for d in body["destinations"]] == ["Alpha", "Bravo"]
+    assert body["sent_to"] == buyers["Alpha"].pk
+    assert "Redis unavailable" in caplog.text

@@ -8,6 +8,7 @@ import pytest
 from calls.twilio_merge import (
     TwilioParameterError,
     twilio_call_merge,
+    twilio_call_routing_plan,
     twilio_callback_fact,
     twilio_callback_facts_distinct,
 )
@@ -148,3 +149,68 @@ def test_a_parameter_that_cannot_be_read_is_named(parameter, value):
     with pytest.raises(TwilioParameterError) as raised:
         twilio_callback_fact(params, RECEIVED)
     assert raised.value.parameter == parameter
+
+
+# Live routing's facts (calls.live_routing): the legs it dialed and the end of its choices.
+
+
+def routed_leg(leg, buyer, plan=7):
+    params = {"CallSid": SID, "CallStatus": "ringing", "From": "+13125550100", "To": "+18885550123"}
+    params.update(RoutedLeg=str(leg), RoutedBuyer=str(buyer), RoutingPlan=str(plan))
+    return twilio_callback_fact(params, RECEIVED)
+
+
+def routed_dial(leg, buyer, status, seconds):
+    fact = dial_action(status, seconds, dial_sid=f"CAleg{leg}")
+    params = {**fact.params, "RoutedLeg": str(leg), "RoutedBuyer": str(buyer), "RoutingPlan": "7"}
+    return twilio_callback_fact(params, RECEIVED)
+
+
+def routing_end():
+    return twilio_callback_fact({"CallSid": SID, "RoutingEnd": "1", "RoutingPlan": "7"}, RECEIVED)
+
+
+def test_routed_legs_alone_make_no_call():
+    assert twilio_call_merge([routed_leg(1, 11)]) is None
+
+
+def test_the_buyer_is_the_one_whose_leg_was_answered():
+    facts = [
+        routed_leg(1, 11),
+        routed_dial(1, 11, "no-answer", 0),
+        routed_leg(2, 12),
+        routed_dial(2, 12, "completed", 95),
+        completed(140),
+    ]
+    item = merged_in_every_order(facts)
+    assert (item["status"], item["buyer_id"], item["duration_seconds"]) == ("answered", 12, 95)
+    assert twilio_call_routing_plan(facts) == 7
+
+
+def test_nothing_left_to_dial_is_no_buyer_though_the_parent_completed():
+    facts = [routed_leg(1, 11), routed_dial(1, 11, "busy", 0), routing_end(), completed(30)]
+    item = merged_in_every_order(facts)
+    assert (item["status"], item["duration_seconds"]) == ("no_buyer", 0)
+    assert "buyer_id" not in item
+
+
+def test_an_unknown_number_is_no_buyer_as_soon_as_it_is_told():
+    assert twilio_call_merge([routing_end()])["status"] == "no_buyer"
+
+
+def test_a_routed_leg_and_its_dial_are_distinct_facts_kept_once_each():
+    facts = [routed_leg(1, 11), routed_dial(1, 11, "no-answer", 0)] * 2
+    assert [f.key for f in twilio_callback_facts_distinct(facts)] == ["dial:1:CAleg1", "route:1"]
+
+
+def test_calls_without_live_routing_have_no_plan_or_buyer():
+    facts = [dial_action("completed", 60), completed(90)]
+    assert "buyer_id" not in twilio_call_merge(facts)
+    assert twilio_call_routing_plan(facts) is None
+
+
+@pytest.mark.parametrize("parameter", ["RoutedLeg", "RoutedBuyer", "RoutingPlan"])
+def test_a_routing_id_that_is_no_number_is_named(parameter):
+    with pytest.raises(TwilioParameterError) as error:
+        twilio_callback_fact({"CallSid": SID, parameter: "x1"}, RECEIVED)
+    assert error.value.parameter == parameter

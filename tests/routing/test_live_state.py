@@ -210,3 +210,37 @@ def test_parallel_calls_never_exceed_a_cap_or_a_slot_in_the_database(org):
     taken = _parallel_acquires(DatabaseLiveState(), org.pk, [concurrency, hourly], 40)
 
     assert taken == {concurrency.target_id: 4, hourly.target_id: 6}
+
+
+def test_answer_refreshes_the_slot_to_the_longest_call_from_then(state, org, settings):
+    settings.ROUTING_MAX_CALL_SECONDS = 600
+    target = rule(BuyerFactory(organization=org), concurrency_cap=1, ring_timeout_seconds=20)
+    assert state.acquire(org.pk, target, "CA1", AT)
+    answered = AT + dt.timedelta(seconds=15)
+    state.refresh(org.pk, target.target_id, "CA1", answered)
+    # Sent + ring + longest call (620 s) has passed; answered + longest call (615 s) has too.
+    assert (
+        state.snapshot(org.pk, [target], AT + dt.timedelta(seconds=614))[
+            target.target_id
+        ].in_progress
+        == 1
+    )
+    assert (
+        state.snapshot(org.pk, [target], AT + dt.timedelta(seconds=615))[
+            target.target_id
+        ].in_progress
+        == 0
+    )
+
+
+def test_refresh_does_not_take_back_a_released_or_expired_slot(state, org, settings):
+    settings.ROUTING_MAX_CALL_SECONDS = 600
+    target = rule(BuyerFactory(organization=org), concurrency_cap=1)
+    assert state.acquire(org.pk, target, "CA1", AT)
+    state.release(org.pk, target.target_id, "CA1")
+    state.refresh(org.pk, target.target_id, "CA1", AT)
+    assert state.snapshot(org.pk, [target], AT)[target.target_id].in_progress == 0
+    assert state.acquire(org.pk, target, "CA2", AT)
+    late = AT + dt.timedelta(seconds=700)  # CA2's slot expired at 620 s
+    state.refresh(org.pk, target.target_id, "CA2", late)
+    assert state.snapshot(org.pk, [target], late)[target.target_id].in_progress == 0
