@@ -22,8 +22,10 @@ from .models import (
     RoutingPlan,
     RoutingPlanTarget,
     TrackingNumber,
+    geo_codes_normalized,
     phone_number_in_tenant,
     validate_geo_codes,
+    validate_geo_lists,
 )
 from .services import NOTE_MAX_CHARS, PlanTargetInput, routing_plan_save
 
@@ -41,10 +43,7 @@ class GeoCodesField(serializers.JSONField):
         super().__init__(validators=[validate_geo_codes], **kwargs)
 
     def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if isinstance(value, list) and all(isinstance(code, str) for code in value):
-            return list(dict.fromkeys(code.strip().upper() for code in value))
-        return value
+        return geo_codes_normalized(super().to_internal_value(data))
 
 
 class BuyerSerializer(TenantModelSerializer):
@@ -105,11 +104,10 @@ class BuyerSerializer(TenantModelSerializer):
         attrs = super().validate(attrs)
         allow = attrs.get("geo_allow", getattr(self.instance, "geo_allow", []))
         deny = attrs.get("geo_deny", getattr(self.instance, "geo_deny", []))
-        both = [code for code in allow if code in deny]
-        if both:
-            raise serializers.ValidationError(
-                {"geo_deny": [f"{', '.join(both)} cannot be both allowed and denied."]}
-            )
+        try:
+            validate_geo_lists(allow, deny)  # the model's rule, as the buyer screen applies it
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
         return attrs
 
 

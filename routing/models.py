@@ -52,6 +52,22 @@ def validate_geo_codes(value: object) -> None:
             raise ValidationError(f'\'{shown}\' is not a country ("US") or region ("US-CA") code.')
 
 
+def geo_codes_normalized(value: object) -> object:
+    """A geo list as it is stored: codes stripped, upper-case ("us-ca" is "US-CA") and once
+    each, in the order given. Anything but a list of strings is left for `validate_geo_codes`
+    to refuse. The API and the buyer screen both store lists through this."""
+    if isinstance(value, list) and all(isinstance(code, str) for code in value):
+        return list(dict.fromkeys(code.strip().upper() for code in value))
+    return value
+
+
+def validate_geo_lists(allow: list[str], deny: list[str]) -> None:
+    """A code is never both allowed and denied (the deny list would silently win)."""
+    both = [code for code in allow if code in deny]
+    if both:
+        raise ValidationError({"geo_deny": f"{', '.join(both)} cannot be both allowed and denied."})
+
+
 class Buyer(TenantModel):
     """A routing target: the call center a call is sent to, paying per qualified call.
 
@@ -100,9 +116,33 @@ class Buyer(TenantModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        validate_geo_lists(self.geo_allow or [], self.geo_deny or [])
+
     @property
     def hours_summary(self) -> str:
         return hours_summary(self.business_hours)
+
+    @property
+    def routing_summary(self) -> str:
+        """Its routing settings in words, for lists: "5 at once · 100/day · only US-CA"."""
+        if not self.active:
+            return "Inactive"
+        parts = [
+            f"{cap}{unit}"
+            for cap, unit in (
+                (self.concurrency_cap, " at once"),
+                (self.hourly_cap, "/hour"),
+                (self.daily_cap, "/day"),
+                (self.monthly_cap, "/month"),
+            )
+            if cap is not None
+        ]
+        if self.geo_allow:
+            parts.append("only " + ", ".join(self.geo_allow))
+        if self.geo_deny:
+            parts.append("not " + ", ".join(self.geo_deny))
+        return " · ".join(parts) or "No caps"
 
 
 class TrackingNumber(TenantModel):

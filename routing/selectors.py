@@ -1,8 +1,11 @@
-"""Reads of the routing app: a campaign's plan as the pure decision code takes it."""
+"""Reads of the routing app: a campaign's plan as the pure decision code takes it, and its
+versions as the plan editor lists them."""
 
 from __future__ import annotations
 
-from django.db.models import Subquery
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet, Subquery
 
 from .models import Buyer, RoutingPlan, RoutingPlanTarget
 from .rules import PlanRules, TargetRule
@@ -73,3 +76,44 @@ def plan_rules_current(campaign) -> PlanRules | None:
         .first()
     )
     return None if plan is None else _plan_rules(plan, [])
+
+
+# --- The plan editor's reads --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanTargetRow:
+    """A buyer of one plan version as the editor lists it, with its share of its tier."""
+
+    buyer: Buyer
+    tier: int
+    weight: int
+    share: float  # the weight's fraction of its tier's weights: the first-pick frequency
+
+
+def routing_plan_versions(campaign) -> QuerySet[RoutingPlan]:
+    """The campaign's plan versions, newest (the current one) first, with who saved each and
+    how many buyers it has."""
+    return (
+        RoutingPlan.objects.for_organization(campaign.organization_id)
+        .filter(campaign=campaign)
+        .select_related("created_by")
+        .annotate(target_count=Count("targets"))
+        .order_by("-version")
+    )
+
+
+def routing_plan_rows(plan: RoutingPlan) -> list[PlanTargetRow]:
+    """A version's buyers in the order tiers are tried (heaviest first within a tier)."""
+    targets = list(
+        RoutingPlanTarget.objects.for_organization(plan.organization_id)
+        .filter(plan=plan)
+        .select_related("buyer")
+        .order_by("tier", "-weight", "buyer__name")
+    )
+    tier_weights: dict[int, int] = {}
+    for target in targets:
+        tier_weights[target.tier] = tier_weights.get(target.tier, 0) + target.weight
+    return [
+        PlanTargetRow(t.buyer, t.tier, t.weight, t.weight / tier_weights[t.tier]) for t in targets
+    ]

@@ -22,4 +22,15 @@ urlpatterns = [
         views.TrackingNumberDeleteView.as_view(),
         name="settings-tracking-number-delete",
     ),
+    # A campaign's routing plan: under the campaign's settings, kept by the routing app.
+    path(
+        "campaigns/<int:pk>/routing/",
+        views.RoutingPlanEditView.as_view(),
+        name="settings-campaign-routing",
+    ),
+    path(
+        "campaigns/<int:pk>/routing/v<int:version>/",
+        views.RoutingPlanVersionView.as_view(),
+        name="settings-campaign-routing-version",
+    ),
 ]

@@ -1,19 +1,39 @@
-"""Settings pages of the routing app: buyers (hours of operation as a weekly grid) and
-tracking numbers (pasted in bulk, edited and deleted one by one).
+"""Settings pages of the routing app: buyers (hours of operation as a weekly grid, routing
+settings), tracking numbers (pasted in bulk, edited and deleted one by one) and each
+campaign's routing plan (edited as rows, saved as a new version, its history).
 
 Readable by every member, changed by writers only (`SettingsPageMixin`).
 """
 
 from __future__ import annotations
 
-from django.shortcuts import render
-from django.views.generic import CreateView, DeleteView, FormView, ListView, UpdateView
+from functools import cached_property
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.generic import (
+    CreateView,
+    DeleteView,
+    FormView,
+    ListView,
+    TemplateView,
+    UpdateView,
+)
 
 from ppc_dashboard.tenancy.pages import SettingsPageMixin, TenantDeleteMixin, TenantFormMixin
 
-from .forms import BuyerForm, TrackingNumberForm, TrackingNumberPasteForm
-from .models import Buyer, TrackingNumber
-from .services import tracking_numbers_paste
+from .forms import (
+    BuyerForm,
+    PlanTargetFormSet,
+    RoutingPlanForm,
+    TrackingNumberForm,
+    TrackingNumberPasteForm,
+)
+from .models import Buyer, RoutingPlan, TrackingNumber
+from .selectors import plan_rules_for, routing_plan_rows, routing_plan_versions
+from .services import routing_plan_save, routing_plan_warnings, tracking_numbers_paste
 
 # --- Buyers --------------------------------------------------------------------------------
 
@@ -98,3 +118,99 @@ class TrackingNumberUpdateView(TenantFormMixin, UpdateView):
 class TrackingNumberDeleteView(TenantDeleteMixin, DeleteView):
     model = TrackingNumber
     success_url_name = "settings-tracking-numbers"
+
+
+# --- Routing plans -------------------------------------------------------------------------
+
+
+class CampaignRoutingMixin(SettingsPageMixin):
+    """A page about one campaign's routing plan: the campaign is one of the tenant's (another
+    tenant's id is a 404). The campaign model belongs to the calls app above this one: its
+    class is taken from the plan's foreign key."""
+
+    @cached_property
+    def campaign(self):
+        campaign_model = RoutingPlan._meta.get_field("campaign").related_model
+        return get_object_or_404(self.tenant_queryset(campaign_model), pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        kwargs["campaign"] = self.campaign
+        return super().get_context_data(**kwargs)
+
+
+class RoutingPlanEditView(CampaignRoutingMixin, TemplateView):
+    """The campaign's current plan as editable rows (writers) or a table (readers), what it
+    leaves uncovered, and its version history. Saving writes the next version."""
+
+    template_name = "settings/routing_plan.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        versions = list(routing_plan_versions(self.campaign))
+        current = versions[0] if versions else None
+        rows = routing_plan_rows(current) if current else []
+        if "formset" not in kwargs:
+            kwargs["formset"] = self.formset(
+                initial=[{"buyer": r.buyer, "tier": r.tier, "weight": r.weight} for r in rows]
+            )
+            kwargs["plan_form"] = RoutingPlanForm(
+                initial={"repeat_to_first_buyer": current.repeat_to_first_buyer}
+                if current
+                else None
+            )
+        plan_rules = plan_rules_for(current) if current else None
+        kwargs.update(
+            versions=versions,
+            current=current,
+            rows=rows,
+            warnings=routing_plan_warnings(
+                organization=self.organization, targets=plan_rules.targets
+            )
+            if plan_rules
+            else [],
+        )
+        return super().get_context_data(**kwargs)
+
+    def formset(self, **kwargs: Any) -> PlanTargetFormSet:
+        return PlanTargetFormSet(
+            prefix="targets", form_kwargs={"organization": self.organization}, **kwargs
+        )
+
+    def post(self, request, *args, **kwargs):
+        data = request.POST.copy()
+        plan_form = RoutingPlanForm(data=data)
+        if "add_row" in data:
+            # Without script, "Add a buyer" posts the rows so far and gets one more blank row.
+            total = "targets-TOTAL_FORMS"
+            count = data.get(total, "")
+            data[total] = str(int(count) + 1) if count.isdigit() else count
+            context = self.get_context_data(formset=self.formset(data=data), plan_form=plan_form)
+            return self.render_to_response(context)
+        formset = self.formset(data=data)
+        if formset.is_valid() and plan_form.is_valid():
+            try:
+                result = routing_plan_save(
+                    organization=self.organization,
+                    campaign=self.campaign,
+                    targets=[form.target_input() for form in formset.kept_forms()],
+                    repeat_to_first_buyer=plan_form.cleaned_data["repeat_to_first_buyer"],
+                    note=plan_form.cleaned_data["note"],
+                    created_by=request.user,
+                )
+            except ValidationError as exc:
+                plan_form.add_save_errors(formset, exc.message_dict)
+            else:
+                messages.success(request, f"Saved version {result.plan.version} of the plan.")
+                return redirect(request.path)
+        return self.render_to_response(self.get_context_data(formset=formset, plan_form=plan_form))
+
+
+class RoutingPlanVersionView(CampaignRoutingMixin, TemplateView):
+    """One version of the campaign's plan, as it was saved (versions are never edited)."""
+
+    template_name = "settings/routing_plan_version.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        versions = routing_plan_versions(self.campaign)
+        plan = get_object_or_404(versions, version=self.kwargs["version"])
+        kwargs.update(plan=plan, rows=routing_plan_rows(plan), is_current=plan == versions.first())
+        return super().get_context_data(**kwargs)

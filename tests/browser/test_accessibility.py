@@ -37,6 +37,7 @@ from kpis.rollups import rollups_rebuild
 from ppc_dashboard.tenancy.models import Membership, Role
 from ppc_dashboard.tenancy.services import api_key_create, invitation_create
 from publishers.models import Publisher
+from routing.services import PlanTargetInput, routing_plan_save
 from tests.browser import CHROMIUM
 from tests.conftest import TEST_PASSWORD as PASSWORD
 from tests.factories import (
@@ -114,6 +115,13 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
         organization=org, name="Night Desk", business_hours={"mon": [["09:00", "17:00"]]}
     )
     number = TrackingNumberFactory(organization=org, campaign=campaign, publisher=star)
+    routing_plan_save(
+        organization=org,
+        campaign=campaign,
+        targets=[PlanTargetInput(buyer.pk, 1, 1)],
+        note="Night Desk alone",
+        created_by=user,
+    )
     AdSpendFactory(organization=org, campaign=campaign, publisher=star, day=dt.date.today())
     colleague = UserFactory(email="analyst@browser.test", username="analyst@browser.test")
     membership = MembershipFactory(organization=org, user=colleague, role=Role.ANALYST)
@@ -215,6 +223,10 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
         "settings-buyer-new": reverse("settings-buyer-new"),
         "settings-buyer-edit": reverse("settings-buyer-edit", args=[buyer.pk]),
         "settings-buyer-delete": reverse("settings-buyer-delete", args=[buyer.pk]),
+        "settings-campaign-routing": reverse("settings-campaign-routing", args=[campaign.pk]),
+        "settings-campaign-routing-version": reverse(
+            "settings-campaign-routing-version", args=[campaign.pk, 1]
+        ),
         "settings-tracking-numbers": reverse("settings-tracking-numbers"),
         "settings-tracking-number-edit": reverse("settings-tracking-number-edit", args=[number.pk]),
         "settings-tracking-number-delete": reverse(
