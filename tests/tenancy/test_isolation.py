@@ -29,7 +29,14 @@ from kpis.rollups import rollups_rebuild
 from ppc_dashboard.api_urls import router
 from ppc_dashboard.tenancy.models import Role
 from publishers.models import Publisher
-from routing.models import Buyer, TrackingNumber
+from routing.models import (
+    Buyer,
+    RoutingCapCount,
+    RoutingPlan,
+    RoutingPlanTarget,
+    RoutingSlot,
+    TrackingNumber,
+)
 from tests.factories import (
     AdSpendFactory,
     BuyerFactory,
@@ -55,6 +62,10 @@ TENANT_MODELS = (
     WebhookDelivery,
     AlertRule,
     AlertIncident,
+    RoutingPlan,
+    RoutingPlanTarget,
+    RoutingSlot,
+    RoutingCapCount,
 )
 
 
@@ -122,7 +133,10 @@ def _tenant_data(organization, label: str) -> SimpleNamespace:
         opened_at=call.started_at,
         last_seen_at=call.started_at,
     )
+    plan = RoutingPlan.objects.create(organization=organization, campaign=campaign, version=1)
+    RoutingPlanTarget.objects.create(organization=organization, plan=plan, buyer=buyer)
     return SimpleNamespace(
+        plan=plan,
         alert_rule=alert_rule,
         incident=incident,
         endpoint=endpoint,
@@ -183,6 +197,7 @@ for _prefix, _attr in [
     ("webhook-deliveries", "delivery"),
     ("alert-rules", "alert_rule"),
     ("alerts", "incident"),
+    ("routing-plans", "plan"),
 ]:
 
     def _list(client, acme, rival, prefix=_prefix, attr=_attr):
@@ -434,6 +449,34 @@ def _create_alert_rule_for_foreign_campaign(client, acme, rival):
     )
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"campaign"}
+    return response
+
+
+@attack("routing-plans", "create")
+def _create_plan_with_foreign_campaign_or_buyer(client, acme, rival):
+    # A new version of Acme's plan, and Rival's plan naming Acme's buyer: neither exists for
+    # Rival, and both say so without naming what Acme has.
+    for campaign, buyer in ((acme.campaign, rival.buyer), (rival.campaign, acme.buyer)):
+        response = client.post(
+            f"{API}/routing-plans/",
+            {"campaign": campaign.pk, "targets": [{"buyer": buyer.pk, "tier": 1, "weight": 1}]},
+            format="json",
+        )
+        assert response.status_code == 400, response.json()
+        assert MARKER not in response.content.decode().lower()
+    assert RoutingPlan.objects.filter(campaign=acme.campaign).count() == 1
+    return response
+
+
+@attack("route", "create")
+def _route_a_foreign_campaign_or_number(client, acme, rival):
+    for body in (
+        {"campaign": acme.campaign.pk, "caller_number": "+13125550100", "call_id": "CA-rival"},
+        {"tracking_number": acme.tracking.number, "caller_number": "+13125550100"},
+    ):
+        response = client.post(f"{API}/route", body, format="json")
+        assert response.status_code == 400, response.json()
+        assert MARKER not in response.content.decode().lower()
     return response
 
 
