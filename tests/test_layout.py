@@ -79,7 +79,14 @@ OUTWARD_NAMES = {
     "commands",
 }
 # Pure rules: KPI math and verdicts, tested without a database.
-PURE_MODULES = {"kpis.formatting", "kpis.metrics", "kpis.verdicts"}
+PURE_MODULES = {
+    "kpis.formatting",
+    "kpis.metrics",
+    "kpis.verdicts",
+    "routing.business_hours",
+    "routing.rules",
+    "routing.coverage",
+}
 
 
 @cache
