@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Mapping
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -44,7 +45,7 @@ def validate_business_hours(hours: object) -> None:
                 raise BusinessHoursError(f"{day}: {pair[0]}-{pair[1]} closes before it opens")
 
 
-def is_open(hours: dict, timezone: str, at: dt.datetime) -> bool:
+def is_open(hours: Mapping, timezone: str, at: dt.datetime) -> bool:
     """Whether a buyer with these hours, in this time zone, takes calls at the aware time `at`."""
     if not hours:
         return True
@@ -56,6 +57,22 @@ def is_open(hours: dict, timezone: str, at: dt.datetime) -> bool:
         ):
             return True
     return False
+
+
+def next_opening(hours: Mapping, timezone: str, at: dt.datetime) -> dt.datetime | None:
+    """The local wall-clock time (naive, in `timezone`) of the next window that opens after
+    `at`, within a week; None when the hours never open. For the "why was it skipped" text,
+    so a window opening in a DST gap is shown as written ("02:30"), not shifted."""
+    if not hours:
+        return None
+    local = at.astimezone(zoneinfo.ZoneInfo(timezone)).replace(tzinfo=None)
+    for offset in range(8):
+        day = local.date() + dt.timedelta(days=offset)
+        for opens, _closes in sorted(hours.get(WEEKDAYS[day.weekday()], [])):
+            candidate = dt.datetime.combine(day, _parse_clock(opens))
+            if candidate > local:
+                return candidate
+    return None
 
 
 # A window the weekly grid shows: its open and close times, None where the cell is empty.

@@ -12,9 +12,14 @@ time zone.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
-from collections.abc import Mapping
+import random
+import zoneinfo
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from .business_hours import WEEKDAYS, is_open, next_opening
 
 
 class SkipReason(enum.StrEnum):
@@ -98,7 +103,112 @@ class Decision:
     repeat_of_target_id: int | None = None
 
 
-# The decision function, implemented beside these types:
-#   route_decide(plan: PlanRules, live: Mapping[int, TargetLive], caller: Caller,
-#                at: datetime, *, seed: int | None = None,
-#                first_buyer_target_id: int | None = None) -> Decision
+def _geo_skip_detail(target: TargetRule, caller: Caller) -> str | None:
+    """Why the caller's geography keeps them from this target, or None when it does not."""
+    country = caller.country or caller.region.partition("-")[0]
+    places = {code for code in (country, caller.region) if code}
+    where = caller.region or country or "an unknown place"
+    denied = sorted(places & target.geo_deny)
+    if denied:
+        return f"caller from {where}: {', '.join(denied)} is on the deny list"
+    if target.geo_allow and not places & target.geo_allow:
+        allowed = ", ".join(sorted(target.geo_allow))
+        if not places:
+            # A target that limits its callers' places cannot be promised an unknown one.
+            return f"caller's location is unknown; only callers from {allowed} are allowed"
+        return f"caller from {where} is outside the allow list ({allowed})"
+    return None
+
+
+def _closed_detail(target: TargetRule, at: dt.datetime) -> str:
+    local = at.astimezone(zoneinfo.ZoneInfo(target.timezone))
+    text = f"closed {WEEKDAYS[local.weekday()].title()} {local:%H:%M} {target.timezone}"
+    opening = next_opening(target.hours, target.timezone, at)
+    if opening is None:
+        return f"{text} (no opening hours)"
+    return f"{text} (opens {WEEKDAYS[opening.weekday()].title()} {opening:%H:%M})"
+
+
+def target_skip(
+    target: TargetRule, live: TargetLive, caller: Caller, at: dt.datetime
+) -> Skip | None:
+    """The first reason this target cannot take the call now, or None when it can. Reasons
+    are checked from the most lasting (inactive) to the most passing (a cap's count)."""
+    tid = target.target_id
+    if not target.active:
+        return Skip(tid, SkipReason.INACTIVE, f"{target.name} is inactive")
+    if not target.destination:
+        return Skip(tid, SkipReason.NO_DESTINATION, f"{target.name} has no phone number")
+    if not is_open(target.hours, target.timezone, at):
+        return Skip(tid, SkipReason.CLOSED, _closed_detail(target, at))
+    geo = _geo_skip_detail(target, caller)
+    if geo is not None:
+        return Skip(tid, SkipReason.GEO, geo)
+    cap = target.concurrency_cap
+    if cap is not None and live.in_progress >= cap:
+        return Skip(tid, SkipReason.CONCURRENCY, f"{live.in_progress} of {cap} calls in progress")
+    for reason, cap, count, label, period in (
+        (SkipReason.HOURLY_CAP, target.hourly_cap, live.hour_count, "hourly", "hour"),
+        (SkipReason.DAILY_CAP, target.daily_cap, live.day_count, "daily", "day"),
+        (SkipReason.MONTHLY_CAP, target.monthly_cap, live.month_count, "monthly", "month"),
+    ):
+        if cap is not None and count >= cap:
+            detail = (
+                f"{label} cap of {cap} reached ({count} calls this {period}, {target.timezone})"
+            )
+            return Skip(tid, reason, detail)
+    return None
+
+
+def weighted_order(targets: Sequence[TargetRule], rng: random.Random) -> list[TargetRule]:
+    """The targets in a weighted random order without replacement: each place is drawn among
+    the targets left with probability weight / (sum of their weights), in integers so that a
+    seed gives the same order on every platform."""
+    left = list(targets)
+    order: list[TargetRule] = []
+    while left:
+        ticket = rng.randrange(sum(target.weight for target in left))
+        for index, target in enumerate(left):
+            ticket -= target.weight
+            if ticket < 0:
+                order.append(left.pop(index))
+                break
+    return order
+
+
+def route_decide(
+    plan: PlanRules,
+    live: Mapping[int, TargetLive],
+    caller: Caller,
+    at: dt.datetime,
+    *,
+    seed: int | None = None,
+    first_buyer_target_id: int | None = None,
+) -> Decision:
+    """The destinations a call tries, in order, and every target of the plan left out with
+    why. Tiers in ascending order; within a tier a weighted draw (`weighted_order`) with
+    `random.Random(seed)`, so a seed repeats the decision. A repeat caller's first buyer goes
+    first when the plan sends repeats back and that buyer can take the call now.
+
+    `live` holds the targets' counts (a target missing from it has none); `at` is aware.
+    """
+    if at.tzinfo is None:
+        raise ValueError("route_decide needs an aware datetime")
+    rng = random.Random(seed)
+    skipped: list[Skip] = []
+    tiers: dict[int, list[TargetRule]] = {}
+    for target in plan.targets:
+        skip = target_skip(target, live.get(target.target_id, TargetLive()), caller, at)
+        if skip is None:
+            tiers.setdefault(target.tier, []).append(target)
+        else:
+            skipped.append(skip)
+    destinations = [target for tier in sorted(tiers) for target in weighted_order(tiers[tier], rng)]
+    repeat_of = None
+    if plan.repeat_to_first_buyer and first_buyer_target_id is not None:
+        first = next((t for t in destinations if t.target_id == first_buyer_target_id), None)
+        if first is not None:
+            destinations.remove(first)
+            destinations.insert(0, first)
+            repeat_of = first.target_id
+    return Decision(tuple(destinations), tuple(skipped), repeat_of)

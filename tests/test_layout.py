@@ -78,7 +78,8 @@ OUTWARD_NAMES = {
     "apps",
     "commands",
 }
-# Pure rules: KPI math and verdicts, tested without a database.
+# Pure rules: KPI math, verdicts, routing decisions, coverage and the what-if replay, tested
+# without a database.
 PURE_MODULES = {
     "kpis.formatting",
     "kpis.metrics",
@@ -86,6 +87,7 @@ PURE_MODULES = {
     "routing.business_hours",
     "routing.rules",
     "routing.coverage",
+    "routing.whatif",
 }
 
 
