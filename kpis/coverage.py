@@ -25,7 +25,7 @@ from routing.coverage import (
 from routing.rules import TargetRule
 
 from .models import CallRollupHourlyCampaign
-from .routing_targets import coverage_targets
+from .routing_targets import campaign_plan_rules
 from .selectors import KpiFilter
 
 
@@ -105,7 +105,8 @@ def campaign_coverage(
 ) -> CampaignCoverage:
     """Coverage of the campaign's current plan (every active buyer when it has none) in each
     local hour of the week over the filter's days, in the tenant's time zone."""
-    targets, plan_version = coverage_targets(organization, campaign)
+    plan, has_plan = campaign_plan_rules(organization, campaign)
+    targets, plan_version = plan.targets, (plan.version if has_plan else None)
     traffic = campaign_hourly_traffic(organization, campaign, kpi_filter)
     grid = coverage_grid(
         targets,

@@ -1,46 +1,21 @@
-"""The targets that coverage and what-if analyse for a campaign: its current plan's, or every
-active buyer of the tenant (tier 1, weight 1) when the campaign has no plan yet."""
+"""The plan that coverage and what-if analyse for a campaign: its current plan, or, when it has
+none yet, every active buyer of the tenant in one tier at equal weights (what a first plan
+would most likely hold), so both analyses still answer "who was open"."""
 
 from __future__ import annotations
 
 from calls.models import Campaign
 from ppc_dashboard.tenancy.models import Organization
-from routing.models import Buyer, RoutingPlan
-from routing.rules import TargetRule
+from routing.models import Buyer
+from routing.rules import PlanRules
+from routing.selectors import plan_rules_current, target_rule
 
 
-def target_rule(buyer: Buyer, tier: int = 1, weight: int = 1) -> TargetRule:
-    return TargetRule(
-        target_id=buyer.id,
-        name=buyer.name,
-        destination=buyer.phone_number,
-        timezone=buyer.timezone,
-        hours=buyer.business_hours or {},
-        tier=tier,
-        weight=weight,
-        active=buyer.active,
-        concurrency_cap=buyer.concurrency_cap,
-        hourly_cap=buyer.hourly_cap,
-        daily_cap=buyer.daily_cap,
-        monthly_cap=buyer.monthly_cap,
-        geo_allow=frozenset(buyer.geo_allow or ()),
-        geo_deny=frozenset(buyer.geo_deny or ()),
-        ring_timeout_seconds=buyer.ring_timeout_seconds,
-    )
-
-
-def coverage_targets(
-    organization: Organization, campaign: Campaign
-) -> tuple[tuple[TargetRule, ...], int | None]:
-    """(targets, plan version); version None when the campaign has no plan."""
-    plan = (
-        RoutingPlan.objects.filter(organization=organization, campaign_id=campaign.id)
-        .order_by("-version")
-        .first()
-    )
-    if plan is None:
-        buyers = Buyer.objects.filter(organization=organization, active=True).order_by("name")
-        return tuple(target_rule(b) for b in buyers), None
-    rows = plan.targets.filter(organization=organization).select_related("buyer")
-    rules = tuple(target_rule(t.buyer, t.tier, t.weight) for t in rows)
-    return tuple(sorted(rules, key=lambda r: (r.tier, -r.weight, r.name))), plan.version
+def campaign_plan_rules(organization: Organization, campaign: Campaign) -> tuple[PlanRules, bool]:
+    """(plan, whether the campaign has one); without a plan, version 0 of every active buyer."""
+    plan = plan_rules_current(campaign)
+    if plan is not None:
+        return plan, True
+    buyers = Buyer.objects.for_organization(organization).filter(active=True).order_by("name")
+    targets = tuple(target_rule(buyer, tier=1, weight=1) for buyer in buyers)
+    return PlanRules(plan_id=0, version=0, campaign_id=campaign.id, targets=targets), False

@@ -7,6 +7,7 @@ from kpis.api import (
     ReallocationViewSet,
     ThresholdSuggestionsViewSet,
     VerdictsViewSet,
+    WhatIfViewSet,
 )
 from publishers.api import PublisherViewSet
 from routing.api import BuyerViewSet, TrackingNumberViewSet
@@ -34,6 +35,7 @@ router.register(
     "qualifying-thresholds", ThresholdSuggestionsViewSet, basename="qualifying-thresholds"
 )
 router.register("reallocation", ReallocationViewSet, basename="reallocation")
+router.register("what-if", WhatIfViewSet, basename="what-if")
 
 # Namespaced, so API names ("api:call-list") never shadow the pages' ("call-list").
 app_name = "api"

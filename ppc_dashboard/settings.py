@@ -331,6 +331,10 @@ API_TAGS: list[dict[str, str]] = [
         "description": "Suggested qualifying durations per campaign.",
     },
     {"name": "reallocation", "description": "Budget moves between publishers by their RPM."},
+    {
+        "name": "what-if",
+        "description": "A campaign's past calls replayed through an edited routing plan.",
+    },
 ]
 
 SPECTACULAR_SETTINGS = {
