@@ -81,6 +81,10 @@ class TargetOdds:
     sent: int  # calls sent to it over the range, across the tenant's campaigns
     answered: int
 
+    @property
+    def percent(self) -> float:
+        return self.probability * 100
+
 
 @dataclass(frozen=True)
 class WhatIf:
@@ -95,6 +99,14 @@ class WhatIf:
     prior: float
     hold_seconds: float | None
     revenue_per_answered: Decimal | None
+
+    @property
+    def observed_answered(self) -> int:
+        return self.observed_calls - self.observed_missed
+
+    @property
+    def observed_missed_rate(self) -> float | None:
+        return self.observed_missed / self.observed_calls * 100 if self.observed_calls else None
 
     @property
     def recovered_calls(self) -> float:

@@ -17,6 +17,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.template.defaultfilters import floatformat
 
 from kpis.rollups import rollups_rebuild
 from kpis.selectors import KpiFilter
@@ -166,3 +167,27 @@ def test_what_if_api_is_tenant_scoped(other_api_client, api_client, week, other_
     body["add_targets"] = [{"buyer": rival.id}]
     response = api_client.post("/api/v1/what-if", body, format="json")
     assert response.status_code == 400
+
+
+def test_campaign_page_what_if_form_shows_the_replay(member_client, week):
+    url = f"/campaigns/{week['auto'].id}/"
+    params = {"range": "custom", "date_from": "2026-11-02", "date_to": "2026-11-08"}
+    html = member_client.get(url, params).content.decode()
+    assert 'id="what-if"' in html and 'id="what-if-results"' not in html
+    params |= {"wi-add_buyer": week["evening"].id}
+    response = member_client.get(url, params)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="what-if-results"' in html
+    shown = floatformat(5 * 2 / 3 + 3 * 0.55 - 5 * 2 / 3, 1)  # 1.65 to one place, as computed
+    assert f"<strong>{shown}</strong> more answered calls" in html
+    assert "$49.50" in html
+    assert "55.0%" in html  # Evening's answer probability
+
+
+def test_campaign_page_what_if_form_explains_a_bad_edit(member_client, week):
+    url = f"/campaigns/{week['auto'].id}/"
+    params = {"wi-hours_buyer": week["day"].id, "wi-hours_open": "09:00"}
+    html = member_client.get(url, params).content.decode()
+    assert "Give both the opening and the closing time." in html
+    assert 'id="what-if-results"' not in html
