@@ -8,9 +8,10 @@ Loads `--calls` calls with the loader of bench/kpis.py (same generator, reused w
 identical load is there) into a scratch database of its own (`ppc_bench_whatif`), all in
 one campaign by default (`--campaigns 1`), so the replay covers every call; builds the
 rollups after a fresh load. Then it times, `--runs` times after a warm-up:
-- the what-if (kpis.whatif.campaign_what_if): the campaign's current plan and the plan with
-  a backup buyer added (open 17:00-23:00 every day, created here), each replayed over the
-  last `--days` days of data with routing.rules.route_decide;
+- the what-if (kpis.whatif.campaign_what_if): the campaign's current plan (written here the
+  first time: the buyers its calls went to, in one tier) and the plan with a backup buyer
+  added (open 17:00-23:00 every day, created here), each replayed over the last `--days`
+  days of data with routing.rules.route_decide;
 - the direct aggregate: the same arrivals (calls per local day, hour and caller region of
   the campaign over the range) summed by PostgreSQL straight from the calls table, the
   least a replay that read the calls would cost before deciding anything.
@@ -84,6 +85,7 @@ def main() -> None:
     from kpis.selectors import KpiFilter
     from kpis.whatif import TargetAdd, WhatIfEdits, campaign_what_if
     from routing.models import Buyer
+    from routing.services import PlanTargetInput, routing_plan_save
 
     migrated = pages_bench.migrate()
     with connection.cursor() as cursor:
@@ -110,7 +112,21 @@ def main() -> None:
         name=BACKUP_NAME,
         defaults={"phone_number": "+12125550199", "business_hours": EVENINGS},
     )
-    edits = WhatIfEdits(add=(TargetAdd(backup.id, tier=9),))
+    if not campaign.routing_plans.exists():
+        # The current plan: the buyers the loaded calls went to, in one tier.
+        buyer_ids = (
+            Call.objects.for_organization(organization)
+            .filter(campaign=campaign, buyer__isnull=False)
+            .values_list("buyer_id", flat=True)
+            .distinct()
+        )
+        routing_plan_save(
+            organization=organization,
+            campaign=campaign,
+            targets=[PlanTargetInput(buyer_id=b) for b in sorted(buyer_ids)],
+            note="bench/whatif.py",
+        )
+    edits = WhatIfEdits(add=(TargetAdd(backup.id, tier=2),))
 
     def what_if():
         return campaign_what_if(organization, campaign, kpi_filter, edits)
