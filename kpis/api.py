@@ -18,6 +18,7 @@ from ppc_dashboard.tenancy.permissions import IsOrganizationMember
 from ppc_dashboard.tenancy.selectors import tenant_context_for_request
 from routing.business_hours import BusinessHoursError, validate_business_hours
 
+from .coverage import campaign_coverage
 from .decisions import reallocation_report, threshold_suggestions, verdicts_report
 from .selectors import (
     AD_SPEND_NOT_ATTRIBUTED,
@@ -740,3 +741,123 @@ class WhatIfViewSet(TenantViewSet):
         except WhatIfError as exc:
             raise serializers.ValidationError({"changes": [str(exc)]}) from exc
         return Response(what_if_as_dict(self.organization, campaign.id, filters, result))
+
+
+# --- Coverage -------------------------------------------------------------------------------
+
+
+class CoverageQuerySerializer(serializers.Serializer):
+    campaign = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    date_from = serializers.DateField(
+        required=False, help_text="First local day (default: 29 days before date_to)."
+    )
+    date_to = serializers.DateField(
+        required=False, help_text="Last local day, inclusive (default: today)."
+    )
+
+    def validate(self, data):
+        organization = self.context["organization"]
+        date_to = data.get("date_to") or organization.local_today()
+        date_from = data.get("date_from") or date_to - dt.timedelta(days=DEFAULT_DAYS - 1)
+        if date_from > date_to:
+            raise serializers.ValidationError({"date_from": ["Must not be after date_to."]})
+        if (date_to - date_from).days >= MAX_DAYS:
+            raise serializers.ValidationError({"date_from": [f"At most {MAX_DAYS} days."]})
+        data["date_from"], data["date_to"] = date_from, date_to
+        return data
+
+
+class CoverageCellSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(help_text="Local weekday, 0 = Monday.")
+    hour = serializers.IntegerField(help_text="Local hour, 0-23.")
+    open_targets = serializers.ListField(child=serializers.CharField())
+    capacity = serializers.IntegerField(
+        allow_null=True, help_text="Concurrency caps summed; null: unlimited."
+    )
+    calls = serializers.IntegerField()
+    missed = serializers.IntegerField()
+    peak_demand = serializers.IntegerField(
+        allow_null=True, help_text="Estimated calls at once in the busiest instance."
+    )
+    flag = serializers.ChoiceField(choices=["none", "thin"], allow_null=True)
+    reason = serializers.CharField()
+    missed_revenue = serializers.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
+
+
+class CoverageResponseSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField()
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    timezone = serializers.CharField()
+    currency = serializers.CharField()
+    plan_version = serializers.IntegerField(allow_null=True)
+    revenue_per_answered = serializers.DecimalField(
+        max_digits=18, decimal_places=4, allow_null=True
+    )
+    missed_in_flagged = serializers.IntegerField()
+    revenue_in_flagged = serializers.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
+    cells = CoverageCellSerializer(many=True, help_text="168 cells, Monday 00:00 first.")
+
+
+class CoverageViewSet(TenantViewSet):
+    schema = ReportSchema()
+
+    @extend_schema(
+        parameters=[CoverageQuerySerializer],
+        responses={200: CoverageResponseSerializer},
+        tags=["what-if"],
+        summary="Routing coverage of a campaign per local hour of the week",
+        description=(
+            "For each local weekday x hour (the organization's zone) over [date_from, "
+            "date_to]: the targets of the campaign's current routing plan (every active buyer "
+            "when it has none) open at the middle of that hour on every such day, their "
+            "capacity (concurrency caps summed, null when one is unlimited), the calls that "
+            "arrived and were missed, and a flag for hours with calls and no target open "
+            "(`none`) or thin coverage (`thin`: a single target, or capacity below the "
+            "estimated peak of calls at once), with the missed calls x the campaign's revenue "
+            "per answered call."
+        ),
+    )
+    def list(self, request):
+        query = CoverageQuerySerializer(
+            data={name: value for name, value in request.query_params.items() if value != ""},
+            context={"organization": self.organization},
+        )
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        campaign = (
+            Campaign.objects.for_organization(self.organization).filter(pk=data["campaign"]).first()
+        )
+        if campaign is None:
+            raise serializers.ValidationError({"campaign": ["No such campaign."]})
+        filters = KpiFilter(date_from=data["date_from"], date_to=data["date_to"])
+        coverage = campaign_coverage(self.organization, campaign, filters)
+        return Response(
+            {
+                "campaign": campaign.id,
+                "date_from": filters.date_from,
+                "date_to": filters.date_to,
+                "timezone": self.organization.timezone,
+                "currency": self.organization.currency,
+                "plan_version": coverage.plan_version,
+                "revenue_per_answered": kpi_json_value(coverage.revenue_per_answered),
+                "missed_in_flagged": coverage.missed_in_flagged,
+                "revenue_in_flagged": kpi_json_value(coverage.revenue_in_flagged),
+                "cells": [
+                    {
+                        "weekday": cell.weekday,
+                        "hour": cell.hour,
+                        "open_targets": list(cell.open_targets),
+                        "capacity": cell.capacity,
+                        "calls": cell.calls,
+                        "missed": cell.missed,
+                        "peak_demand": cell.peak_demand,
+                        "flag": cell.flag.value if cell.flag else None,
+                        "reason": cell.reason,
+                        "missed_revenue": kpi_json_value(cell.missed_revenue),
+                    }
+                    for row in coverage.grid
+                    for cell in row
+                ],
+            }
+        )

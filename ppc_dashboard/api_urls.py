@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from calls.api.views import AdSpendViewSet, CallImportViewSet, CallViewSet, CampaignViewSet
 from kpis.api import (
+    CoverageViewSet,
     KpiViewSet,
     ReallocationViewSet,
     ThresholdSuggestionsViewSet,
@@ -36,6 +37,7 @@ router.register(
 )
 router.register("reallocation", ReallocationViewSet, basename="reallocation")
 router.register("what-if", WhatIfViewSet, basename="what-if")
+router.register("coverage", CoverageViewSet, basename="coverage")
 
 # Namespaced, so API names ("api:call-list") never shadow the pages' ("call-list").
 app_name = "api"

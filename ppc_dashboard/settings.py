@@ -333,7 +333,8 @@ API_TAGS: list[dict[str, str]] = [
     {"name": "reallocation", "description": "Budget moves between publishers by their RPM."},
     {
         "name": "what-if",
-        "description": "A campaign's past calls replayed through an edited routing plan.",
+        "description": "Routing coverage per hour of the week, and a campaign's past calls "
+        "replayed through an edited routing plan.",
     },
 ]
 

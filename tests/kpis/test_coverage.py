@@ -96,3 +96,33 @@ def test_campaign_page_shows_coverage_and_the_costly_hours(member_client, evenin
 def test_another_tenants_campaign_page_is_not_found(other_org, member_client):
     campaign = CampaignFactory(organization=other_org)
     assert member_client.get(f"/campaigns/{campaign.id}/").status_code == 404
+
+
+def test_coverage_api_answers_every_hour_of_the_week(api_client, evening_gap):
+    response = api_client.get(
+        "/api/v1/coverage",
+        {
+            "campaign": evening_gap["campaign"].id,
+            "date_from": "2026-11-02",
+            "date_to": "2026-11-08",
+        },
+    )
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert len(data["cells"]) == 168
+    evening = data["cells"][19]  # Monday 19:00
+    assert (evening["weekday"], evening["hour"], evening["flag"]) == (0, 19, "none")
+    assert evening["missed"] == 3 and evening["missed_revenue"] == "90.0000"
+    assert data["cells"][10]["open_targets"] == ["Day Shift"]
+    assert data["missed_in_flagged"] == 3
+
+
+def test_coverage_api_is_tenant_scoped_and_refuses_bad_input(other_api_client, evening_gap):
+    campaign = evening_gap["campaign"].id
+    response = other_api_client.get("/api/v1/coverage", {"campaign": campaign})
+    assert response.status_code == 400
+    assert set(response.json()) == {"detail", "code", "errors"}
+    assert "campaign" in response.json()["errors"]
+    response = other_api_client.get("/api/v1/coverage", {"date_from": "x"})
+    assert response.status_code == 400
+    assert {"campaign", "date_from"} <= set(response.json()["errors"])

@@ -191,3 +191,10 @@ def test_campaign_page_what_if_form_explains_a_bad_edit(member_client, week):
     html = member_client.get(url, params).content.decode()
     assert "Give both the opening and the closing time." in html
     assert 'id="what-if-results"' not in html
+
+
+def test_a_viewer_may_run_a_what_if_it_saves_nothing(viewer_client, week):
+    body = {**BODY, "campaign": week["auto"].id}
+    response = viewer_client.post("/api/v1/what-if", body, format="json")
+    assert response.status_code == 200
+    assert RoutingPlan.objects.filter(campaign=week["auto"]).count() == 1
