@@ -1,6 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from alerts.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from calls.api.views import AdSpendViewSet, CallImportViewSet, CallViewSet, CampaignViewSet
 from kpis.api import (
     CoverageViewSet,
@@ -11,7 +12,7 @@ from kpis.api import (
     WhatIfViewSet,
 )
 from publishers.api import PublisherViewSet
-from routing.api import BuyerViewSet, TrackingNumberViewSet
+from routing.api import BuyerViewSet, RoutingPlanViewSet, TrackingNumberViewSet
 
 
 class OptionalSlashRouter(DefaultRouter):
@@ -28,6 +29,7 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("publishers", PublisherViewSet, basename="publisher")
 router.register("buyers", BuyerViewSet, basename="buyer")
 router.register("tracking-numbers", TrackingNumberViewSet, basename="trackingnumber")
+router.register("routing-plans", RoutingPlanViewSet, basename="routingplan")
 router.register("ad-spend", AdSpendViewSet, basename="adspend")
 router.register("imports", CallImportViewSet, basename="callimport")
 router.register("kpis", KpiViewSet, basename="kpis")
@@ -38,6 +40,8 @@ router.register(
 router.register("reallocation", ReallocationViewSet, basename="reallocation")
 router.register("what-if", WhatIfViewSet, basename="what-if")
 router.register("coverage", CoverageViewSet, basename="coverage")
+router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhookendpoint")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhookdelivery")
 
 # Namespaced, so API names ("api:call-list") never shadow the pages' ("call-list").
 app_name = "api"

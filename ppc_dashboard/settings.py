@@ -250,7 +250,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kpis.tasks.weekly_reports_send_task",
         "schedule": 3600.0,
     },
+    # Outbound webhooks due for a (re)try: retries wait here, and sends whose enqueue was lost.
+    "webhook-deliveries-sweep": {
+        "task": "alerts.tasks.webhook_deliveries_sweep_task",
+        "schedule": float(os.environ.get("WEBHOOK_SWEEP_SECONDS", "15")),
+    },
+    "webhook-log-prune": {"task": "alerts.tasks.webhook_log_prune_task", "schedule": 3600.0},
 }
+
+# --- Outbound webhooks (alerts.outbound) ------------------------------------------------------
+# Private networks and plain http to this machine as targets: for development and the tests only
+# (see alerts.webhook_targets); production allows https to public addresses only.
+WEBHOOKS_ALLOW_LOCAL_TARGETS = env_bool("WEBHOOKS_ALLOW_LOCAL_TARGETS", DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# Attempts of one delivery before it is failed, and the waits between them.
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "6"))
+WEBHOOK_RETRY_SCHEDULE_SECONDS = (30.0, 120.0, 600.0, 3600.0, 6 * 3600.0)
+# Days of events and deliveries kept in the delivery log.
+WEBHOOK_LOG_DAYS = int(os.environ.get("WEBHOOK_LOG_DAYS", "30"))
+# How long the previous secret still signs after a rotation.
+WEBHOOK_SECRET_OVERLAP = dt.timedelta(hours=24)
 
 # --- Email --------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -318,10 +337,18 @@ API_TAGS: list[dict[str, str]] = [
         "seconds, RPM floor, duplicate window, verdict thresholds.",
     },
     {"name": "publishers", "description": "The affiliates that send calls."},
-    {"name": "buyers", "description": "The call centers calls are routed to, with their hours."},
+    {
+        "name": "buyers",
+        "description": "The call centers calls are routed to, with their hours, caps and geo.",
+    },
     {
         "name": "tracking-numbers",
         "description": "Numbers that map a call to its campaign and publisher.",
+    },
+    {
+        "name": "routing-plans",
+        "description": "Per campaign, which buyers a call tries and in what order: tiers, "
+        "weights, repeats to the first buyer; saved as versions, never edited.",
     },
     {"name": "ad-spend", "description": "What was spent per campaign (and publisher) per day."},
     {"name": "kpis", "description": "The KPIs of KPIS.md over a date range, grouped."},
@@ -335,6 +362,16 @@ API_TAGS: list[dict[str, str]] = [
         "name": "what-if",
         "description": "Routing coverage per hour of the week, and a campaign's past calls "
         "replayed through an edited routing plan.",
+    },
+    {
+        "name": "webhook-endpoints",
+        "description": "Where alerts and follow-ups are posted: signed JSON or Slack, with "
+        "secret rotation and a test event.",
+    },
+    {
+        "name": "webhook-deliveries",
+        "description": "The delivery log: each event to each endpoint, its attempts, status "
+        "codes and response times; redeliver a failed one.",
     },
 ]
 
@@ -358,11 +395,13 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "ppc_dashboard.api_schema.error_responses",
     ],
-    # Three models have a `status` field with different choices; name each enum.
+    # Several models have a `status` (or `kind`) field with different choices; name each enum.
     "ENUM_NAME_OVERRIDES": {
         "CallStatusEnum": "calls.models.CallStatus",
         "CampaignStatusEnum": "calls.models.CampaignStatus",
         "ImportStatusEnum": "calls.models.ImportStatus",
+        "WebhookDeliveryStatusEnum": "alerts.models.DeliveryStatus",
+        "WebhookKindEnum": "alerts.models.EndpointKind",
     },
 }
 

@@ -8,6 +8,7 @@ means open around the clock.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Mapping
 
@@ -18,6 +19,8 @@ class BusinessHoursError(ValueError):
     pass
 
 
+# The same few clock strings are read for every call routed: parse each once.
+@functools.lru_cache(maxsize=4096)
 def _parse_clock(value: object) -> dt.time:
     if not isinstance(value, str):
         raise BusinessHoursError(f"{value!r} is not a time like '09:00'")
@@ -49,9 +52,16 @@ def is_open(hours: Mapping, timezone: str, at: dt.datetime) -> bool:
     """Whether a buyer with these hours, in this time zone, takes calls at the aware time `at`."""
     if not hours:
         return True
-    local = at.astimezone(zoneinfo.ZoneInfo(timezone))
+    return is_open_local(hours, at.astimezone(zoneinfo.ZoneInfo(timezone)))
+
+
+def is_open_local(hours: Mapping, local: dt.datetime) -> bool:
+    """`is_open` for a time already in the buyer's zone (a decision over many buyers converts
+    the time once per zone)."""
+    if not hours:
+        return True
     clock = local.time()
-    for opens, closes in hours.get(WEEKDAYS[local.weekday()], []):
+    for opens, closes in hours.get(WEEKDAYS[local.weekday()], ()):
         if _parse_clock(opens) <= clock < _parse_clock(closes) or (
             closes == "24:00" and clock >= _parse_clock(opens)
         ):

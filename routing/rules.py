@@ -19,7 +19,7 @@ import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .business_hours import WEEKDAYS, is_open, next_opening
+from .business_hours import WEEKDAYS, is_open_local, next_opening
 
 
 class SkipReason(enum.StrEnum):
@@ -105,6 +105,8 @@ class Decision:
 
 def _geo_skip_detail(target: TargetRule, caller: Caller) -> str | None:
     """Why the caller's geography keeps them from this target, or None when it does not."""
+    if not target.geo_allow and not target.geo_deny:
+        return None
     country = caller.country or caller.region.partition("-")[0]
     places = {code for code in (country, caller.region) if code}
     where = caller.region or country or "an unknown place"
@@ -120,8 +122,7 @@ def _geo_skip_detail(target: TargetRule, caller: Caller) -> str | None:
     return None
 
 
-def _closed_detail(target: TargetRule, at: dt.datetime) -> str:
-    local = at.astimezone(zoneinfo.ZoneInfo(target.timezone))
+def _closed_detail(target: TargetRule, at: dt.datetime, local: dt.datetime) -> str:
     text = f"closed {WEEKDAYS[local.weekday()].title()} {local:%H:%M} {target.timezone}"
     opening = next_opening(target.hours, target.timezone, at)
     if opening is None:
@@ -130,17 +131,25 @@ def _closed_detail(target: TargetRule, at: dt.datetime) -> str:
 
 
 def target_skip(
-    target: TargetRule, live: TargetLive, caller: Caller, at: dt.datetime
+    target: TargetRule,
+    live: TargetLive,
+    caller: Caller,
+    at: dt.datetime,
+    local: dt.datetime | None = None,
 ) -> Skip | None:
     """The first reason this target cannot take the call now, or None when it can. Reasons
-    are checked from the most lasting (inactive) to the most passing (a cap's count)."""
+    are checked from the most lasting (inactive) to the most passing (a cap's count).
+    `local` is `at` in the target's zone, when the caller has it already."""
     tid = target.target_id
     if not target.active:
         return Skip(tid, SkipReason.INACTIVE, f"{target.name} is inactive")
     if not target.destination:
         return Skip(tid, SkipReason.NO_DESTINATION, f"{target.name} has no phone number")
-    if not is_open(target.hours, target.timezone, at):
-        return Skip(tid, SkipReason.CLOSED, _closed_detail(target, at))
+    if target.hours:
+        if local is None:
+            local = at.astimezone(zoneinfo.ZoneInfo(target.timezone))
+        if not is_open_local(target.hours, local):
+            return Skip(tid, SkipReason.CLOSED, _closed_detail(target, at, local))
     geo = _geo_skip_detail(target, caller)
     if geo is not None:
         return Skip(tid, SkipReason.GEO, geo)
@@ -165,13 +174,15 @@ def weighted_order(targets: Sequence[TargetRule], rng: random.Random) -> list[Ta
     the targets left with probability weight / (sum of their weights), in integers so that a
     seed gives the same order on every platform."""
     left = list(targets)
+    total = sum(target.weight for target in left)
     order: list[TargetRule] = []
     while left:
-        ticket = rng.randrange(sum(target.weight for target in left))
+        ticket = rng.randrange(total)
         for index, target in enumerate(left):
             ticket -= target.weight
             if ticket < 0:
                 order.append(left.pop(index))
+                total -= target.weight
                 break
     return order
 
@@ -197,8 +208,13 @@ def route_decide(
     rng = random.Random(seed)
     skipped: list[Skip] = []
     tiers: dict[int, list[TargetRule]] = {}
+    no_counts = TargetLive()
+    local_times: dict[str, dt.datetime] = {}  # one conversion per zone, not per target
     for target in plan.targets:
-        skip = target_skip(target, live.get(target.target_id, TargetLive()), caller, at)
+        local = local_times.get(target.timezone)
+        if local is None:
+            local = local_times[target.timezone] = at.astimezone(zoneinfo.ZoneInfo(target.timezone))
+        skip = target_skip(target, live.get(target.target_id, no_counts), caller, at, local)
         if skip is None:
             tiers.setdefault(target.tier, []).append(target)
         else:

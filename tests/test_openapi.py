@@ -23,6 +23,7 @@ from schemathesis.checks import not_a_server_error
 
 from ppc_dashboard.tenancy.services import api_key_create
 from ppc_dashboard.tenancy.throttling import ApiKeyRateThrottle
+from routing.services import PlanTargetInput, routing_plan_save
 from tests.factories import (
     AdSpendFactory,
     BuyerFactory,
@@ -185,6 +186,11 @@ def seeded(db):
         for n in range(8)
     ]
     CallFactory(organization=OrganizationFactory())  # another tenant's call
+    plan = routing_plan_save(
+        organization=organization,
+        campaign=campaigns[0],
+        targets=[PlanTargetInput(buyers[0].pk, 1, 3), PlanTargetInput(buyers[1].pk, 2, 1)],
+    ).plan
     _, raw_key = api_key_create(organization=organization, name="fuzz")
     return SimpleNamespace(
         raw_key=raw_key,
@@ -195,6 +201,7 @@ def seeded(db):
             "tracking-numbers": [t.pk for t in tracking],
             "ad-spend": [s.pk for s in spend],
             "calls": [c.external_id for c in calls],
+            "routing-plans": [plan.pk],
         },
     )
 
@@ -246,6 +253,7 @@ REFERENCES = {
     "campaign_id": "campaigns",
     "publisher": "publishers",
     "publisher_id": "publishers",
+    "buyer": "buyers",
     "buyer_id": "buyers",
 }
 
@@ -260,6 +268,8 @@ def _naming_known_rows(body):
         known = FuzzTargets.ids.get(REFERENCES.get(key, ""), [])
         if known and isinstance(value, int) and not isinstance(value, bool):
             named[key] = known[value % len(known)]
+        elif isinstance(value, list | dict):
+            named[key] = _naming_known_rows(value)  # a plan's targets name buyers
     return named
 
 
