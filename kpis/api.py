@@ -12,9 +12,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from calls.models import Vertical
+from calls.models import Campaign, Vertical
 from ppc_dashboard.tenancy.api import TenantViewSet
+from ppc_dashboard.tenancy.permissions import IsOrganizationMember
+from ppc_dashboard.tenancy.selectors import tenant_context_for_request
+from routing.business_hours import BusinessHoursError, validate_business_hours
 
+from .coverage import campaign_coverage
 from .decisions import reallocation_report, threshold_suggestions, verdicts_report
 from .selectors import (
     AD_SPEND_NOT_ATTRIBUTED,
@@ -31,6 +35,15 @@ from .selectors import (
     kpis_report,
     report_tag_filter,
     report_tag_keys,
+)
+from .whatif import (
+    MAX_WHAT_IF_DAYS,
+    WHAT_IF_MODEL,
+    TargetAdd,
+    WhatIf,
+    WhatIfEdits,
+    WhatIfError,
+    campaign_what_if,
 )
 
 # group_by: a GroupBy but "tag", or "tag:<report tag key>" (its key checked per tenant).
@@ -509,3 +522,342 @@ class ReallocationViewSet(KpiQueryViewSet):
                 }
             )
         return Response({**self.period(filters, kpi_cut_at_hour(filters)), "campaigns": campaigns})
+
+
+# --- What-if --------------------------------------------------------------------------------
+
+
+class MembersMayReplay(IsOrganizationMember):
+    """A what-if is posted (its edits are a body) but writes nothing: any member may run it."""
+
+    def has_permission(self, request, view) -> bool:
+        return tenant_context_for_request(request) is not None
+
+
+class WhatIfAddSerializer(serializers.Serializer):
+    buyer = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    tier = serializers.IntegerField(min_value=1, max_value=20, default=1)
+    weight = serializers.IntegerField(min_value=1, max_value=1000, default=1)
+
+
+class WhatIfChangeSerializer(serializers.Serializer):
+    """A plan target's settings as the edit would have them; a field left out keeps its value,
+    a cap sent as null is unlimited."""
+
+    buyer = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    business_hours = serializers.JSONField(
+        required=False,
+        help_text='Weekday -> [open, close] ranges in the buyer\'s zone, e.g. {"mon": '
+        '[["09:00", "21:00"]]}; a weekday left out is closed, {} is around the clock.',
+    )
+    concurrency_cap = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=100000
+    )
+    hourly_cap = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=10**7
+    )
+    daily_cap = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=10**7
+    )
+    monthly_cap = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=10**8
+    )
+    tier = serializers.IntegerField(required=False, min_value=1, max_value=20)
+    weight = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+    active = serializers.BooleanField(required=False)
+
+    def validate_business_hours(self, value):
+        try:
+            validate_business_hours(value)
+        except BusinessHoursError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        return value
+
+
+class WhatIfRequestSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    date_from = serializers.DateField(
+        required=False, help_text="First local day (default: 29 days before date_to)."
+    )
+    date_to = serializers.DateField(
+        required=False, help_text="Last local day, inclusive (default: yesterday)."
+    )
+    add_targets = WhatIfAddSerializer(many=True, required=False, default=list)
+    remove_targets = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        default=list,
+        max_length=100,
+        help_text="Buyer ids to take out of the plan.",
+    )
+    changes = WhatIfChangeSerializer(many=True, required=False, default=list)
+
+    def validate(self, data):
+        if len(data["add_targets"]) > 50 or len(data["changes"]) > 100:
+            raise serializers.ValidationError("At most 50 targets added and 100 changes.")
+        organization = self.context["organization"]
+        date_to = data.get("date_to") or organization.local_today() - dt.timedelta(days=1)
+        date_from = data.get("date_from") or date_to - dt.timedelta(days=DEFAULT_DAYS - 1)
+        if date_from > date_to:
+            raise serializers.ValidationError({"date_from": ["Must not be after date_to."]})
+        if (date_to - date_from).days >= MAX_WHAT_IF_DAYS:
+            raise serializers.ValidationError({"date_from": [f"At most {MAX_WHAT_IF_DAYS} days."]})
+        data["date_from"], data["date_to"] = date_from, date_to
+        return data
+
+    def edits(self) -> WhatIfEdits:
+        data = self.validated_data
+        changes: dict[int, dict[str, Any]] = {}
+        for change in data["changes"]:
+            fields = dict(change)
+            buyer = fields.pop("buyer")
+            if "business_hours" in fields:
+                fields["hours"] = fields.pop("business_hours")
+            changes.setdefault(buyer, {}).update(fields)
+        return WhatIfEdits(
+            add=tuple(TargetAdd(a["buyer"], a["tier"], a["weight"]) for a in data["add_targets"]),
+            remove=frozenset(data["remove_targets"]),
+            changes=changes,
+        )
+
+
+class ReplaySerializer(serializers.Serializer):
+    calls = serializers.FloatField()
+    answered = serializers.FloatField()
+    missed = serializers.FloatField()
+    missed_rate = serializers.FloatField(allow_null=True, help_text="Percent.")
+    decisions = serializers.IntegerField(help_text="route_decide calls the replay made.")
+
+
+class TargetOddsSerializer(serializers.Serializer):
+    buyer = serializers.IntegerField()
+    name = serializers.CharField()
+    answer_probability = serializers.FloatField()
+    sent = serializers.IntegerField(help_text="Calls sent to it over the range.")
+    answered = serializers.IntegerField()
+
+
+class WhatIfResponseSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField()
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    currency = serializers.CharField()
+    plan_version = serializers.IntegerField(
+        allow_null=True, help_text="null: no plan yet, every active buyer replayed in one tier."
+    )
+    observed = ReplaySerializer(help_text="What the rollups recorded (decisions: 0).")
+    before = ReplaySerializer(help_text="The current plan replayed by the model.")
+    after = ReplaySerializer(help_text="The edited plan replayed by the model.")
+    recovered_calls = serializers.FloatField()
+    recovered_revenue = serializers.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
+    revenue_per_answered = serializers.DecimalField(
+        max_digits=18, decimal_places=4, allow_null=True
+    )
+    prior_answer_probability = serializers.FloatField()
+    targets = TargetOddsSerializer(many=True)
+    model = serializers.CharField(help_text="The model's assumptions, in words.")
+
+
+def _replay_dict(result) -> dict[str, Any]:
+    return {
+        "calls": round(result.calls, 2),
+        "answered": round(result.answered, 2),
+        "missed": round(result.missed, 2),
+        "missed_rate": None if result.missed_rate is None else round(result.missed_rate, 2),
+        "decisions": result.decisions,
+    }
+
+
+def what_if_as_dict(organization, campaign_id: int, filters: KpiFilter, result: WhatIf) -> dict:
+    observed_rate = (
+        result.observed_missed / result.observed_calls * 100 if result.observed_calls else None
+    )
+    return {
+        "campaign": campaign_id,
+        "date_from": filters.date_from,
+        "date_to": filters.date_to,
+        "currency": organization.currency,
+        "plan_version": result.before_plan.version if result.has_plan else None,
+        "observed": {
+            "calls": result.observed_calls,
+            "answered": result.observed_calls - result.observed_missed,
+            "missed": result.observed_missed,
+            "missed_rate": None if observed_rate is None else round(observed_rate, 2),
+            "decisions": 0,
+        },
+        "before": _replay_dict(result.before),
+        "after": _replay_dict(result.after),
+        "recovered_calls": round(result.recovered_calls, 2),
+        "recovered_revenue": kpi_json_value(result.recovered_revenue),
+        "revenue_per_answered": kpi_json_value(result.revenue_per_answered),
+        "prior_answer_probability": round(result.prior, 4),
+        "targets": [
+            {
+                "buyer": o.target_id,
+                "name": o.name,
+                "answer_probability": round(o.probability, 4),
+                "sent": o.sent,
+                "answered": o.answered,
+            }
+            for o in result.odds
+        ],
+        "model": WHAT_IF_MODEL,
+    }
+
+
+class WhatIfViewSet(TenantViewSet):
+    permission_classes = [MembersMayReplay]
+    schema = ReportSchema()
+
+    @extend_schema(
+        request=WhatIfRequestSerializer,
+        responses={200: WhatIfResponseSerializer},
+        tags=["what-if"],
+        summary="Replay a campaign's past calls through an edited routing plan",
+        description=(
+            "Replays the campaign's arrivals over local days [date_from, date_to] (at most "
+            f"{MAX_WHAT_IF_DAYS}) through its current routing plan and through the plan with "
+            "the edits applied (targets added as backups, removed, or with new hours, caps, "
+            "concurrency, tier or weight), with the routing decision function, and answers "
+            "the missed calls and missed-call rate of both, and the revenue the edit would "
+            "likely have recovered (recovered answered calls x the campaign's revenue per "
+            "answered call). Nothing is saved. " + WHAT_IF_MODEL
+        ),
+    )
+    def create(self, request):
+        query = WhatIfRequestSerializer(
+            data=request.data, context={"organization": self.organization}
+        )
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        campaign = (
+            Campaign.objects.for_organization(self.organization).filter(pk=data["campaign"]).first()
+        )
+        if campaign is None:
+            raise serializers.ValidationError({"campaign": ["No such campaign."]})
+        filters = KpiFilter(date_from=data["date_from"], date_to=data["date_to"])
+        try:
+            result = campaign_what_if(self.organization, campaign, filters, query.edits())
+        except WhatIfError as exc:
+            raise serializers.ValidationError({"changes": [str(exc)]}) from exc
+        return Response(what_if_as_dict(self.organization, campaign.id, filters, result))
+
+
+# --- Coverage -------------------------------------------------------------------------------
+
+
+class CoverageQuerySerializer(serializers.Serializer):
+    campaign = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    date_from = serializers.DateField(
+        required=False, help_text="First local day (default: 29 days before date_to)."
+    )
+    date_to = serializers.DateField(
+        required=False, help_text="Last local day, inclusive (default: today)."
+    )
+
+    def validate(self, data):
+        organization = self.context["organization"]
+        date_to = data.get("date_to") or organization.local_today()
+        date_from = data.get("date_from") or date_to - dt.timedelta(days=DEFAULT_DAYS - 1)
+        if date_from > date_to:
+            raise serializers.ValidationError({"date_from": ["Must not be after date_to."]})
+        if (date_to - date_from).days >= MAX_DAYS:
+            raise serializers.ValidationError({"date_from": [f"At most {MAX_DAYS} days."]})
+        data["date_from"], data["date_to"] = date_from, date_to
+        return data
+
+
+class CoverageCellSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(help_text="Local weekday, 0 = Monday.")
+    hour = serializers.IntegerField(help_text="Local hour, 0-23.")
+    open_targets = serializers.ListField(child=serializers.CharField())
+    capacity = serializers.IntegerField(
+        allow_null=True, help_text="Concurrency caps summed; null: unlimited."
+    )
+    calls = serializers.IntegerField()
+    missed = serializers.IntegerField()
+    peak_demand = serializers.IntegerField(
+        allow_null=True, help_text="Estimated calls at once in the busiest instance."
+    )
+    flag = serializers.ChoiceField(choices=["none", "thin"], allow_null=True)
+    reason = serializers.CharField()
+    missed_revenue = serializers.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
+
+
+class CoverageResponseSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField()
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    timezone = serializers.CharField()
+    currency = serializers.CharField()
+    plan_version = serializers.IntegerField(allow_null=True)
+    revenue_per_answered = serializers.DecimalField(
+        max_digits=18, decimal_places=4, allow_null=True
+    )
+    missed_in_flagged = serializers.IntegerField()
+    revenue_in_flagged = serializers.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
+    cells = CoverageCellSerializer(many=True, help_text="168 cells, Monday 00:00 first.")
+
+
+class CoverageViewSet(TenantViewSet):
+    schema = ReportSchema()
+
+    @extend_schema(
+        parameters=[CoverageQuerySerializer],
+        responses={200: CoverageResponseSerializer},
+        tags=["what-if"],
+        summary="Routing coverage of a campaign per local hour of the week",
+        description=(
+            "For each local weekday x hour (the organization's zone) over [date_from, "
+            "date_to]: the targets of the campaign's current routing plan (every active buyer "
+            "when it has none) open at the middle of that hour on every such day, their "
+            "capacity (concurrency caps summed, null when one is unlimited), the calls that "
+            "arrived and were missed, and a flag for hours with calls and no target open "
+            "(`none`) or thin coverage (`thin`: a single target, or capacity below the "
+            "estimated peak of calls at once), with the missed calls x the campaign's revenue "
+            "per answered call."
+        ),
+    )
+    def list(self, request):
+        query = CoverageQuerySerializer(
+            data={name: value for name, value in request.query_params.items() if value != ""},
+            context={"organization": self.organization},
+        )
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        campaign = (
+            Campaign.objects.for_organization(self.organization).filter(pk=data["campaign"]).first()
+        )
+        if campaign is None:
+            raise serializers.ValidationError({"campaign": ["No such campaign."]})
+        filters = KpiFilter(date_from=data["date_from"], date_to=data["date_to"])
+        coverage = campaign_coverage(self.organization, campaign, filters)
+        return Response(
+            {
+                "campaign": campaign.id,
+                "date_from": filters.date_from,
+                "date_to": filters.date_to,
+                "timezone": self.organization.timezone,
+                "currency": self.organization.currency,
+                "plan_version": coverage.plan_version,
+                "revenue_per_answered": kpi_json_value(coverage.revenue_per_answered),
+                "missed_in_flagged": coverage.missed_in_flagged,
+                "revenue_in_flagged": kpi_json_value(coverage.revenue_in_flagged),
+                "cells": [
+                    {
+                        "weekday": cell.weekday,
+                        "hour": cell.hour,
+                        "open_targets": list(cell.open_targets),
+                        "capacity": cell.capacity,
+                        "calls": cell.calls,
+                        "missed": cell.missed,
+                        "peak_demand": cell.peak_demand,
+                        "flag": cell.flag.value if cell.flag else None,
+                        "reason": cell.reason,
+                        "missed_revenue": kpi_json_value(cell.missed_revenue),
+                    }
+                    for row in coverage.grid
+                    for cell in row
+                ],
+            }
+        )

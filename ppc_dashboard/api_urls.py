@@ -10,10 +10,12 @@ from alerts.api import (
 from calls.api.route import RouteViewSet
 from calls.api.views import AdSpendViewSet, CallImportViewSet, CallViewSet, CampaignViewSet
 from kpis.api import (
+    CoverageViewSet,
     KpiViewSet,
     ReallocationViewSet,
     ThresholdSuggestionsViewSet,
     VerdictsViewSet,
+    WhatIfViewSet,
 )
 from publishers.api import PublisherViewSet
 from routing.api import BuyerViewSet, RoutingPlanViewSet, TrackingNumberViewSet
@@ -44,6 +46,8 @@ router.register(
 router.register("reallocation", ReallocationViewSet, basename="reallocation")
 router.register("alerts", AlertIncidentViewSet, basename="alert")
 router.register("alert-rules", AlertRuleViewSet, basename="alertrule")
+router.register("what-if", WhatIfViewSet, basename="what-if")
+router.register("coverage", CoverageViewSet, basename="coverage")
 router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhookendpoint")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhookdelivery")
 router.register("route", RouteViewSet, basename="route")

@@ -384,6 +384,11 @@ API_TAGS: list[dict[str, str]] = [
         "with thresholds, cooldown and channels.",
     },
     {
+        "name": "what-if",
+        "description": "Routing coverage per hour of the week, and a campaign's past calls "
+        "replayed through an edited routing plan.",
+    },
+    {
         "name": "webhook-endpoints",
         "description": "Where alerts and follow-ups are posted: signed JSON or Slack, with "
         "secret rotation and a test event.",

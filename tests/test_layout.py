@@ -78,8 +78,8 @@ OUTWARD_NAMES = {
     "apps",
     "commands",
 }
-# Pure rules: KPI math, verdicts, routing decisions and webhook signing, tested without a
-# database.
+# Pure rules: KPI math, verdicts, routing decisions, coverage and the what-if replay, and
+# webhook signing, tested without a database.
 PURE_MODULES = {
     "kpis.formatting",
     "kpis.metrics",
@@ -87,6 +87,8 @@ PURE_MODULES = {
     "routing.business_hours",
     "routing.rules",
     "alerts.rules",
+    "routing.coverage",
+    "routing.whatif",
     "alerts.webhook_signing",
     "alerts.webhook_targets",
 }

@@ -59,6 +59,9 @@ TEMPLATE = {
 }
 # "Reds" as validation spells it out: evenly spaced stops.
 REDS = [[index / (len(sequential.Reds) - 1), color] for index, color in enumerate(sequential.Reds)]
+BLUES = [
+    [index / (len(sequential.Blues) - 1), color] for index, color in enumerate(sequential.Blues)
+]
 
 
 def _layout(**overrides) -> dict:
@@ -383,6 +386,78 @@ def missed_heatmap_figure(
                 "hovertemplate": (
                     "%{y} %{x}:00<br>%{z} missed of %{customdata[0]} calls "
                     "(%{customdata[1]})<extra></extra>"
+                ),
+                "xgap": 1,
+                "ygap": 1,
+            }
+        ],
+        "layout": _layout(
+            meta=text,
+            height=300,
+            xaxis={"title": {"text": "Hour of day"}, "type": "category", "dtick": 2},
+            yaxis={"autorange": "reversed", "type": "category"},
+        ),
+    }
+
+
+def coverage_figure(
+    *,
+    open_targets: Sequence[Sequence[int]],
+    capacities: Sequence[Sequence[int | None]],
+    calls: Sequence[Sequence[int]],
+    missed: Sequence[Sequence[int]],
+    flags: Sequence[Sequence[str]],
+) -> Figure:
+    """Buyer targets open per local weekday (rows) and hour (columns), beside the missed-calls
+    heatmap; hours with traffic and no or thin coverage are marked ("none", "thin")."""
+    marks = {"none": "✕", "thin": "!"}
+    flagged = [(d, h) for d in range(7) for h in range(24) if flags[d][h]]
+    none = sum(1 for d, h in flagged if flags[d][h] == "none")
+    summary = (
+        f"{len(flagged)} hours of the week with traffic and thin or no coverage "
+        f"({none} with no target open), holding "
+        f"{format_kpi(sum(missed[d][h] for d, h in flagged), 'count')} missed calls."
+    )
+
+    def cell_text(day: int, hour: int) -> str:
+        capacity = capacities[day][hour]
+        shown = "unlimited" if capacity is None else format_kpi(capacity, "count")
+        text = f"{open_targets[day][hour]} open, capacity {shown}"
+        return f"{text} ({flags[day][hour]})" if flags[day][hour] else text
+
+    text = chart_text(
+        summary,
+        ["Weekday", *(f"{hour:02d}:00" for hour in range(24))],
+        [[WEEKDAYS[d], *(cell_text(d, h) for h in range(24))] for d in range(7)],
+    )
+    customdata = [
+        [
+            [
+                "unlimited" if capacities[d][h] is None else format_kpi(capacities[d][h], "count"),
+                format_kpi(calls[d][h], "count"),
+                format_kpi(missed[d][h], "count"),
+                {"none": "no coverage", "thin": "thin coverage"}.get(flags[d][h], "covered"),
+            ]
+            for h in range(24)
+        ]
+        for d in range(7)
+    ]
+    return {
+        "data": [
+            {
+                "type": "heatmap",
+                "z": [list(row) for row in open_targets],
+                "x": [f"{hour:02d}" for hour in range(24)],
+                "y": list(WEEKDAYS),
+                "customdata": customdata,
+                "text": [[marks.get(flags[d][h], "") for h in range(24)] for d in range(7)],
+                "texttemplate": "%{text}",
+                "colorscale": BLUES,
+                "colorbar": {"title": {"text": "Open"}, "thickness": 12},
+                "hovertemplate": (
+                    "%{y} %{x}:00<br>%{z} targets open, capacity %{customdata[0]}<br>"
+                    "%{customdata[1]} calls, %{customdata[2]} missed: %{customdata[3]}"
+                    "<extra></extra>"
                 ),
                 "xgap": 1,
                 "ygap": 1,

@@ -1,8 +1,10 @@
-"""The campaign thresholds form: what a campaign's calls are judged by."""
+"""The campaign thresholds form (what a campaign's calls are judged by) and the campaign
+page's what-if form."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -12,6 +14,7 @@ from calls.services import campaign_save
 from kpis.models import REPORT_TAGS_MAX
 from kpis.services import report_tag_key_error, report_tags_errors
 from kpis.verdicts import VerdictThresholds
+from kpis.whatif import TargetAdd, WhatIfEdits
 
 THRESHOLD_LABELS = {
     "strong_conversion_pct": "Strong conversion: above (%)",
@@ -131,3 +134,79 @@ class ReportTagsForm(forms.Form):
         if errors:
             raise forms.ValidationError(errors)
         return keys
+
+
+# --- What-if ---------------------------------------------------------------------------------
+
+EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class WhatIfForm(forms.Form):
+    """The campaign page's what-if: one edit of each kind at most, all optional. Read with GET
+    (it changes nothing), its fields prefixed `wi_` so they never meet the filter bar's."""
+
+    prefix = "wi"
+
+    add_buyer = forms.TypedChoiceField(
+        label="Add a backup buyer", required=False, coerce=int, empty_value=None
+    )
+    add_tier = forms.IntegerField(label="in tier", required=False, min_value=1, max_value=20)
+    hours_buyer = forms.TypedChoiceField(
+        label="Change the hours of", required=False, coerce=int, empty_value=None
+    )
+    hours_open = forms.TimeField(
+        label="open every day from", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    hours_close = forms.TimeField(
+        label="until", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    cap_buyer = forms.TypedChoiceField(
+        label="Change the caps of", required=False, coerce=int, empty_value=None
+    )
+    concurrency_cap = forms.IntegerField(
+        label="concurrency", required=False, min_value=1, max_value=100000
+    )
+    hourly_cap = forms.IntegerField(label="hourly cap", required=False, min_value=1)
+    daily_cap = forms.IntegerField(label="daily cap", required=False, min_value=1)
+
+    def __init__(self, *args, plan_buyers: list[tuple[int, str]], other_buyers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["add_buyer"].choices = [("", "-"), *other_buyers]
+        for name in ("hours_buyer", "cap_buyer"):
+            self.fields[name].choices = [("", "-"), *plan_buyers]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("hours_buyer") and not (data.get("hours_open") and data.get("hours_close")):
+            self.add_error("hours_open", "Give both the opening and the closing time.")
+        opens, closes = data.get("hours_open"), data.get("hours_close")
+        if opens and closes and closes != dt.time(0, 0) and closes <= opens:
+            self.add_error("hours_close", "Closes before it opens (00:00 means midnight).")
+        caps = ("concurrency_cap", "hourly_cap", "daily_cap")
+        if data.get("cap_buyer") and all(data.get(name) is None for name in caps):
+            self.add_error("concurrency_cap", "Give at least one new cap.")
+        if not any(data.get(name) for name in ("add_buyer", "hours_buyer", "cap_buyer")):
+            raise forms.ValidationError("Choose at least one change to try.")
+        return data
+
+    def edits(self, next_tier: int) -> WhatIfEdits:
+        data = self.cleaned_data
+        add = ()
+        if data.get("add_buyer"):
+            add = (TargetAdd(data["add_buyer"], tier=data.get("add_tier") or next_tier),)
+        changes: dict[int, dict[str, Any]] = {}
+        if data.get("hours_buyer"):
+            window = [
+                data["hours_open"].strftime("%H:%M"),
+                "24:00"
+                if data["hours_close"] == dt.time(0, 0)
+                else data["hours_close"].strftime("%H:%M"),
+            ]
+            changes.setdefault(data["hours_buyer"], {})["hours"] = {
+                day: [window] for day in EVERY_DAY
+            }
+        if data.get("cap_buyer"):
+            for name in ("concurrency_cap", "hourly_cap", "daily_cap"):
+                if data.get(name) is not None:
+                    changes.setdefault(data["cap_buyer"], {})[name] = data[name]
+        return WhatIfEdits(add=add, changes=changes)

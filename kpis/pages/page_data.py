@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from calls.models import Campaign
 from calls.selectors import FilterChoices
+from kpis.coverage import CampaignCoverage, campaign_coverage
 from kpis.decisions import (
     CampaignReallocation,
     EntityVerdict,
@@ -335,6 +336,7 @@ class CampaignPage:
     qualifying_seconds: int
     threshold: ThresholdSuggestion | None  # the finder's suggestion, or why there is none
     heatmap_error: str
+    coverage: CampaignCoverage | None = None  # None: the filter cannot be read hourly
     charts: dict[str, str] = field(default_factory=dict)
 
 
@@ -383,6 +385,18 @@ def _heatmap_chart(organization: Organization, kpi_filter: KpiFilter) -> tuple[s
     return charts.figure_html(figure, "chart-missed-heatmap"), ""
 
 
+def _coverage_chart(coverage: CampaignCoverage) -> str:
+    grid = coverage.grid
+    figure = charts.coverage_figure(
+        open_targets=[[len(cell.open_targets) for cell in row] for row in grid],
+        capacities=[[cell.capacity for cell in row] for row in grid],
+        calls=[[cell.calls for cell in row] for row in grid],
+        missed=[[cell.missed for cell in row] for row in grid],
+        flags=[[cell.flag.value if cell.flag else "" for cell in row] for row in grid],
+    )
+    return charts.figure_html(figure, "chart-coverage")
+
+
 def campaign_page(
     organization: Organization, campaign: Campaign, kpi_filter: KpiFilter
 ) -> CampaignPage:
@@ -393,6 +407,9 @@ def campaign_page(
     verdicts = verdicts_report(organization, kpi_filter, overall_publishers=False)
     duration_html, threshold = _duration_chart(organization, kpi_filter, campaign)
     heatmap_html, heatmap_error = _heatmap_chart(organization, kpi_filter)
+    # Coverage reads the campaign's hourly rollups, as the heatmap does: not per buyer, region
+    # or tag (the heatmap says so), nor per publisher (the page says it counts them all).
+    coverage = None if heatmap_error else campaign_coverage(organization, campaign, kpi_filter)
     series = daily_series(report)
     rpm_figure = charts.rpm_trend_figure(
         days=series.days,
@@ -408,9 +425,11 @@ def campaign_page(
         qualifying_seconds=campaign.qualifying_seconds,
         threshold=threshold,
         heatmap_error=heatmap_error,
+        coverage=coverage,
         charts={
             "duration_buckets": duration_html,
             "missed_heatmap": heatmap_html,
+            "coverage": _coverage_chart(coverage) if coverage else "",
             "rpm_trend": charts.figure_html(rpm_figure, "chart-rpm-trend"),
         },
     )

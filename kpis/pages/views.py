@@ -6,16 +6,21 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.views.generic import TemplateView
 
 from calls.models import Call, Campaign, Vertical
 from calls.selectors import filter_choices, onboarding_steps
+from kpis.routing_targets import campaign_plan_rules
 from kpis.selectors import KpiFilter, kpi_freshness, report_tag_keys
+from kpis.whatif import WHAT_IF_MODEL, WhatIfError, campaign_what_if
 from ppc_dashboard.tenancy.pages import TenantPageMixin
 from publishers.models import Publisher
+from routing.models import Buyer
 
+from .forms import WhatIfForm
 from .page_data import (
     GEO_METRICS,
     campaign_list_page,
@@ -119,7 +124,39 @@ class CampaignDetailView(KpiPageMixin, TemplateView):
         return super().get_context_data(campaign=self.campaign, **kwargs)
 
     def page_context(self, kpi_filter):
-        return {"page": campaign_page(self.organization, self.campaign, kpi_filter)}
+        return {
+            "page": campaign_page(self.organization, self.campaign, kpi_filter),
+            **self.what_if_context(kpi_filter),
+        }
+
+    def what_if_context(self, kpi_filter: KpiFilter) -> dict[str, Any]:
+        """The what-if form (read with GET: it saves nothing) and, once submitted, the replay
+        of the filter's days through the plan it edits."""
+        plan, has_plan = campaign_plan_rules(self.organization, self.campaign)
+        in_plan = {t.target_id: t.name for t in plan.targets}
+        others = self.tenant_queryset(Buyer).exclude(id__in=in_plan).order_by("name")
+        submitted = any(name.startswith(f"{WhatIfForm.prefix}-") for name in self.request.GET)
+        form = WhatIfForm(
+            self.request.GET if submitted else None,
+            plan_buyers=sorted(in_plan.items(), key=lambda item: item[1]),
+            other_buyers=[(b.id, b.name) for b in others],
+        )
+        result = None
+        if submitted and form.is_valid():
+            next_tier = max((t.tier for t in plan.targets), default=0) + 1
+            try:
+                result = campaign_what_if(
+                    self.organization, self.campaign, kpi_filter, form.edits(next_tier)
+                )
+            except WhatIfError as exc:
+                form.add_error(None, str(exc))
+        return {
+            "what_if_form": form,
+            "what_if": result,
+            "what_if_has_plan": has_plan,
+            "what_if_model": WHAT_IF_MODEL,
+            "filter_fields": list(QueryDict(self.page_filters.query_string()).items()),
+        }
 
 
 class PublisherDetailView(KpiPageMixin, TemplateView):

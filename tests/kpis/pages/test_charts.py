@@ -47,6 +47,13 @@ FIGURES = {
         calls=[[(day + hour) % 9 for hour in range(24)] for day in range(7)],
         missed_rates=[[None if hour % 4 else 12.5 for hour in range(24)] for day in range(7)],
     ),
+    "coverage": lambda: charts.coverage_figure(
+        open_targets=[[(day + hour) % 3 for hour in range(24)] for day in range(7)],
+        capacities=[[None if hour % 5 else 4 for hour in range(24)] for day in range(7)],
+        calls=[[(day + hour) % 9 for hour in range(24)] for day in range(7)],
+        missed=[[(day * hour) % 5 for hour in range(24)] for day in range(7)],
+        flags=[["none" if (day + hour) % 3 == 0 else "" for hour in range(24)] for day in range(7)],
+    ),
     "rpm trend with a floor": lambda: charts.rpm_trend_figure(
         days=DAYS, rpm=[1.25, None, 2.0], rpm_floor=1.5, currency="USD"
     ),
