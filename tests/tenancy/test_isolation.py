@@ -480,6 +480,30 @@ def _route_a_foreign_campaign_or_number(client, acme, rival):
     return response
 
 
+@attack("coverage", "list")
+def _coverage_of_a_foreign_campaign(client, acme, rival):
+    response = client.get(f"{API}/coverage", {"campaign": acme.campaign.pk})
+    assert response.status_code == 400
+    return response
+
+
+@attack("what-if", "create")
+def _what_if_of_a_foreign_campaign_or_with_a_foreign_buyer(client, acme, rival):
+    for campaign, buyer, field in (
+        (acme.campaign, rival.buyer, "campaign"),
+        (rival.campaign, acme.buyer, "changes"),  # edits are refused as one field
+    ):
+        response = client.post(
+            f"{API}/what-if",
+            {"campaign": campaign.pk, "add_targets": [{"buyer": buyer.pk}]},
+            format="json",
+        )
+        assert response.status_code == 400, response.json()
+        assert list(response.json()["errors"]) == [field], response.json()
+        assert MARKER not in response.content.decode().lower()
+    return response
+
+
 @attack("alerts", "acknowledge")
 def _acknowledge_foreign_alert(client, acme, rival):
     response = client.post(f"{API}/alerts/{acme.incident.pk}/acknowledge")
