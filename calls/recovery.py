@@ -11,6 +11,9 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
+
+from ppc_dashboard.tenancy.models import Organization
 
 from .models import Call
 from .signals import calls_changed
@@ -20,17 +23,18 @@ def _call_locked(call_id: int, organization_id: int) -> Call:
     return Call.objects.for_organization(organization_id).select_for_update().get(pk=call_id)
 
 
-def call_followup_mark(*, call: Call, at: dt.datetime) -> None:
-    """Record that a follow-up was created for this call (the first one's time is kept)."""
+def calls_followup_mark(*, organization: Organization, call_ids: list[int], at: dt.datetime) -> int:
+    """Record that follow-ups were created for these calls (a call's first one's time is
+    kept); returns how many calls were marked now."""
     with transaction.atomic():
-        locked = _call_locked(call.pk, call.organization_id)
-        if locked.followup_at is not None:
-            return
-        locked.followup_at = at
-        locked.save(update_fields=["followup_at", "updated_at"])
-        calls_changed.send(
-            sender=Call, organization=locked.organization, instants=[locked.started_at]
+        calls = Call.objects.for_organization(organization).filter(
+            pk__in=call_ids, followup_at__isnull=True
         )
+        instants = list(calls.values_list("started_at", flat=True))
+        marked = calls.update(followup_at=at, updated_at=timezone.now())
+        if marked:
+            calls_changed.send(sender=Call, organization=organization, instants=instants)
+    return marked
 
 
 def call_recovery_record(*, call: Call, at: dt.datetime | None, revenue: Decimal) -> None:

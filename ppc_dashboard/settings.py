@@ -250,6 +250,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kpis.tasks.weekly_reports_send_task",
         "schedule": 3600.0,
     },
+    # Follow-ups of the calls written in the last minute (alerts.followups).
+    "followups-scan": {"task": "alerts.tasks.followups_scan_all_task", "schedule": 60.0},
 }
 
 # --- Email --------------------------------------------------------------------------------
@@ -331,6 +333,11 @@ API_TAGS: list[dict[str, str]] = [
         "description": "Suggested qualifying durations per campaign.",
     },
     {"name": "reallocation", "description": "Budget moves between publishers by their RPM."},
+    {
+        "name": "follow-ups",
+        "description": "Callers to call back (missed or not converted calls), their rules per "
+        "campaign, and marking them contacted, recovered or lost.",
+    },
 ]
 
 SPECTACULAR_SETTINGS = {

@@ -78,8 +78,14 @@ OUTWARD_NAMES = {
     "apps",
     "commands",
 }
-# Pure rules: KPI math and verdicts, tested without a database.
-PURE_MODULES = {"kpis.formatting", "kpis.metrics", "kpis.verdicts"}
+# Pure rules: KPI math, verdicts, business hours and follow-up rules, tested without a database.
+PURE_MODULES = {
+    "kpis.formatting",
+    "kpis.metrics",
+    "kpis.verdicts",
+    "routing.business_hours",
+    "alerts.followup_rules",
+}
 
 
 @cache
