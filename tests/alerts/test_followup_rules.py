@@ -21,7 +21,9 @@ BOTH = RuleSettings(
 
 
 def call(status="answered", converted=False, duration=120) -> CallFacts:
-    return CallFacts(status=status, converted=converted, started_at=START, duration_seconds=duration)
+    return CallFacts(
+        status=status, converted=converted, started_at=START, duration_seconds=duration
+    )
 
 
 @pytest.mark.parametrize("status", ["missed", "no_buyer", "abandoned", "failed"])

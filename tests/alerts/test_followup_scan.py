@@ -45,9 +45,7 @@ def make_call(org, setup, **fields):
     return CallFactory(organization=org, **{**defaults, **fields})
 
 
-def test_missed_call_the_night_before_the_spring_change_is_due_at_nine_edt(
-    org, setup, published
-):
+def test_missed_call_the_night_before_the_spring_change_is_due_at_nine_edt(org, setup, published):
     # Saturday 2026-03-07 22:00 EST; Sunday 09:00 is EDT: 13:00 UTC (not 14:00).
     call = make_call(
         org, setup, status="missed", duration_seconds=0, started_at=utc(2026, 3, 8, 3, 0)
