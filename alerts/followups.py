@@ -23,11 +23,16 @@ from publishers.models import Publisher
 from routing.models import Buyer
 
 from . import followup_rules
-from .models import FollowUp, FollowUpRule, FollowUpScan, FollowUpStatus
+from .models import (
+    FOLLOWUP_CREATED,
+    FOLLOWUP_UPDATED,
+    FollowUp,
+    FollowUpRule,
+    FollowUpScan,
+    FollowUpStatus,
+)
 from .outbound import outbound_event_publish
 
-FOLLOWUP_CREATED = "followup.created"
-FOLLOWUP_UPDATED = "followup.updated"
 # Writes are read again this far back: a transaction that committed after the last scan may
 # carry an earlier updated_at. Re-reading is harmless (one follow-up per call and reason).
 WRITE_OVERLAP = dt.timedelta(minutes=10)

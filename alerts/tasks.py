@@ -1,4 +1,5 @@
-"""Celery tasks of the alerts app: thin wrappers that take ids and call its services."""
+"""Celery tasks of the alerts app: thin wrappers that take ids and call alerts.outbound and
+alerts.followups."""
 
 from celery import shared_task
 
@@ -6,6 +7,20 @@ from ppc_dashboard.tenancy.models import Organization
 
 from .followups import followups_scan
 from .models import FollowUpRule
+from .outbound import WEBHOOK_SEND_TASK, webhook_deliveries_sweep, webhook_delivery_send
+
+
+@shared_task(name=WEBHOOK_SEND_TASK, acks_late=True)
+def webhook_delivery_send_task(organization_id: int, delivery_id: int) -> bool:
+    # Scoped by the organization: a delivery id of another tenant finds nothing to claim.
+    sent = webhook_delivery_send(organization_id=organization_id, delivery_id=delivery_id)
+    return sent is not None
+
+
+@shared_task
+def webhook_deliveries_sweep_task() -> int:
+    """Beat's safety net: retries whose wait is over, and sends whose enqueue was lost."""
+    return webhook_deliveries_sweep()
 
 
 @shared_task

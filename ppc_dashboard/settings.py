@@ -250,9 +250,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kpis.tasks.weekly_reports_send_task",
         "schedule": 3600.0,
     },
+    # Outbound webhooks due for a (re)try: retries wait here, and sends whose enqueue was lost.
+    "webhook-deliveries-sweep": {
+        "task": "alerts.tasks.webhook_deliveries_sweep_task",
+        "schedule": float(os.environ.get("WEBHOOK_SWEEP_SECONDS", "15")),
+    },
     # Follow-ups of the calls written in the last minute (alerts.followups).
     "followups-scan": {"task": "alerts.tasks.followups_scan_all_task", "schedule": 60.0},
 }
+
+# --- Outbound webhooks (alerts.outbound) ------------------------------------------------------
+# Private networks and plain http to this machine as targets: for development and the tests only
+# (see alerts.webhook_targets); production allows https to public addresses only.
+WEBHOOKS_ALLOW_LOCAL_TARGETS = env_bool("WEBHOOKS_ALLOW_LOCAL_TARGETS", DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# Attempts of one delivery before it is failed, and the waits between them.
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "6"))
+WEBHOOK_RETRY_SCHEDULE_SECONDS = (30.0, 120.0, 600.0, 3600.0, 6 * 3600.0)
+# How long the previous secret still signs after a rotation.
+WEBHOOK_SECRET_OVERLAP = dt.timedelta(hours=24)
 
 # --- Email --------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -334,6 +350,16 @@ API_TAGS: list[dict[str, str]] = [
     },
     {"name": "reallocation", "description": "Budget moves between publishers by their RPM."},
     {
+        "name": "webhook-endpoints",
+        "description": "Where alerts and follow-ups are posted: signed JSON or Slack, with "
+        "secret rotation and a test event.",
+    },
+    {
+        "name": "webhook-deliveries",
+        "description": "The delivery log: each event to each endpoint, its attempts, status "
+        "codes and response times; redeliver a failed one.",
+    },
+    {
         "name": "follow-ups",
         "description": "Callers to call back (missed or not converted calls), their rules per "
         "campaign, and marking them contacted, recovered or lost.",
@@ -360,11 +386,13 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "ppc_dashboard.api_schema.error_responses",
     ],
-    # Three models have a `status` field with different choices; name each enum.
+    # Several models have a `status` (or `kind`) field with different choices; name each enum.
     "ENUM_NAME_OVERRIDES": {
         "CallStatusEnum": "calls.models.CallStatus",
         "CampaignStatusEnum": "calls.models.CampaignStatus",
         "ImportStatusEnum": "calls.models.ImportStatus",
+        "WebhookDeliveryStatusEnum": "alerts.models.DeliveryStatus",
+        "WebhookKindEnum": "alerts.models.EndpointKind",
     },
 }
 

@@ -78,11 +78,14 @@ OUTWARD_NAMES = {
     "apps",
     "commands",
 }
-# Pure rules: KPI math, verdicts, business hours and follow-up rules, tested without a database.
+# Pure rules: KPI math, verdicts, webhook signing, business hours and follow-up rules, tested
+# without a database.
 PURE_MODULES = {
     "kpis.formatting",
     "kpis.metrics",
     "kpis.verdicts",
+    "alerts.webhook_signing",
+    "alerts.webhook_targets",
     "routing.business_hours",
     "alerts.followup_rules",
 }
