@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from alerts.models import FollowUp, FollowUpRule
 from calls.models import Call, CallImport, ImportStatus
 from kpis.models import ReportTag
 from kpis.rollups import rollups_rebuild
@@ -56,6 +57,7 @@ NOT_PAGES = {
     "settings-invitation-revoke": "a POST",
     "settings-report-unsubscribe": "a POST",
     "call-export": "a CSV download",
+    "followup-update": "a POST (a follow-up's contacted / recovered / lost buttons)",
     "settings-import-errors-csv": "a CSV download (an import's row errors)",
     "reports-csv": "a CSV download",
     "reports-xlsx": "an XLSX download",
@@ -115,6 +117,21 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
         each.tags = {"source": ("google", "bing")[n % 2]}
         each.save(update_fields=["caller_region", "tags"])
     ReportTag.objects.get_or_create(organization=org, key="source")
+    # A follow-up of a missed call, so the follow-ups page shows a row with its buttons.
+    FollowUpRule.objects.create(organization=org, campaign=campaign)
+    missed = CallFactory(
+        organization=org, campaign=campaign, publisher=star, buyer=buyer, status="missed"
+    )
+    FollowUp.objects.create(
+        organization=org,
+        call=missed,
+        campaign=campaign,
+        publisher=star,
+        buyer=buyer,
+        caller_number=missed.caller_number,
+        reason="missed",
+        due_at=missed.started_at,
+    )
     rollups_rebuild(org)
     del origin
     return {
@@ -125,6 +142,7 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
         "publisher": reverse("publisher", args=[star.pk]),
         "call-list": reverse("call-list"),
         "call-detail": reverse("call-detail", kwargs={"pk": call.pk}),
+        "followup-list": reverse("followup-list"),
         "geography": reverse("geography"),
         "tags": reverse("tags") + "?key=source",
         "reports": reverse("reports") + "?range=30",
