@@ -1,9 +1,12 @@
-"""API of follow-ups: their rules per campaign, the list, and marking them worked."""
+"""API of outbound webhooks: the tenant's endpoints (CRUD, secret rotation, a test event) and
+the delivery log (read, filter, redeliver). Writes go through alerts.outbound, as the pages'.
+Follow-ups: their rules per campaign, the list, and marking them worked (alerts.followups)."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers
+import django_filters
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -12,16 +15,245 @@ from ppc_dashboard.tenancy.api import (
     TenantGenericViewSet,
     TenantModelSerializer,
     TenantModelViewSet,
+    TenantReadOnlyViewSet,
     TenantRelatedField,
     UnknownFieldsRefusedMixin,
     crud_docs,
     request_tenant,
 )
+from ppc_dashboard.tenancy.errors import error_body
 
 from .filters import FollowUpFilter
 from .followup_rules import CONTACTED, LOST, RECOVERED
 from .followups import FollowUpTransitionError, followup_transition
-from .models import FollowUp, FollowUpRule
+from .models import (
+    EVENT_TYPES,
+    SUBSCRIBABLE_EVENT_TYPES,
+    FollowUp,
+    FollowUpRule,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from .outbound import (
+    RedeliveryRefused,
+    webhook_delivery_redeliver,
+    webhook_endpoint_secret_rotate,
+    webhook_endpoint_send_test,
+)
+
+ENDPOINT_TAG = "webhook-endpoints"
+DELIVERY_TAG = "webhook-deliveries"
+
+
+class WebhookEndpointSerializer(TenantModelSerializer):
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=SUBSCRIBABLE_EVENT_TYPES),
+        allow_empty=False,
+        default=list(SUBSCRIBABLE_EVENT_TYPES),
+        help_text="The event types posted to this endpoint; all of them when left out.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = [
+            "id",
+            "name",
+            "url",
+            "kind",
+            "event_types",
+            "active",
+            "secret_rotated_at",
+            "previous_secret_expires_at",
+            "created_at",
+        ]
+        read_only_fields = [
+            "id",
+            "secret_rotated_at",
+            "previous_secret_expires_at",
+            "created_at",
+        ]
+        unique_in_tenant = ["name"]
+
+    def validate_event_types(self, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError("An event type is listed twice.")
+        return value
+
+
+class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField(
+        read_only=True,
+        help_text="The signing secret: returned only here and by rotate-secret; keep it.",
+    )
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+
+
+RotatedSecretSerializer = inline_serializer(
+    "WebhookRotatedSecret",
+    fields={
+        "secret": serializers.CharField(help_text="The new secret, shown this once."),
+        "previous_secret_expires_at": serializers.DateTimeField(
+            help_text="Until then the replaced secret signs beside the new one."
+        ),
+    },
+)
+
+
+class WebhookAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookAttempt
+        fields = ["number", "started_at", "status_code", "response_ms", "error"]
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    event_type = serializers.CharField(source="event.event_type", read_only=True)
+    idempotency_key = serializers.CharField(source="event.idempotency_key", read_only=True)
+    endpoint_name = serializers.CharField(source="endpoint.name", read_only=True)
+    attempt_log = WebhookAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event_type",
+            "idempotency_key",
+            "endpoint",
+            "endpoint_name",
+            "status",
+            "attempts",
+            "last_status_code",
+            "last_response_ms",
+            "last_error",
+            "next_attempt_at",
+            "delivered_at",
+            "created_at",
+            "attempt_log",
+        ]
+        read_only_fields = fields
+
+
+@crud_docs(
+    tag=ENDPOINT_TAG,
+    one="webhook endpoint",
+    many="webhook endpoints",
+    about="Webhook endpoints: where alerts and follow-ups are posted, as signed JSON "
+    '(`signed_json`, see README "Outbound webhooks") or to a Slack-compatible incoming '
+    "webhook (`slack`), for the event types each subscribes to. The secret is never read back: "
+    "it is returned once, by the create and by rotate-secret.",
+    rules="The name is unique in the organization; the URL is https to a public address; "
+    f"event types among {', '.join(SUBSCRIBABLE_EVENT_TYPES)}.",
+    referenced=False,  # its deliveries go with it
+)
+class WebhookEndpointViewSet(TenantModelViewSet):
+    """Webhook endpoints of the organization."""
+
+    queryset = WebhookEndpoint.objects.all()
+    serializer_class = WebhookEndpointSerializer
+    filterset_fields = ["kind", "active"]
+
+    @extend_schema(responses={201: WebhookEndpointCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        created = WebhookEndpointCreatedSerializer(
+            serializer.instance, context={"request": request}
+        )
+        return Response(created.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=[ENDPOINT_TAG],
+        request=None,
+        responses={200: RotatedSecretSerializer},
+        summary="Rotate an endpoint's secret",
+        description="A new signing secret, returned this once. The replaced secret keeps "
+        "signing beside it for 24 hours (two `v1=` signatures), so the receiver can switch "
+        "without missing a delivery.",
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None):
+        endpoint = self.get_object()
+        secret = webhook_endpoint_secret_rotate(endpoint=endpoint)
+        return Response(
+            {"secret": secret, "previous_secret_expires_at": endpoint.previous_secret_expires_at}
+        )
+
+    @extend_schema(
+        tags=[ENDPOINT_TAG],
+        request=None,
+        responses={202: WebhookDeliverySerializer},
+        summary="Send a test event",
+        description="Post a `test` event to this endpoint only (active or not), as every "
+        "event is posted: signed, logged, retried on failure. Answers with the delivery; its "
+        "outcome is in the delivery log.",
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        delivery = webhook_endpoint_send_test(endpoint=self.get_object())
+        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+class WebhookDeliveryFilter(django_filters.FilterSet):
+    event_type = django_filters.ChoiceFilter(
+        field_name="event__event_type", choices=[(name, name) for name in EVENT_TYPES]
+    )
+
+    class Meta:
+        model = WebhookDelivery
+        fields = ["status", "endpoint", "event_type"]
+
+
+@extend_schema(tags=[DELIVERY_TAG])
+class WebhookDeliveryViewSet(TenantReadOnlyViewSet):
+    """The delivery log: newest first."""
+
+    queryset = WebhookDelivery.objects.all()
+    serializer_class = WebhookDeliverySerializer
+    filterset_class = WebhookDeliveryFilter
+
+    def scope_queryset(self, queryset):
+        return (
+            queryset.select_related("event", "endpoint")
+            .prefetch_related("attempt_log")
+            .order_by("-created_at", "-pk")
+        )
+
+    @extend_schema(
+        summary="List webhook deliveries",
+        description="Each event to each endpoint, newest first: status (pending, retrying, "
+        "succeeded, failed), attempts, the last status code, response time and error, the next "
+        "try, and every attempt. Filter by status, event_type and endpoint. Paginated.",
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Read a webhook delivery",
+        description="One delivery with its attempt log (status code, response time, error).",
+    )
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        request=None,
+        responses={202: WebhookDeliverySerializer},
+        summary="Redeliver a webhook delivery",
+        description="Send a failed (or still retrying) delivery again now: one more attempt. "
+        "A delivery that succeeded is never sent again (409).",
+    )
+    @action(detail=True, methods=["post"])
+    def redeliver(self, request, pk=None):
+        try:
+            delivery = webhook_delivery_redeliver(delivery=self.get_object())
+        except RedeliveryRefused as exc:
+            return Response(error_body(str(exc), code="conflict"), status=status.HTTP_409_CONFLICT)
+        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+# --- Follow-ups ----------------------------------------------------------------------------
 
 
 class FollowUpRuleSerializer(TenantModelSerializer):

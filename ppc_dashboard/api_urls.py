@@ -1,7 +1,12 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from alerts.api import FollowUpRuleViewSet, FollowUpViewSet
+from alerts.api import (
+    FollowUpRuleViewSet,
+    FollowUpViewSet,
+    WebhookDeliveryViewSet,
+    WebhookEndpointViewSet,
+)
 from calls.api.views import AdSpendViewSet, CallImportViewSet, CallViewSet, CampaignViewSet
 from kpis.api import (
     KpiViewSet,
@@ -35,6 +40,8 @@ router.register(
     "qualifying-thresholds", ThresholdSuggestionsViewSet, basename="qualifying-thresholds"
 )
 router.register("reallocation", ReallocationViewSet, basename="reallocation")
+router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhookendpoint")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhookdelivery")
 router.register("follow-ups", FollowUpViewSet, basename="followup")
 router.register("follow-up-rules", FollowUpRuleViewSet, basename="followuprule")
 

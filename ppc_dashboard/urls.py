@@ -20,6 +20,7 @@ urlpatterns = [
     path("settings/", include("routing.settings_urls")),
     path("settings/", include("kpis.pages.settings_urls")),
     path("settings/", include("kpis.reports.settings_urls")),
+    path("settings/", include("alerts.settings_urls")),
     path("switch/", tenancy_views.organization_switch_view, name="organization-switch"),
     path(
         "invitations/<str:token>/",

@@ -19,7 +19,15 @@ from pathlib import Path
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from alerts.models import FollowUp, FollowUpRule
+from alerts.models import (
+    DeliveryStatus,
+    FollowUp,
+    FollowUpRule,
+    OutboundEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from calls.models import Call, CallImport, ImportStatus
 from kpis.models import ReportTag
 from kpis.rollups import rollups_rebuild
@@ -56,6 +64,8 @@ NOT_PAGES = {
     "organization-switch": "a POST that switches the organization",
     "settings-invitation-revoke": "a POST",
     "settings-report-unsubscribe": "a POST",
+    "settings-webhook-test": "a POST (the Send test event button)",
+    "settings-webhook-redeliver": "a POST (the Redeliver button)",
     "call-export": "a CSV download",
     "followup-update": "a POST (a follow-up's contacted / recovered / lost buttons)",
     "settings-import-errors-csv": "a CSV download (an import's row errors)",
@@ -133,6 +143,21 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
         due_at=missed.started_at,
     )
     rollups_rebuild(org)
+    endpoint = WebhookEndpoint.objects.create(
+        organization=org, name="CRM", url="https://crm.example.com/hooks/ppc"
+    )
+    # Rows, not a publish: nothing is posted to the example URL.
+    event = OutboundEvent.objects.create(
+        organization=org, event_type="alert.opened", idempotency_key="axe", payload={"id": "axe"}
+    )
+    delivery = WebhookDelivery.objects.create(
+        organization=org, event=event, endpoint=endpoint, status=DeliveryStatus.FAILED,
+        attempts=6, last_status_code=503, last_response_ms=41, last_error="HTTP 503",
+    )  # fmt: skip
+    WebhookAttempt.objects.create(
+        organization=org, delivery=delivery, number=1, started_at=event.created_at,
+        status_code=503, response_ms=41, error="HTTP 503",
+    )  # fmt: skip
     del origin
     return {
         "home": reverse("home"),
@@ -178,6 +203,13 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
         ),
         "settings-reports": reverse("settings-reports"),
         "settings-report-tags": reverse("settings-report-tags"),
+        "settings-webhooks": reverse("settings-webhooks"),
+        "settings-webhook-new": reverse("settings-webhook-new"),
+        "settings-webhook-edit": reverse("settings-webhook-edit", args=[endpoint.pk]),
+        "settings-webhook-delete": reverse("settings-webhook-delete", args=[endpoint.pk]),
+        "settings-webhook-rotate": reverse("settings-webhook-rotate", args=[endpoint.pk]),
+        "settings-webhook-deliveries": reverse("settings-webhook-deliveries"),
+        "settings-webhook-delivery": reverse("settings-webhook-delivery", args=[delivery.pk]),
         "api-docs": reverse("api-docs"),
     }
 

@@ -15,6 +15,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver
 
+from alerts.models import (
+    DeliveryStatus,
+    OutboundEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from calls.models import AdSpend, Call, CallImport, Campaign
 from kpis.rollups import rollups_rebuild
 from ppc_dashboard.api_urls import router
@@ -33,7 +39,18 @@ from tests.factories import (
 
 API = "/api/v1"
 MARKER = "acme-secret"
-TENANT_MODELS = (Campaign, Publisher, Buyer, TrackingNumber, AdSpend, Call, CallImport)
+TENANT_MODELS = (
+    Campaign,
+    Publisher,
+    Buyer,
+    TrackingNumber,
+    AdSpend,
+    Call,
+    CallImport,
+    WebhookEndpoint,
+    OutboundEvent,
+    WebhookDelivery,
+)
 
 
 def tenant_rows(organization) -> dict[str, list[dict]]:
@@ -70,7 +87,25 @@ def _tenant_data(organization, label: str) -> SimpleNamespace:
         original_name=f"{label}.csv",
         status="done",
     )
+    # Rows, not a publish: nothing is posted anywhere.
+    endpoint = WebhookEndpoint.objects.create(
+        organization=organization,
+        name=f"{label} endpoint",
+        url=f"https://{label}.example.com/hook",
+        event_types=["alert.opened"],
+    )
+    event = OutboundEvent.objects.create(
+        organization=organization,
+        event_type="alert.opened",
+        idempotency_key=f"{label}-event",
+        payload={"id": f"{label}-event", "data": {"campaign": f"{label} campaign"}},
+    )
+    delivery = WebhookDelivery.objects.create(
+        organization=organization, event=event, endpoint=endpoint, status=DeliveryStatus.FAILED
+    )
     return SimpleNamespace(
+        endpoint=endpoint,
+        delivery=delivery,
         campaign=campaign,
         publisher=publisher,
         buyer=buyer,
@@ -123,6 +158,8 @@ for _prefix, _attr in [
     ("ad-spend", "ad_spend"),
     ("imports", "call_import"),
     ("calls", "call"),
+    ("webhook-endpoints", "endpoint"),
+    ("webhook-deliveries", "delivery"),
 ]:
 
     def _list(client, acme, rival, prefix=_prefix, attr=_attr):
@@ -146,6 +183,7 @@ UPDATES: dict[str, Callable[[SimpleNamespace], dict]] = {
     "buyers": lambda rival: {"name": "hijacked", "phone_number": "+12125550199"},
     "tracking-numbers": lambda rival: {"number": "+18885550199", "campaign": rival.campaign.pk},
     "ad-spend": lambda rival: {"campaign": rival.campaign.pk, "day": "2026-11-09", "amount": "1"},
+    "webhook-endpoints": lambda rival: {"name": "hijacked", "url": "https://hijack.example.com/"},
 }
 ATTRS = {
     "campaigns": "campaign",
@@ -153,6 +191,7 @@ ATTRS = {
     "buyers": "buyer",
     "tracking-numbers": "tracking",
     "ad-spend": "ad_spend",
+    "webhook-endpoints": "endpoint",
 }
 
 for _prefix, _attr in ATTRS.items():
@@ -323,6 +362,42 @@ def _kpi_read(prefix: str):
 
 for _prefix in ("kpis", "verdicts", "qualifying-thresholds", "reallocation"):
     attack(_prefix, "list")(_kpi_read(_prefix))
+
+
+@attack("webhook-endpoints", "create")
+def _create_webhook_endpoint(client, acme, rival):
+    response = client.post(
+        f"{API}/webhook-endpoints/",
+        {"name": acme.endpoint.name, "url": "https://rival.example.com/other"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    created = WebhookEndpoint.objects.get(pk=response.json()["id"])
+    assert created.organization.slug == "rival" and created.secret != acme.endpoint.secret
+    return SimpleNamespace(status_code=201, content=b"")
+
+
+@attack("webhook-endpoints", "rotate_secret")
+def _rotate_foreign_secret(client, acme, rival):
+    response = client.post(f"{API}/webhook-endpoints/{acme.endpoint.pk}/rotate-secret/")
+    assert response.status_code == 404
+    return response
+
+
+@attack("webhook-endpoints", "test")
+def _test_event_to_foreign_endpoint(client, acme, rival):
+    response = client.post(f"{API}/webhook-endpoints/{acme.endpoint.pk}/test/")
+    assert response.status_code == 404
+    return response
+
+
+@attack("webhook-deliveries", "redeliver")
+def _redeliver_foreign_delivery(client, acme, rival):
+    response = client.post(f"{API}/webhook-deliveries/{acme.delivery.pk}/redeliver/")
+    assert response.status_code == 404
+    filtered = client.get(f"{API}/webhook-deliveries/", {"endpoint": acme.endpoint.pk})
+    assert filtered.status_code == 400
+    return response
 
 
 # --- The tests -----------------------------------------------------------------------------
