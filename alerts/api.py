@@ -22,6 +22,7 @@ from ppc_dashboard.tenancy.api import (
     request_tenant,
 )
 from ppc_dashboard.tenancy.errors import error_body
+from ppc_dashboard.tenancy.pagination import CheckedCursorPagination
 
 from .filters import FollowUpFilter
 from .followup_rules import CONTACTED, LOST, RECOVERED
@@ -352,6 +353,12 @@ TRANSITION_DOC = (
 )
 
 
+class FollowUpCursorPagination(CheckedCursorPagination):
+    # Soonest due first; a follow-up's due time never changes once it is created.
+    ordering = ("due_at", "id")
+    page_size = 100
+
+
 @extend_schema(tags=["follow-ups"])
 @extend_schema_view(
     list=extend_schema(
@@ -365,6 +372,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGe
     queryset = FollowUp.objects.all()
     serializer_class = FollowUpSerializer
     filterset_class = FollowUpFilter
+    pagination_class = FollowUpCursorPagination
 
     def scope_queryset(self, queryset):
         return queryset.select_related("campaign", "publisher", "buyer", "call")

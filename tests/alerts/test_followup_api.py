@@ -48,7 +48,8 @@ def test_list_filters_by_status_and_campaign(api_client, org, published):
     home = scanned(org, ["failed"], campaign=CampaignFactory(organization=org, name="Home"))
     post(api_client, auto[0], "lost")
     rows = api_client.get("/api/v1/follow-ups/", {"status": "open"}).json()["results"]
-    assert {row["id"] for row in rows} == {auto[1].pk, home[0].pk}
+    # Soonest due first: Home's call started a minute before Auto's second one.
+    assert [row["id"] for row in rows] == [home[0].pk, auto[1].pk]
     campaign = home[0].campaign_id
     rows = api_client.get("/api/v1/follow-ups/", {"campaign": campaign}).json()["results"]
     assert [row["id"] for row in rows] == [home[0].pk]
