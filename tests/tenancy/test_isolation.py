@@ -17,6 +17,8 @@ from django.urls import URLResolver, get_resolver
 
 from alerts.models import (
     DeliveryStatus,
+    FollowUp,
+    FollowUpRule,
     OutboundEvent,
     WebhookDelivery,
     WebhookEndpoint,
@@ -50,6 +52,8 @@ TENANT_MODELS = (
     WebhookEndpoint,
     OutboundEvent,
     WebhookDelivery,
+    FollowUpRule,
+    FollowUp,
 )
 
 
@@ -103,7 +107,20 @@ def _tenant_data(organization, label: str) -> SimpleNamespace:
     delivery = WebhookDelivery.objects.create(
         organization=organization, event=event, endpoint=endpoint, status=DeliveryStatus.FAILED
     )
+    followup_rule = FollowUpRule.objects.create(organization=organization, campaign=campaign)
+    followup = FollowUp.objects.create(
+        organization=organization,
+        call=call,
+        campaign=campaign,
+        publisher=publisher,
+        buyer=buyer,
+        caller_number=call.caller_number,
+        reason="missed",
+        due_at=call.started_at,
+    )
     return SimpleNamespace(
+        followup_rule=followup_rule,
+        followup=followup,
         endpoint=endpoint,
         delivery=delivery,
         campaign=campaign,
@@ -160,6 +177,8 @@ for _prefix, _attr in [
     ("calls", "call"),
     ("webhook-endpoints", "endpoint"),
     ("webhook-deliveries", "delivery"),
+    ("follow-ups", "followup"),
+    ("follow-up-rules", "followup_rule"),
 ]:
 
     def _list(client, acme, rival, prefix=_prefix, attr=_attr):
@@ -184,6 +203,7 @@ UPDATES: dict[str, Callable[[SimpleNamespace], dict]] = {
     "tracking-numbers": lambda rival: {"number": "+18885550199", "campaign": rival.campaign.pk},
     "ad-spend": lambda rival: {"campaign": rival.campaign.pk, "day": "2026-11-09", "amount": "1"},
     "webhook-endpoints": lambda rival: {"name": "hijacked", "url": "https://hijack.example.com/"},
+    "follow-up-rules": lambda rival: {"campaign": rival.campaign.pk, "on_missed": False},
 }
 ATTRS = {
     "campaigns": "campaign",
@@ -192,6 +212,7 @@ ATTRS = {
     "tracking-numbers": "tracking",
     "ad-spend": "ad_spend",
     "webhook-endpoints": "endpoint",
+    "follow-up-rules": "followup_rule",
 }
 
 for _prefix, _attr in ATTRS.items():
@@ -398,6 +419,27 @@ def _redeliver_foreign_delivery(client, acme, rival):
     filtered = client.get(f"{API}/webhook-deliveries/", {"endpoint": acme.endpoint.pk})
     assert filtered.status_code == 400
     return response
+
+
+@attack("follow-up-rules", "create")
+def _create_rule_for_foreign_campaign(client, acme, rival):
+    response = client.post(f"{API}/follow-up-rules/", {"campaign": acme.campaign.pk}, format="json")
+    assert response.status_code == 400
+    assert "campaign" in response.json()["errors"]
+    return response
+
+
+for _action in ("contacted", "recovered", "lost"):
+
+    def _mark_foreign_followup(client, acme, rival, action=_action):
+        body = {"revenue": "1"} if action == "recovered" else {}
+        response = client.post(f"{API}/follow-ups/{acme.followup.pk}/{action}", body, format="json")
+        assert response.status_code == 404
+        filtered = client.get(f"{API}/follow-ups/", {"campaign": acme.campaign.pk})
+        assert filtered.status_code == 200 and filtered.json()["results"] == []
+        return response
+
+    attack("follow-ups", _action)(_mark_foreign_followup)
 
 
 # --- The tests -----------------------------------------------------------------------------
