@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 
 import requests
+import urllib3
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -51,6 +52,7 @@ __all__ = [
     "webhook_delivery_send",
     "webhook_endpoint_secret_rotate",
     "webhook_endpoint_send_test",
+    "webhook_log_prune",
 ]
 
 WEBHOOK_SEND_TASK = "alerts.tasks.webhook_delivery_send_task"
@@ -201,15 +203,19 @@ def _delivery_claim(organization_id: int, delivery_id: int, now: dt.datetime) ->
 
 def webhook_delivery_send(*, organization_id: int, delivery_id: int) -> WebhookDelivery | None:
     """One attempt at a delivery, if it is due and no one else holds it; the outcome is logged
-    and the next attempt scheduled (or the delivery closed). None when nothing was sent."""
+    and the next attempt scheduled (or the delivery closed). None when it was not taken (not
+    due, held by another sender, closed, gone with its endpoint, or another tenant's id)."""
     now = timezone.now()
     if not _delivery_claim(organization_id, delivery_id, now):
         return None
     delivery = (
         WebhookDelivery.objects.for_organization(organization_id)
-        .select_related("event", "endpoint", "organization")
-        .get(pk=delivery_id)
+        .select_related("event", "endpoint")
+        .filter(pk=delivery_id)
+        .first()
     )
+    if delivery is None:  # its endpoint was deleted since the claim
+        return None
     endpoint, event = delivery.endpoint, delivery.event
     if not endpoint.active and event.event_type != TEST_EVENT:
         outcome = AttemptOutcome(None, None, "The endpoint is inactive: nothing was sent.")
@@ -260,10 +266,11 @@ def _post(delivery: WebhookDelivery, now: dt.datetime) -> AttemptOutcome:
     timeout = settings.WEBHOOK_TIMEOUT_SECONDS
     started = time.perf_counter()
     try:
-        # Redirects are not followed: the check of the target covered this URL only.
+        # Redirects are not followed: the check of the target covered this URL only. Streamed,
+        # so that no more of an answer's body is read than the log keeps.
         response = requests.post(
             delivery.endpoint.url, data=body, headers=headers, timeout=timeout,
-            allow_redirects=False,
+            allow_redirects=False, stream=True,
         )  # fmt: skip
     except requests.Timeout:
         return AttemptOutcome(None, _ms_since(started), f"Timed out after {timeout:g} s.")
@@ -275,7 +282,10 @@ def _post(delivery: WebhookDelivery, now: dt.datetime) -> AttemptOutcome:
     with response:
         if 200 <= response.status_code < 300:
             return AttemptOutcome(response.status_code, elapsed, "")
-        excerpt = response.text[:200].strip()
+        try:
+            excerpt = response.raw.read(200, decode_content=True).decode(errors="replace").strip()
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError):
+            excerpt = ""  # what it said cannot be read; its status code is the news
     error = f"HTTP {response.status_code}" + (f": {excerpt}" if excerpt else "")
     return AttemptOutcome(response.status_code, elapsed, error)
 
@@ -355,6 +365,24 @@ def webhook_deliveries_sweep() -> int:
         if not task_enqueue(WEBHOOK_SEND_TASK, organization_id, delivery_id):
             WebhookDelivery.objects.filter(pk=delivery_id).update(enqueued_at=None)
     return len(due)
+
+
+def webhook_log_prune() -> int:
+    """Delete the events (with their deliveries and attempts) older than
+    `WEBHOOK_LOG_DAYS` whose deliveries are all closed; returns how many events went.
+
+    The log is for looking into recent trouble; kept forever it would outgrow the calls. An
+    event's idempotency key is forgotten with it: publishers use keys that name what happened
+    (an alert's id and its transition), which do not come back after a month.
+    """
+    cutoff = timezone.now() - dt.timedelta(days=settings.WEBHOOK_LOG_DAYS)
+    old = list(
+        OutboundEvent.objects.filter(created_at__lt=cutoff)
+        .exclude(deliveries__status__in=OPEN_STATUSES)
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    OutboundEvent.objects.filter(pk__in=old).delete()
+    return len(old)
 
 
 # --- The tenant's actions ----------------------------------------------------------------------

@@ -7,7 +7,12 @@ from ppc_dashboard.tenancy.models import Organization
 
 from .followups import followups_scan
 from .models import FollowUpRule
-from .outbound import WEBHOOK_SEND_TASK, webhook_deliveries_sweep, webhook_delivery_send
+from .outbound import (
+    WEBHOOK_SEND_TASK,
+    webhook_deliveries_sweep,
+    webhook_delivery_send,
+    webhook_log_prune,
+)
 
 
 @shared_task(name=WEBHOOK_SEND_TASK, acks_late=True)
@@ -21,6 +26,12 @@ def webhook_delivery_send_task(organization_id: int, delivery_id: int) -> bool:
 def webhook_deliveries_sweep_task() -> int:
     """Beat's safety net: retries whose wait is over, and sends whose enqueue was lost."""
     return webhook_deliveries_sweep()
+
+
+@shared_task
+def webhook_log_prune_task() -> int:
+    """Hourly: the delivery log keeps WEBHOOK_LOG_DAYS days."""
+    return webhook_log_prune()
 
 
 @shared_task

@@ -255,6 +255,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alerts.tasks.webhook_deliveries_sweep_task",
         "schedule": float(os.environ.get("WEBHOOK_SWEEP_SECONDS", "15")),
     },
+    "webhook-log-prune": {"task": "alerts.tasks.webhook_log_prune_task", "schedule": 3600.0},
     # Follow-ups of the calls written in the last minute (alerts.followups).
     "followups-scan": {"task": "alerts.tasks.followups_scan_all_task", "schedule": 60.0},
 }
@@ -267,6 +268,8 @@ WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 # Attempts of one delivery before it is failed, and the waits between them.
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "6"))
 WEBHOOK_RETRY_SCHEDULE_SECONDS = (30.0, 120.0, 600.0, 3600.0, 6 * 3600.0)
+# Days of events and deliveries kept in the delivery log.
+WEBHOOK_LOG_DAYS = int(os.environ.get("WEBHOOK_LOG_DAYS", "30"))
 # How long the previous secret still signs after a rotation.
 WEBHOOK_SECRET_OVERLAP = dt.timedelta(hours=24)
 

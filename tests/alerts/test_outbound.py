@@ -20,6 +20,7 @@ from alerts.models import (
     OutboundEvent,
     WebhookAttempt,
     WebhookDelivery,
+    WebhookEndpoint,
 )
 from alerts.outbound import (
     RedeliveryRefused,
@@ -29,6 +30,7 @@ from alerts.outbound import (
     webhook_delivery_send,
     webhook_endpoint_secret_rotate,
     webhook_endpoint_send_test,
+    webhook_log_prune,
 )
 from tests.factories import OrganizationFactory
 
@@ -408,3 +410,55 @@ def test_a_private_target_is_refused_at_send_time_when_local_targets_are_off(
     assert receiver.received == []
     assert delivery.status == DeliveryStatus.RETRYING
     assert delivery.last_error.startswith("Use https")
+
+
+def test_the_log_keeps_thirty_days_and_every_open_delivery(
+    org, receiver, frozen, settings, django_capture_on_commit_callbacks
+):
+    endpoint_for(org, receiver)
+    receiver.statuses = [500]
+    (open_one,) = publish(org, django_capture_on_commit_callbacks, key="still-retrying")
+    (done,) = publish(org, django_capture_on_commit_callbacks, key="done")
+    frozen.move_to(T0 + dt.timedelta(days=29))
+    (recent,) = publish(org, django_capture_on_commit_callbacks, key="recent")
+    WebhookDelivery.objects.filter(pk=open_one.pk).update(
+        next_attempt_at=T0 + dt.timedelta(days=60)
+    )
+
+    frozen.move_to(T0 + dt.timedelta(days=30, minutes=1))
+    assert webhook_log_prune() == 1
+    kept = set(OutboundEvent.objects.values_list("idempotency_key", flat=True))
+    assert kept == {"still-retrying", "recent"}
+    assert not WebhookAttempt.objects.filter(delivery_id=done.pk).exists()
+    assert WebhookDelivery.objects.filter(pk__in=[open_one.pk, recent.pk]).count() == 2
+
+
+def test_a_delivery_to_an_endpoint_deactivated_meanwhile_fails_without_a_post(
+    org, receiver, frozen, django_capture_on_commit_callbacks
+):
+    endpoint = endpoint_for(org, receiver)
+    receiver.statuses = [500]
+    (delivery,) = publish(org, django_capture_on_commit_callbacks)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=False)
+    frozen.move_to(T0 + dt.timedelta(minutes=1))
+    assert sweep(django_capture_on_commit_callbacks) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.last_error == "The endpoint is inactive: nothing was sent."
+    assert len(receiver.received) == 1  # the first attempt only
+
+
+def test_decimals_and_datetimes_in_the_data_are_posted_as_strings(
+    org, receiver, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    endpoint_for(org, receiver)
+    data = {"revenue": Decimal("123.40"), "due_at": T0, "nested": {"rate": Decimal("0.05")}}
+    publish(org, django_capture_on_commit_callbacks, data=data)
+    (request,) = receiver.received
+    assert request.json["data"] == {
+        "revenue": "123.40",
+        "due_at": "2026-11-30T22:00:00Z",
+        "nested": {"rate": "0.05"},
+    }

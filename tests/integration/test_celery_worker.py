@@ -142,3 +142,50 @@ def test_posted_calls_show_in_kpis_within_five_seconds(live_server, celery_worke
     assert seen["answered"] == 150
     assert seen["conversions"] == 20
     assert seen["missed_rate"] == 25.0
+
+
+def test_a_webhook_goes_through_the_broker_and_a_worker_and_its_retry_through_the_sweeper(
+    live_server, celery_worker_process
+):
+    from alerts.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+    from alerts.outbound import webhook_deliveries_sweep
+    from tests.alerts.webhook_receiver import WebhookReceiver, start_receiver
+
+    receiver = WebhookReceiver(statuses=[500])
+    server = start_receiver(receiver)
+    try:
+        org = OrganizationFactory(slug="hooked")
+        endpoint = WebhookEndpoint.objects.create(
+            organization=org, name="CRM", url=receiver.url, event_types=["alert.opened"]
+        )
+        receiver.secrets.append(endpoint.secret)
+        _, key = api_key_create(organization=org, name="integration")
+        with httpx.Client(base_url=live_server.url, headers={"X-Api-Key": key}) as client:
+            response = client.post(f"/api/v1/webhook-endpoints/{endpoint.pk}/test/")
+        assert response.status_code == 202, response.text
+        delivery = WebhookDelivery.objects.get(pk=response.json()["id"])
+
+        def settled(status: str) -> WebhookDelivery:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                delivery.refresh_from_db()
+                if delivery.status == status:
+                    return delivery
+                time.sleep(0.1)
+            pytest.fail(f"the delivery is {delivery.status}, not {status}, after 10 s")
+
+        # The worker posted it, got the 500, and scheduled the retry in the database.
+        assert settled(DeliveryStatus.RETRYING).attempts == 1
+        assert len(receiver.received) == 1
+        # Its wait over, the sweeper (beat's task, run here) enqueues it; the worker sends it.
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            next_attempt_at=delivery.next_attempt_at - dt.timedelta(minutes=1)
+        )
+        assert webhook_deliveries_sweep() == 1
+        assert settled(DeliveryStatus.SUCCEEDED).attempts == 2
+        first, second = receiver.received
+        assert first.body == second.body
+        assert first.verified == second.verified == {endpoint.secret: True}
+    finally:
+        server.shutdown()
+        server.server_close()
