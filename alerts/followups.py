@@ -70,17 +70,16 @@ def _candidate_calls(
         campaign_id__in=list(rules), started_at__gte=now - MAX_CALL_AGE, started_at__lte=now
     )
     written = recent.filter(updated_at__gte=since)
-    longest = max(
-        (rule.not_converted_minutes for rule in rules.values() if rule.on_not_converted),
-        default=None,
-    )
+    delays = [rule.not_converted_minutes for rule in rules.values() if rule.on_not_converted]
     calls = {call.pk: call for call in written.only(*CALL_FIELDS)}
-    if longest is not None:
+    if delays:
+        # A deadline is at least the shortest delay after the start: later starts wait.
         ripening = recent.filter(
             status=CallStatus.ANSWERED,
             converted=False,
             followup_at__isnull=True,
-            started_at__gte=since - dt.timedelta(minutes=longest) - MAX_CALL_LENGTH,
+            started_at__gte=since - dt.timedelta(minutes=max(delays)) - MAX_CALL_LENGTH,
+            started_at__lte=now - dt.timedelta(minutes=min(delays)),
         )
         calls.update({call.pk: call for call in ripening.only(*CALL_FIELDS)})
     return list(calls.values())
