@@ -5,10 +5,13 @@ Webhooks: the model's validators (the URL's target, the event types) are the API
 Alert rules (/settings/alerts/): one field per threshold of the rule's kind. A blank threshold
 keeps what is beneath it (the kind's default, or for a campaign override the tenant default
 rule's value), so an override names only what it changes.
+
+Follow-ups: the page's buttons (the revenue of a recovery, a note).
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -166,3 +169,12 @@ class AlertRuleForm(TenantModelForm):
             )
         self.instance.email_addresses = cleaned.get("email_addresses_text", [])
         return cleaned
+
+
+class FollowUpUpdateForm(forms.Form):
+    """A follow-up page button: the revenue (for "recovered") and a note."""
+
+    revenue = forms.DecimalField(
+        required=False, min_value=Decimal("0"), max_digits=14, decimal_places=4
+    )
+    note = forms.CharField(required=False, max_length=2000)

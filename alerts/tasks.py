@@ -1,11 +1,13 @@
 """Celery tasks of alerts: thin wrappers that take ids and call alerts.outbound (webhooks)
-and alerts.services (rules: beat runs `alerts_evaluate_all_task` every minute)."""
+alerts.services (rules: beat runs `alerts_evaluate_all_task` every minute) and alerts.followups
+(the follow-up scan, every minute)."""
 
 from celery import shared_task
 
 from ppc_dashboard.tenancy.models import Organization
 
-from .models import AlertRule
+from .followups import followups_scan
+from .models import AlertRule, FollowUpRule
 from .outbound import (
     WEBHOOK_SEND_TASK,
     webhook_deliveries_sweep,
@@ -64,3 +66,21 @@ def alerts_evaluate_task(organization_id: int) -> int:
 )
 def alert_incident_notify_task(incident_id: int, event: str) -> None:
     alert_incident_notify(incident_id, event)  # type: ignore[arg-type]
+
+
+@shared_task
+def followups_scan_all_task() -> int:
+    """Beat, every minute: one scan per tenant that has follow-up rules."""
+    organization_ids = list(
+        FollowUpRule.objects.values_list("organization_id", flat=True).distinct()
+    )
+    for organization_id in organization_ids:
+        followups_scan_task.delay(organization_id)
+    return len(organization_ids)
+
+
+@shared_task(acks_late=True)
+def followups_scan_task(organization_id: int) -> int:
+    """Create the follow-ups of one tenant's calls written since its last scan."""
+    organization = Organization.objects.get(pk=organization_id)
+    return len(followups_scan(organization=organization))

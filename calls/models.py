@@ -141,6 +141,12 @@ class Call(TenantModel):
     is_repeat = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Follow-ups (alerts app) recover lost callers; what the KPIs count of them lives here, so
+    # kpis reads it without importing alerts (calls.recovery writes it). KPIS.md vocabulary in
+    # README: followups, recovered, recovered_revenue.
+    followup_at = models.DateTimeField(null=True, blank=True)
+    recovered_at = models.DateTimeField(null=True, blank=True)
+    recovered_revenue = models.DecimalField(**MONEY, default=Decimal("0"), db_default=Decimal("0"))
 
     class Meta:
         constraints = [
@@ -168,6 +174,8 @@ class Call(TenantModel):
                 fields=["organization", "caller_number", "started_at"],
                 name="call_org_caller_started",
             ),
+            # The follow-up scan's watermark: calls written since its last run.
+            models.Index(fields=["organization", "updated_at"], name="call_org_updated"),
         ]
 
     def __str__(self) -> str:

@@ -184,6 +184,16 @@ class KpisSerializer(serializers.Serializer):
     roi = serializers.FloatField(allow_null=True, help_text="%")
     repeat_rate = serializers.FloatField(allow_null=True, help_text="% of calls")
     short_call_rate = serializers.FloatField(allow_null=True, help_text="% of answered")
+    followups = serializers.IntegerField(help_text="Calls that got a follow-up (call back)")
+    recovered = serializers.IntegerField(
+        help_text="Calls recovered through their follow-up (not in `conversions`)"
+    )
+    recovered_revenue = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=4,
+        help_text="Revenue of the recovered calls; a part of `revenue` (and so of profit)",
+    )
+    recovery_rate = serializers.FloatField(allow_null=True, help_text="% of followups")
 
 
 class KpiRowSerializer(KpisSerializer):

@@ -31,6 +31,11 @@ class BaseCounts:
     ad_spend: Decimal = ZERO
     repeat_calls: int = 0
     short_calls: int = 0
+    # Follow-ups: calls that got one, calls recovered through one, the revenue recovered
+    # (a part of `revenue`).
+    followups: int = 0
+    recovered: int = 0
+    recovered_revenue: Decimal = ZERO
     missed_by_status: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(MISSED_STATUSES, 0)
     )
@@ -58,6 +63,9 @@ class BaseCounts:
             ad_spend=self.ad_spend + other.ad_spend,
             repeat_calls=self.repeat_calls + other.repeat_calls,
             short_calls=self.short_calls + other.short_calls,
+            followups=self.followups + other.followups,
+            recovered=self.recovered + other.recovered,
+            recovered_revenue=self.recovered_revenue + other.recovered_revenue,
             missed_by_status=statuses,
         )
 
@@ -96,6 +104,11 @@ def repeat_rate(repeat_calls: int, calls: int) -> float | None:
 def short_call_rate(short_calls: int, answered: int) -> float | None:
     """Answered calls under 20 s, % of answered."""
     return _percent(short_calls, answered)
+
+
+def recovery_rate(recovered: int, followups: int) -> float | None:
+    """Calls recovered through a follow-up, % of the calls that got one."""
+    return _percent(recovered, followups)
 
 
 def cost_per_call(spend: Decimal, calls: int) -> Decimal | None:
@@ -170,6 +183,10 @@ class Kpis:
     roi: float | None
     repeat_rate: float | None
     short_call_rate: float | None
+    followups: int
+    recovered: int
+    recovered_revenue: Decimal
+    recovery_rate: float | None
 
 
 def kpis_from_counts(counts: BaseCounts) -> Kpis:
@@ -196,6 +213,10 @@ def kpis_from_counts(counts: BaseCounts) -> Kpis:
         roi=roi(counts.revenue, counts.spend),
         repeat_rate=repeat_rate(counts.repeat_calls, counts.calls),
         short_call_rate=short_call_rate(counts.short_calls, counts.answered),
+        followups=counts.followups,
+        recovered=counts.recovered,
+        recovered_revenue=counts.recovered_revenue,
+        recovery_rate=recovery_rate(counts.recovered, counts.followups),
     )
 
 

@@ -28,6 +28,11 @@ class CallCounts(models.Model):
     cost = models.DecimalField(**MONEY, default=0)
     repeat_calls = models.PositiveIntegerField(default=0)
     short_calls = models.PositiveIntegerField(default=0)
+    # Follow-ups (README "Follow-ups"): calls that got one, calls recovered through one, and
+    # the revenue recovered (also counted in `revenue`: it is what buyers pay).
+    followups = models.PositiveIntegerField(default=0)
+    recovered = models.PositiveIntegerField(default=0)
+    recovered_revenue = models.DecimalField(**MONEY, default=0)
 
     class Meta:
         abstract = True
@@ -47,6 +52,9 @@ COUNT_FIELDS = [
     "cost",
     "repeat_calls",
     "short_calls",
+    "followups",
+    "recovered",
+    "recovered_revenue",
 ]
 
 

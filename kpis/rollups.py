@@ -182,11 +182,15 @@ def _counts_sql(*, aliased: bool = False) -> str:
         f"COALESCE(cp.qualifying_seconds, {DEFAULT_QUALIFYING_SECONDS}) THEN 1 ELSE 0 END)",
         "SUM(CASE WHEN c.converted THEN 1 ELSE 0 END)",
         f"SUM(CASE WHEN {answered} THEN c.duration_seconds ELSE 0 END)",
-        "SUM(c.revenue)",
+        # Recovered revenue is revenue (README "Follow-ups"), and counted apart as well.
+        "SUM(c.revenue + c.recovered_revenue)",
         "SUM(c.cost)",
         "SUM(CASE WHEN c.is_repeat THEN 1 ELSE 0 END)",
         f"SUM(CASE WHEN {answered} AND c.duration_seconds < {SHORT_CALL_SECONDS} "
         "THEN 1 ELSE 0 END)",
+        "SUM(CASE WHEN c.followup_at IS NOT NULL THEN 1 ELSE 0 END)",
+        "SUM(CASE WHEN c.recovered_at IS NOT NULL THEN 1 ELSE 0 END)",
+        "SUM(c.recovered_revenue)",
     ]
     if aliased:
         sums = [
@@ -197,7 +201,8 @@ def _counts_sql(*, aliased: bool = False) -> str:
 
 COUNT_COLUMNS = (
     "calls, answered, missed, no_buyer, abandoned, failed, qualified, conversions, "
-    "talk_seconds, revenue, cost, repeat_calls, short_calls"
+    "talk_seconds, revenue, cost, repeat_calls, short_calls, followups, recovered, "
+    "recovered_revenue"
 )
 # The columns of calls_call `c` that _counts_sql reads, and the rollup keys.
 CALL_COLUMNS_COUNTED = ", ".join(
@@ -213,6 +218,9 @@ CALL_COLUMNS_COUNTED = ", ".join(
         "cost",
         "is_repeat",
         "caller_region",
+        "followup_at",
+        "recovered_at",
+        "recovered_revenue",
     )
 )
 

@@ -165,18 +165,31 @@ def _money(value: Any) -> Decimal:
 
 _NUMBERS = ("calls", "answered", "qualified", "conversions", "talk_seconds")
 _QUALITY = ("repeat_calls", "short_calls")
+_FOLLOWUPS = ("followups", "recovered", "recovered_revenue")
 # The missed statuses are rollup columns of the same names.
 _pick_sums = itemgetter(
-    *(COUNT_FIELDS.index(name) for name in (*_NUMBERS, "revenue", "cost", *_QUALITY)),
+    *(COUNT_FIELDS.index(name) for name in (*_NUMBERS, "revenue", "cost", *_QUALITY, *_FOLLOWUPS)),
     *(COUNT_FIELDS.index(status) for status in MISSED_STATUSES),
 )
 
 
 def _counts_from_sums(sums: Sequence[Any]) -> BaseCounts:
     """BaseCounts from SUMs of the rollup COUNT_FIELDS, in that order (hot: a row per group)."""
-    calls, answered, qualified, conversions, talk, revenue, cost, repeats, short, *missed = (
-        _pick_sums(sums)
-    )
+    (
+        calls,
+        answered,
+        qualified,
+        conversions,
+        talk,
+        revenue,
+        cost,
+        repeats,
+        short,
+        followups,
+        recovered,
+        recovered_revenue,
+        *missed,
+    ) = _pick_sums(sums)
     return BaseCounts(
         calls=int(calls or 0),
         answered=int(answered or 0),
@@ -187,6 +200,9 @@ def _counts_from_sums(sums: Sequence[Any]) -> BaseCounts:
         call_cost=_money(cost),
         repeat_calls=int(repeats or 0),
         short_calls=int(short or 0),
+        followups=int(followups or 0),
+        recovered=int(recovered or 0),
+        recovered_revenue=_money(recovered_revenue),
         missed_by_status={
             status: int(count or 0) for status, count in zip(MISSED_STATUSES, missed, strict=True)
         },

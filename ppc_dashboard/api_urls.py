@@ -4,6 +4,8 @@ from rest_framework.routers import DefaultRouter
 from alerts.api import (
     AlertIncidentViewSet,
     AlertRuleViewSet,
+    FollowUpRuleViewSet,
+    FollowUpViewSet,
     WebhookDeliveryViewSet,
     WebhookEndpointViewSet,
 )
@@ -51,6 +53,8 @@ router.register("coverage", CoverageViewSet, basename="coverage")
 router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhookendpoint")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhookdelivery")
 router.register("route", RouteViewSet, basename="route")
+router.register("follow-ups", FollowUpViewSet, basename="followup")
+router.register("follow-up-rules", FollowUpRuleViewSet, basename="followuprule")
 
 # Namespaced, so API names ("api:call-list") never shadow the pages' ("call-list").
 app_name = "api"

@@ -263,6 +263,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("WEBHOOK_SWEEP_SECONDS", "15")),
     },
     "webhook-log-prune": {"task": "alerts.tasks.webhook_log_prune_task", "schedule": 3600.0},
+    # Follow-ups of the calls written in the last minute (alerts.followups).
+    "followups-scan": {"task": "alerts.tasks.followups_scan_all_task", "schedule": 60.0},
 }
 
 # --- Outbound webhooks (alerts.outbound) ------------------------------------------------------
@@ -397,6 +399,11 @@ API_TAGS: list[dict[str, str]] = [
         "name": "webhook-deliveries",
         "description": "The delivery log: each event to each endpoint, its attempts, status "
         "codes and response times; redeliver a failed one.",
+    },
+    {
+        "name": "follow-ups",
+        "description": "Callers to call back (missed or not converted calls), their rules per "
+        "campaign, and marking them contacted, recovered or lost.",
     },
 ]
 

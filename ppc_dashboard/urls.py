@@ -14,10 +14,10 @@ from ppc_dashboard.tenancy import views as tenancy_views
 urlpatterns = [
     path("", include("kpis.pages.urls")),
     path("", include("calls.urls")),
+    path("", include("alerts.urls")),
     path("login/", tenancy_views.LoginView.as_view(), name="login"),
     path("logout/", tenancy_views.LogoutView.as_view(), name="logout"),
     path("reports/", include("kpis.reports.urls")),
-    path("alerts/", include("alerts.urls")),
     # Each app's settings pages under one prefix.
     path("settings/", include("ppc_dashboard.tenancy.settings_urls")),
     path("settings/", include("calls.settings_urls")),

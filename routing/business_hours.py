@@ -144,3 +144,60 @@ def hours_summary(hours: dict) -> str:
         if day is not None:
             run.append(day)
     return " · ".join(parts)
+
+
+# A buyer's week repeats: past a week and a day (a DST change may shift one day's windows)
+# with no window opening, it never opens.
+_SEARCH_DAYS = 8
+
+
+def _offset_changes(
+    tz: zoneinfo.ZoneInfo, start: dt.datetime, end: dt.datetime
+) -> list[dt.datetime]:
+    """The instants in (start, end] where the zone's UTC offset changes (DST), to the second.
+
+    At most one per local day, so `start` and `end` a day apart: one bisection.
+    """
+    if start.astimezone(tz).utcoffset() == end.astimezone(tz).utcoffset():
+        return []
+    low, high = int(start.timestamp()), int(end.timestamp())
+    before = start.astimezone(tz).utcoffset()
+    while high - low > 1:
+        middle = (low + high) // 2
+        if dt.datetime.fromtimestamp(middle, tz).utcoffset() == before:
+            low = middle
+        else:
+            high = middle
+    return [dt.datetime.fromtimestamp(high, dt.UTC)]
+
+
+def next_open_moment(hours: dict, timezone: str, at: dt.datetime) -> dt.datetime | None:
+    """The first instant at or after the aware time `at` at which `is_open` holds, in UTC;
+    None for hours that never open (every weekday closed).
+
+    DST-safe: a window opening at a wall time the spring change skips opens at the change
+    itself (02:30 on a 02:00->03:00 night is open from 03:00); a wall time the autumn change
+    repeats opens at its first occurrence, and a window the repeated hour re-enters opens
+    again at the change.
+    """
+    at = at.astimezone(dt.UTC)
+    if not hours or is_open(hours, timezone, at):
+        return at
+    tz = zoneinfo.ZoneInfo(timezone)
+    first_day = at.astimezone(tz).date()
+    for offset in range(_SEARCH_DAYS):
+        day = first_day + dt.timedelta(days=offset)
+        day_start = dt.datetime.combine(day, dt.time.min, tzinfo=tz).astimezone(dt.UTC)
+        next_start = dt.datetime.combine(
+            day + dt.timedelta(days=1), dt.time.min, tzinfo=tz
+        ).astimezone(dt.UTC)
+        candidates = _offset_changes(tz, day_start, next_start)
+        for opens, _closes in hours.get(WEEKDAYS[day.weekday()], []):
+            wall = dt.datetime.combine(day, _parse_clock(opens))
+            # Both readings of a wall time: they differ only where DST repeats or skips it.
+            for fold in (0, 1):
+                candidates.append(wall.replace(tzinfo=tz, fold=fold).astimezone(dt.UTC))
+        opening = [c for c in candidates if c >= at and is_open(hours, timezone, c)]
+        if opening:
+            return min(opening)
+    return None

@@ -78,8 +78,8 @@ OUTWARD_NAMES = {
     "apps",
     "commands",
 }
-# Pure rules: KPI math, verdicts, routing decisions, coverage and the what-if replay, and
-# webhook signing, tested without a database.
+# Pure rules: KPI math, verdicts, business hours, routing decisions, coverage and the what-if
+# replay, webhook signing and follow-up rules, tested without a database.
 PURE_MODULES = {
     "kpis.formatting",
     "kpis.metrics",
@@ -91,6 +91,7 @@ PURE_MODULES = {
     "routing.whatif",
     "alerts.webhook_signing",
     "alerts.webhook_targets",
+    "alerts.followup_rules",
 }
 
 

@@ -78,6 +78,9 @@ TILES = (
     TileSpec("roi", "ROI", "percent", "up"),
     TileSpec("repeat_rate", "Repeat rate", "percent", "down"),
     TileSpec("short_call_rate", "Short-call rate", "percent", "down"),
+    # Follow-ups (README "Follow-ups"): callers won back by calling them.
+    TileSpec("recovery_rate", "Recovery rate", "percent", "up"),
+    TileSpec("recovered_revenue", "Recovered revenue", "money", "up"),
 )
 OVERVIEW_TILES = (
     "calls",
@@ -105,6 +108,8 @@ PUBLISHER_TILES = (
     "roi",
     "repeat_rate",
     "short_call_rate",
+    "recovery_rate",
+    "recovered_revenue",
 )
 CAMPAIGN_TILES = (
     "calls",
@@ -115,6 +120,8 @@ CAMPAIGN_TILES = (
     "rpm",
     "spend",
     "profit",
+    "recovery_rate",
+    "recovered_revenue",
 )
 
 

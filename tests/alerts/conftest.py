@@ -1,3 +1,5 @@
+from unittest import mock
+
 import pytest
 
 from alerts.models import SUBSCRIBABLE_EVENT_TYPES, WebhookEndpoint
@@ -36,3 +38,16 @@ def endpoint_for(organization, receiver, **fields) -> WebhookEndpoint:
     endpoint = WebhookEndpoint.objects.create(organization=organization, url=receiver.url, **fields)
     receiver.secrets.append(endpoint.secret)
     return endpoint
+
+
+@pytest.fixture
+def published():
+    """The outbound events follow-ups publish, as (event_type, data, idempotency_key)."""
+    events: list[tuple[str, dict, str]] = []
+
+    def record(*, organization, event_type, data, idempotency_key):
+        events.append((organization.pk, event_type, data, idempotency_key))
+        return []
+
+    with mock.patch("alerts.followups.outbound_event_publish", side_effect=record):
+        yield events

@@ -24,6 +24,8 @@ from alerts.models import (
     AlertIncident,
     AlertRule,
     DeliveryStatus,
+    FollowUp,
+    FollowUpRule,
     OutboundEvent,
     WebhookAttempt,
     WebhookDelivery,
@@ -73,6 +75,7 @@ NOT_PAGES = {
     "settings-webhook-test": "a POST (the Send test event button)",
     "settings-webhook-redeliver": "a POST (the Redeliver button)",
     "call-export": "a CSV download",
+    "followup-update": "a POST (a follow-up's contacted / recovered / lost buttons)",
     "settings-import-errors-csv": "a CSV download (an import's row errors)",
     "reports-csv": "a CSV download",
     "reports-xlsx": "an XLSX download",
@@ -149,6 +152,21 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
         filters="",
         subscribed_by=user,
     )
+    # A follow-up of a missed call, so the follow-ups page shows a row with its buttons.
+    FollowUpRule.objects.create(organization=org, campaign=campaign)
+    missed = CallFactory(
+        organization=org, campaign=campaign, publisher=star, buyer=buyer, status="missed"
+    )
+    FollowUp.objects.create(
+        organization=org,
+        call=missed,
+        campaign=campaign,
+        publisher=star,
+        buyer=buyer,
+        caller_number=missed.caller_number,
+        reason="missed",
+        due_at=missed.started_at,
+    )
     rollups_rebuild(org)
     # An alert rule with a campaign override, an open alert and a resolved one.
     leak = AlertRule.objects.create(organization=org, kind=MISSED_CALL_RATE)
@@ -195,6 +213,7 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
         "publisher": reverse("publisher", args=[star.pk]),
         "call-list": reverse("call-list"),
         "call-detail": reverse("call-detail", kwargs={"pk": call.pk}),
+        "followup-list": reverse("followup-list"),
         "geography": reverse("geography"),
         "tags": reverse("tags") + "?key=source",
         "reports": reverse("reports") + "?range=30",

@@ -89,10 +89,13 @@ def reference_counts(
             qualified=int(answered and call.duration_seconds >= threshold),
             conversions=int(call.converted),
             talk_seconds=call.duration_seconds if answered else 0,
-            revenue=call.revenue,
+            revenue=call.revenue + call.recovered_revenue,
             call_cost=call.cost,
             repeat_calls=int(call.id in repeats),
             short_calls=int(answered and call.duration_seconds < 20),
+            followups=int(call.followup_at is not None),
+            recovered=int(call.recovered_at is not None),
+            recovered_revenue=call.recovered_revenue,
             missed_by_status={s: int(call.status == s) for s in MISSED_STATUSES},
         )
         totals += counts

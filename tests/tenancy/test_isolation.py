@@ -19,6 +19,8 @@ from alerts.models import (
     AlertIncident,
     AlertRule,
     DeliveryStatus,
+    FollowUp,
+    FollowUpRule,
     OutboundEvent,
     WebhookDelivery,
     WebhookEndpoint,
@@ -66,6 +68,8 @@ TENANT_MODELS = (
     RoutingPlanTarget,
     RoutingSlot,
     RoutingCapCount,
+    FollowUpRule,
+    FollowUp,
 )
 
 
@@ -135,10 +139,23 @@ def _tenant_data(organization, label: str) -> SimpleNamespace:
     )
     plan = RoutingPlan.objects.create(organization=organization, campaign=campaign, version=1)
     RoutingPlanTarget.objects.create(organization=organization, plan=plan, buyer=buyer)
+    followup_rule = FollowUpRule.objects.create(organization=organization, campaign=campaign)
+    followup = FollowUp.objects.create(
+        organization=organization,
+        call=call,
+        campaign=campaign,
+        publisher=publisher,
+        buyer=buyer,
+        caller_number=call.caller_number,
+        reason="missed",
+        due_at=call.started_at,
+    )
     return SimpleNamespace(
         plan=plan,
         alert_rule=alert_rule,
         incident=incident,
+        followup_rule=followup_rule,
+        followup=followup,
         endpoint=endpoint,
         delivery=delivery,
         campaign=campaign,
@@ -198,6 +215,8 @@ for _prefix, _attr in [
     ("alert-rules", "alert_rule"),
     ("alerts", "incident"),
     ("routing-plans", "plan"),
+    ("follow-ups", "followup"),
+    ("follow-up-rules", "followup_rule"),
 ]:
 
     def _list(client, acme, rival, prefix=_prefix, attr=_attr):
@@ -223,6 +242,7 @@ UPDATES: dict[str, Callable[[SimpleNamespace], dict]] = {
     "ad-spend": lambda rival: {"campaign": rival.campaign.pk, "day": "2026-11-09", "amount": "1"},
     "webhook-endpoints": lambda rival: {"name": "hijacked", "url": "https://hijack.example.com/"},
     "alert-rules": lambda rival: {"kind": "no_answer", "campaign": rival.campaign.pk},
+    "follow-up-rules": lambda rival: {"campaign": rival.campaign.pk, "on_missed": False},
 }
 ATTRS = {
     "campaigns": "campaign",
@@ -232,6 +252,7 @@ ATTRS = {
     "ad-spend": "ad_spend",
     "webhook-endpoints": "endpoint",
     "alert-rules": "alert_rule",
+    "follow-up-rules": "followup_rule",
 }
 
 for _prefix, _attr in ATTRS.items():
@@ -509,6 +530,27 @@ def _acknowledge_foreign_alert(client, acme, rival):
     response = client.post(f"{API}/alerts/{acme.incident.pk}/acknowledge")
     assert response.status_code == 404
     return response
+
+
+@attack("follow-up-rules", "create")
+def _create_rule_for_foreign_campaign(client, acme, rival):
+    response = client.post(f"{API}/follow-up-rules/", {"campaign": acme.campaign.pk}, format="json")
+    assert response.status_code == 400
+    assert "campaign" in response.json()["errors"]
+    return response
+
+
+for _action in ("contacted", "recovered", "lost"):
+
+    def _mark_foreign_followup(client, acme, rival, action=_action):
+        body = {"revenue": "1"} if action == "recovered" else {}
+        response = client.post(f"{API}/follow-ups/{acme.followup.pk}/{action}", body, format="json")
+        assert response.status_code == 404
+        filtered = client.get(f"{API}/follow-ups/", {"campaign": acme.campaign.pk})
+        assert filtered.status_code == 200 and filtered.json()["results"] == []
+        return response
+
+    attack("follow-ups", _action)(_mark_foreign_followup)
 
 
 # --- The tests -----------------------------------------------------------------------------

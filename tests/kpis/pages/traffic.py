@@ -60,7 +60,11 @@ def expected_tiles(organization, kpi_filter, keys=OVERVIEW_TILES):
     kpis = kpis_report(organization, kpi_filter).totals.kpis
     api = kpis_as_dict(kpis)
     return {
-        spec.key: (format_kpi(getattr(kpis, spec.key), spec.kind, "USD"), str(api[spec.key]))
+        # A null KPI's data-value is empty (the template's default_if_none).
+        spec.key: (
+            format_kpi(getattr(kpis, spec.key), spec.kind, "USD"),
+            "" if api[spec.key] is None else str(api[spec.key]),
+        )
         for spec in TILES
         if spec.key in keys
     }
