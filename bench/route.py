@@ -15,16 +15,17 @@ is *sent* (`call_id` given: the first destination's concurrency slot is taken an
 hour/day/month counters counted in Redis, one Lua script), with `--advice` only decided.
 
 The two endpoints are measured in alternating rounds (`--rounds`, each `--requests` requests
-over `--concurrency` keep-alive client threads), after a warm-up, so both see the same
-machine. Every route answer must be a 200 with the plan's version and at least one
-destination, or the timings mean nothing. Prints decisions/s, p50/p95 of both endpoints and
-the targets: route p95 <= 2x the trivial endpoint's p95, and >= 500 decisions/s.
+over `--concurrency` client processes, one keep-alive connection each), after a warm-up of
+each, so both see the same machine. Every route answer must be a 200 with the plan's version
+and at least one destination, or the timings mean nothing. Prints decisions/s, p50/p95 of
+both endpoints and the targets: route p95 <= 2x the trivial endpoint's p95, and >= 500 decisions/s.
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import http.client
 import itertools
 import json
 import logging
@@ -34,7 +35,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -162,30 +163,67 @@ def workers_cpu_seconds(master_pid: int) -> float:
     return total / ticks
 
 
-Request = Callable[[httpx.Client, int], httpx.Response]
+@dataclass(frozen=True)
+class Endpoint:
+    """What one client process requests, picklable: the processes build the requests."""
+
+    name: str  # "route" or "trivial"
+    port: int
+    raw_key: str
+    campaign_id: int
+    version: int
+    call_prefix: str  # "": advice only (no call_id)
+
+    def request(self, n: int) -> tuple[str, str, bytes | None]:
+        if self.name == "trivial":
+            return "GET", f"/api/v1/campaigns/{self.campaign_id}/", None
+        body = {
+            "campaign": self.campaign_id,
+            "caller_number": f"+1{3105550000 + n % 9000}",
+            "caller_region": REGIONS[n % len(REGIONS)],
+        }
+        if self.call_prefix:
+            body["call_id"] = f"{self.call_prefix}-{n}"
+        return "POST", "/api/v1/route", json.dumps(body).encode()
+
+    def check(self, status: int, payload: bytes) -> None:
+        if status != 200:
+            raise SystemExit(f"{self.name}: HTTP {status}: {payload[:300]!r}")
+        if self.name == "route":
+            answer = json.loads(payload)
+            if answer["plan_version"] != self.version or not answer["destinations"]:
+                raise SystemExit(f"route: no destinations from version {self.version}: {answer}")
 
 
-def run(port: int, raw_key: str, request: Request, check, count: int, threads: int):
-    """`count` requests over `threads` keep-alive clients; returns (seconds, latencies)."""
-    counter = itertools.count()
-    latencies: list[float] = []
+def client_loop(endpoint: Endpoint, numbers: range) -> list[float]:
+    """One client process: its requests over one keep-alive connection; their latencies.
 
-    def worker(_: int) -> list[float]:
-        timings = []
-        with httpx.Client(
-            base_url=f"http://127.0.0.1:{port}", headers={"X-Api-Key": raw_key}, timeout=60
-        ) as client:
-            while (n := next(counter)) < count:
-                t0 = time.perf_counter()
-                response = request(client, n)
-                timings.append(time.perf_counter() - t0)
-                check(response)
-        return timings
+    The standard library's client, in processes rather than threads: the client shares the
+    server's two cores, and a heavier client (httpx, one GIL) took CPU the server needed."""
+    connection = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=60)
+    headers = {"X-Api-Key": endpoint.raw_key, "Content-Type": "application/json"}
+    timings = []
+    for n in numbers:
+        method, path, body = endpoint.request(n)
+        t0 = time.perf_counter()
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        payload = response.read()
+        timings.append(time.perf_counter() - t0)
+        endpoint.check(response.status, payload)
+    connection.close()
+    return timings
 
+
+def run(
+    pool: concurrent.futures.Executor, endpoint: Endpoint, count: int, clients: int, first: int
+):
+    """`count` requests over `clients` client processes; returns (seconds, latencies)."""
+    shares = [range(first + i, first + count, clients) for i in range(clients)]
     began = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
-        for timings in pool.map(worker, range(threads)):
-            latencies.extend(timings)
+    latencies: list[float] = []
+    for timings in pool.map(client_loop, [endpoint] * clients, shares):
+        latencies.extend(timings)
     return time.perf_counter() - began, latencies
 
 
@@ -198,7 +236,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=4000, help="per endpoint and round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=4, help="client threads")
+    parser.add_argument(
+        "--concurrency", type=int, default=4, help="client processes, one connection each"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--port", type=int, default=8767)
     parser.add_argument("--seed", type=int, default=1)
@@ -224,62 +264,36 @@ def main() -> None:
     import redis
 
     redis.Redis.from_url(args.redis_url).flushdb()
-    run_id = f"{time.time_ns()}"
-
-    def route(client: httpx.Client, n: int) -> httpx.Response:
-        body = {
-            "campaign": campaign_id,
-            "caller_number": f"+1{3105550000 + n % 9000}",
-            "caller_region": REGIONS[n % len(REGIONS)],
-        }
-        if not args.advice:
-            body["call_id"] = f"bench-{run_id}-{n}"
-        return client.post(
-            "/api/v1/route",
-            content=json.dumps(body),
-            headers={"Content-Type": "application/json"},
-        )
-
-    def route_check(response: httpx.Response) -> None:
-        if response.status_code != 200:
-            raise SystemExit(f"route: HTTP {response.status_code}: {response.text[:300]}")
-        answer = response.json()
-        if answer["plan_version"] != version or not answer["destinations"]:
-            raise SystemExit(f"route: no destinations from version {version}: {answer}")
-
-    def trivial(client: httpx.Client, n: int) -> httpx.Response:
-        return client.get(f"/api/v1/campaigns/{campaign_id}/")
-
-    def trivial_check(response: httpx.Response) -> None:
-        if response.status_code != 200:
-            raise SystemExit(f"trivial: HTTP {response.status_code}: {response.text[:300]}")
-
+    call_prefix = "" if args.advice else f"bench-{time.time_ns()}"
+    endpoints = {
+        name: Endpoint(name, args.port, raw_key, campaign_id, version, call_prefix)
+        for name in ("route", "trivial")
+    }
     mode = "advice only" if args.advice else "sent (slot + counters in Redis)"
     print(
         f"{TARGETS} targets in {TIERS} tiers, calls {mode}; {args.rounds} rounds x "
-        f"{args.requests} requests per endpoint, {args.concurrency} client threads, "
-        f"{args.workers} gunicorn workers"
+        f"{args.requests} requests per endpoint, {args.concurrency} client processes "
+        f"(on the server's machine), {args.workers} gunicorn workers"
     )
     server = start_server(args.database_url, args.redis_url, args.port, args.workers)
     results: dict[str, tuple[float, list[float]]] = {"route": (0.0, []), "trivial": (0.0, [])}
     cpu = {"route": 0.0, "trivial": 0.0}
     load_before = os.getloadavg()[0]
+    numbers = itertools.count(0, args.requests)  # call ids never repeat across rounds
     try:
-        warm = min(500, args.requests)
-        run(args.port, raw_key, route, route_check, warm, args.concurrency)
-        run(args.port, raw_key, trivial, trivial_check, warm, args.concurrency)
-        for _ in range(args.rounds):
-            for name, request, check in (
-                ("route", route, route_check),
-                ("trivial", trivial, trivial_check),
-            ):
-                cpu_before = workers_cpu_seconds(server.pid)
-                seconds, latencies = run(
-                    args.port, raw_key, request, check, args.requests, args.concurrency
-                )
-                cpu[name] += workers_cpu_seconds(server.pid) - cpu_before
-                total, kept = results[name]
-                results[name] = (total + seconds, kept + latencies)
+        with concurrent.futures.ProcessPoolExecutor(args.concurrency) as pool:
+            warm = min(500, args.requests)
+            for endpoint in endpoints.values():
+                run(pool, endpoint, warm, args.concurrency, next(numbers))
+            for _ in range(args.rounds):
+                for name, endpoint in endpoints.items():
+                    cpu_before = workers_cpu_seconds(server.pid)
+                    seconds, latencies = run(
+                        pool, endpoint, args.requests, args.concurrency, next(numbers)
+                    )
+                    cpu[name] += workers_cpu_seconds(server.pid) - cpu_before
+                    total, kept = results[name]
+                    results[name] = (total + seconds, kept + latencies)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

@@ -143,6 +143,22 @@ return 0
 """
 
 
+# KEYS: per target its slots zset and hour, day, month counters (4 keys a target).
+# ARGV: now (epoch s). Returns per target: calls in progress, hour, day, month counts.
+# One script, not a pipeline of two commands a target: packing and parsing a hundred
+# commands was a quarter of a decision's CPU.
+_SNAPSHOT_LUA = """
+local counts = {}
+for i = 1, #KEYS, 4 do
+  counts[#counts + 1] = redis.call('ZCOUNT', KEYS[i], '(' .. ARGV[1], '+inf')
+  for j = i + 1, i + 3 do
+    counts[#counts + 1] = tonumber(redis.call('GET', KEYS[j]) or '0')
+  end
+end
+return counts
+"""
+
+
 class RedisLiveState:
     """Live state in Redis: one Lua script per acquire (see the module docstring)."""
 
@@ -150,34 +166,34 @@ class RedisLiveState:
         self.client = client
         self._acquire = client.register_script(_ACQUIRE_LUA)
         self._refresh = client.register_script(_REFRESH_LUA)
+        self._snapshot = client.register_script(_SNAPSHOT_LUA)
 
     @staticmethod
-    def _keys(organization_id: int, target: TargetRule, at: dt.datetime) -> list[str]:
+    def _keys(organization_id: int, target: TargetRule, periods: tuple[str, str, str]) -> list[str]:
+        """The target's slots and its counters of the `periods` (`period_keys`)."""
         base = f"routing:{organization_id}:{target.target_id}"
-        return [f"{base}:slots", *(f"{base}:{key}" for key in period_keys(target.timezone, at))]
+        return [f"{base}:slots", *(f"{base}:{key}" for key in periods)]
 
     def snapshot(
         self, organization_id: int, targets: Sequence[TargetRule], at: dt.datetime
     ) -> dict[int, TargetLive]:
         if not targets:
             return {}
-        now = at.timestamp()
-        pipe = self.client.pipeline(transaction=False)
+        periods: dict[str, tuple[str, str, str]] = {}  # plans share a few time zones
+        keys = []
         for target in targets:
-            slots, *counters = self._keys(organization_id, target, at)
-            pipe.zcount(slots, f"({now}", "+inf")
-            pipe.mget(counters)
+            if target.timezone not in periods:
+                periods[target.timezone] = period_keys(target.timezone, at)
+            keys.extend(self._keys(organization_id, target, periods[target.timezone]))
         try:
-            replies = pipe.execute()
+            counts = self._snapshot(keys=keys, args=[at.timestamp()])
         except redis.RedisError:
             logger.exception("routing live state: Redis unavailable, deciding without live counts")
             return {}
-        live = {}
-        for index, target in enumerate(targets):
-            in_progress, counts = replies[2 * index], replies[2 * index + 1]
-            hour, day, month = (int(count or 0) for count in counts)
-            live[target.target_id] = TargetLive(in_progress, hour, day, month)
-        return live
+        return {
+            target.target_id: TargetLive(*counts[4 * index : 4 * index + 4])
+            for index, target in enumerate(targets)
+        }
 
     def acquire(
         self, organization_id: int, target: TargetRule, call_sid: str, at: dt.datetime
@@ -193,7 +209,12 @@ class RedisLiveState:
             *_PERIOD_TTL_SECONDS,
         ]
         try:
-            return bool(self._acquire(keys=self._keys(organization_id, target, at), args=args))
+            return bool(
+                self._acquire(
+                    keys=self._keys(organization_id, target, period_keys(target.timezone, at)),
+                    args=args,
+                )
+            )
         except redis.RedisError:
             logger.exception(
                 "routing live state: Redis unavailable, call %s sent to target %s unchecked",

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Now
 
 from ppc_dashboard.tenancy.models import Organization, TenantModel, validate_timezone
 
@@ -106,6 +107,8 @@ class Buyer(TenantModel):
         help_text="Seconds to ring before failing over to the next target.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Live routing caches a plan's rules per plan and its buyers' last change (selectors).
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     class Meta:
         ordering = ["name"]
@@ -118,6 +121,12 @@ class Buyer(TenantModel):
 
     def clean(self) -> None:
         validate_geo_lists(self.geo_allow or [], self.geo_deny or [])
+
+    def save(self, *args, **kwargs) -> None:
+        # A save naming its fields still stamps the change: cached plan rules key on it.
+        if kwargs.get("update_fields"):
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)
 
     @property
     def hours_summary(self) -> str:

@@ -4,8 +4,10 @@ versions as the plan editor lists them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from django.db.models import Count, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Count, QuerySet
 
 from .models import Buyer, RoutingPlan, RoutingPlanTarget
 from .rules import PlanRules, TargetRule
@@ -49,25 +51,75 @@ def _target_rows(**filters) -> list[RoutingPlanTarget]:
     return list(RoutingPlanTarget.objects.filter(**filters).select_related("plan", "buyer"))
 
 
+# Live routing decides every ringing call from a plan of up to dozens of buyers; building
+# them as model instances was a third of a decision's cost. Versions are never edited and
+# buyers rarely are, so each worker keeps the rules it built, keyed on the plan and its
+# buyers' stamp (their latest `updated_at` and their number): the next decision after any
+# buyer edit misses the cache, at the price of one aggregate query instead of the rows.
+PLAN_RULES_CACHE_SIZE = 512
+
+
+@dataclass(frozen=True, slots=True)
+class _PlanStamp:
+    plan_id: int
+    buyers_changed: object  # the latest updated_at of the plan's buyers
+    target_count: int
+
+
+@lru_cache(maxsize=PLAN_RULES_CACHE_SIZE)
+def _plan_rules_cached(organization_id: int, stamp: _PlanStamp) -> PlanRules:
+    rows = _target_rows(organization_id=organization_id, plan_id=stamp.plan_id)
+    return _plan_rules(rows[0].plan, rows)
+
+
+def plan_rules_cache_clear() -> None:
+    """Forget every cached plan (tests: ids are reused across test databases)."""
+    _plan_rules_cached.cache_clear()
+
+
+def _plan_stamp_sql(plan: str) -> str:
+    """The stamp of one plan's targets, the plan picked by `plan` (SQL for its id)."""
+    target, buyer = RoutingPlanTarget._meta.db_table, Buyer._meta.db_table
+    return (
+        f"SELECT t.plan_id, MAX(b.updated_at), COUNT(*) FROM {target} t "
+        f"JOIN {buyer} b ON b.id = t.buyer_id AND b.organization_id = t.organization_id "
+        f"WHERE t.organization_id = %s AND t.plan_id = ({plan}) GROUP BY t.plan_id"
+    )
+
+
+# Asked on every ringing call: written out, as compiling it in the ORM cost 1 ms of CPU per
+# decision against 0.1 ms to run it. Scoped to the tenant like the rest (its organization).
+_STAMP_OF_PLAN = _plan_stamp_sql("%s")
+_STAMP_OF_CURRENT_PLAN = _plan_stamp_sql(
+    f"SELECT p.id FROM {RoutingPlan._meta.db_table} p WHERE p.organization_id = %s "
+    "AND p.campaign_id = %s ORDER BY p.version DESC LIMIT 1"
+)
+
+
+def _plan_stamp(sql: str, params: list[int]) -> _PlanStamp | None:
+    """The stamp of a plan's targets, None without targets."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else _PlanStamp(*row)
+
+
 def plan_rules_for(plan: RoutingPlan) -> PlanRules:
     """One version of a plan (the one a call recorded), with its buyers' settings as they
     are now: a buyer's caps, hours and geo belong to the buyer, not to the version."""
-    rows = _target_rows(organization_id=plan.organization_id, plan=plan)
-    return _plan_rules(plan, rows)
+    stamp = _plan_stamp(_STAMP_OF_PLAN, [plan.organization_id, plan.pk])
+    if stamp is None:
+        return _plan_rules(plan, [])
+    return _plan_rules_cached(plan.organization_id, stamp)
 
 
 def plan_rules_current(campaign) -> PlanRules | None:
     """The campaign's current plan (its highest version), or None when it has none. One
-    query: the targets with their plan and buyer, the plan picked by a subquery."""
-    latest = (
-        RoutingPlan.objects.for_organization(campaign.organization_id)
-        .filter(campaign=campaign)
-        .order_by("-version")
-        .values("pk")[:1]
-    )
-    rows = _target_rows(organization_id=campaign.organization_id, plan_id=Subquery(latest))
-    if rows:
-        return _plan_rules(rows[0].plan, rows)
+    query when the plan's rules are cached: the current plan's stamp."""
+    organization_id = campaign.organization_id
+    stamp = _plan_stamp(_STAMP_OF_CURRENT_PLAN, [organization_id, organization_id, campaign.pk])
+    if stamp is not None:
+        return _plan_rules_cached(organization_id, stamp)
     # A version without targets (written outside routing_plan_save) routes nowhere.
     plan = (
         RoutingPlan.objects.for_organization(campaign.organization_id)

@@ -23,7 +23,10 @@ def _isolated_media_and_cache(settings, tmp_path):
     settings.STATIC_ROOT.mkdir()
     from django.core.cache import cache
 
+    from routing.selectors import plan_rules_cache_clear
+
     cache.clear()
+    plan_rules_cache_clear()
 
 
 @pytest.fixture

@@ -161,3 +161,17 @@ def test_route_answers_when_redis_is_down(api_client, plan, settings, caplog):
     assert [d["name"] for d in body["destinations"]] == ["Alpha", "Bravo"]
     assert body["sent_to"] == buyers["Alpha"].pk
     assert "Redis unavailable" in caplog.text
+
+
+def test_a_buyer_edited_over_the_api_is_routed_by_its_new_settings_at_once(api_client, plan):
+    # The plan's rules are cached per worker: the edit must still reach the next decision.
+    campaign, buyers = plan
+    body = {"campaign": campaign.pk, "caller_region": "US-IL", "at": AT}
+    assert route(api_client, **body).json()["destinations"][0]["name"] == "Alpha"
+    edited = api_client.patch(
+        f"/api/v1/buyers/{buyers['Alpha'].pk}/", {"active": False}, format="json"
+    )
+    assert edited.status_code == 200, edited.json()
+    answer = route(api_client, **body).json()
+    assert [d["name"] for d in answer["destinations"]] == ["Bravo"]
+    assert {s["name"]: s["reason"] for s in answer["skipped"]}["Alpha"] == "inactive"

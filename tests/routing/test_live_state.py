@@ -130,6 +130,27 @@ def test_other_tenant_counts_are_not_seen_or_taken(state, org, other_org):
     assert state.snapshot(org.pk, [target], AT)[target.target_id].in_progress == 1
 
 
+def test_redis_snapshot_reads_every_targets_counts_in_one_command(redis_state, db, org):
+    # A ringing call waits for the snapshot: one script for all targets, not a command each.
+    zones = ("America/New_York", "America/Los_Angeles", "Europe/London")
+    targets = [rule(BuyerFactory(organization=org), timezone=zones[n % 3]) for n in range(6)]
+    for n, target in enumerate(targets):
+        for call in range(n):
+            assert redis_state.acquire(org.pk, target, f"CA{n}-{call}", AT)
+    redis_state.snapshot(org.pk, targets, AT)  # loads the script into Redis
+    commands = []
+    send = redis_state.client.execute_command
+
+    def counted(*args, **options):
+        commands.append(args[0])
+        return send(*args, **options)
+
+    redis_state.client.execute_command = counted
+    live = redis_state.snapshot(org.pk, targets, AT)
+    assert commands == ["EVALSHA"]
+    assert live == {t.target_id: TargetLive(n, n, n, n) for n, t in enumerate(targets)}
+
+
 def test_database_state_refuses_a_target_of_another_tenant(db, org, other_org):
     target = rule(BuyerFactory(organization=org))
     assert not DatabaseLiveState().acquire(other_org.pk, target, "CA1", AT)

@@ -98,13 +98,48 @@ def test_plan_rules_carry_the_buyers_routing_settings(org, campaign):
     )
 
 
-def test_reading_a_plan_is_one_query(org, campaign, django_assert_num_queries):
+def test_reading_a_plan_is_one_query_once_its_rules_are_cached(
+    org, campaign, django_assert_num_queries
+):
     buyers = [BuyerFactory(organization=org) for _ in range(5)]
     plan = save(org, campaign, *[(b.pk, 1 + i % 2, 1) for i, b in enumerate(buyers)]).plan
+    with django_assert_num_queries(2):  # the plan's stamp, then its targets and buyers
+        first = plan_rules_current(campaign)
+    with django_assert_num_queries(1):  # the stamp only
+        assert plan_rules_current(campaign) is first
     with django_assert_num_queries(1):
-        assert len(plan_rules_current(campaign).targets) == 5
-    with django_assert_num_queries(1):
-        assert len(plan_rules_for(plan).targets) == 5
+        assert plan_rules_for(plan) is first
+    assert len(first.targets) == 5
+
+
+@pytest.mark.parametrize("reader", ["current", "for"])
+def test_a_buyer_edit_is_read_by_the_next_decision_despite_the_cache(org, campaign, reader):
+    alpha, bravo = BuyerFactory(organization=org), BuyerFactory(organization=org)
+    plan = save(org, campaign, (alpha.pk, 1, 1), (bravo.pk, 2, 1)).plan
+
+    def read():
+        rules = plan_rules_current(campaign) if reader == "current" else plan_rules_for(plan)
+        return {t.target_id: t for t in rules.targets}
+
+    assert read()[alpha.pk].active and read()[bravo.pk].daily_cap is None
+    alpha.active = False
+    alpha.save()
+    assert not read()[alpha.pk].active
+    # Other fields of another buyer, in a save that names its fields.
+    bravo.daily_cap, bravo.geo_deny = 30, ["US-FL"]
+    bravo.save(update_fields=["daily_cap", "geo_deny"])
+    rules = read()
+    assert (rules[bravo.pk].daily_cap, rules[bravo.pk].geo_deny) == (30, frozenset({"US-FL"}))
+    assert not rules[alpha.pk].active
+
+
+def test_a_new_version_is_read_at_once_and_old_ones_keep_their_targets(org, campaign):
+    alpha, bravo = BuyerFactory(organization=org), BuyerFactory(organization=org)
+    first = save(org, campaign, (alpha.pk, 1, 1)).plan
+    assert [t.target_id for t in plan_rules_current(campaign).targets] == [alpha.pk]
+    save(org, campaign, (bravo.pk, 1, 1))
+    assert [t.target_id for t in plan_rules_current(campaign).targets] == [bravo.pk]
+    assert [t.target_id for t in plan_rules_for(first).targets] == [alpha.pk]
 
 
 def test_a_campaign_without_a_plan_has_none(campaign):
