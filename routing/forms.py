@@ -149,8 +149,8 @@ class WeeklyHoursGridMixin:
                 "day": DAY_NAMES[day],
                 "windows": [
                     (
-                        self[self.grid_field_name(day, n, "open")],  # type: ignore[index]
-                        self[self.grid_field_name(day, n, "close")],  # type: ignore[index]
+                        self[self.grid_field_name(day, n, "open")],
+                        self[self.grid_field_name(day, n, "close")],
                     )
                     for n in range(1, self.windows + 1)
                 ],
@@ -178,7 +178,7 @@ class WeeklyHoursGridMixin:
                 hours[day] = hours_from_grid({day: grid[day]})[day]
                 validate_business_hours({day: hours[day]})
             except BusinessHoursError as exc:
-                self.add_error(self.grid_field_name(day, 1, "open"), str(exc))  # type: ignore[attr-defined]
+                self.add_error(self.grid_field_name(day, 1, "open"), str(exc))
         return hours
 
 
