@@ -6,6 +6,9 @@ Alert rules (/settings/alerts/): one field per threshold of the rule's kind. A b
 keeps what is beneath it (the kind's default, or for a campaign override the tenant default
 rule's value), so an override names only what it changes.
 
+Follow-up rules (/settings/follow-ups/): the model's fields and validators, as the API's
+serializer takes them; the fallback hours are the buyer screen's weekly grid.
+
 Follow-ups: the page's buttons (the revenue of a recovery, a note).
 """
 
@@ -20,6 +23,7 @@ from django.core.validators import validate_email
 
 from ppc_dashboard.tenancy.forms import TenantModelForm
 from ppc_dashboard.tenancy.models import Membership
+from routing.forms import WeeklyHoursGridMixin
 
 from . import rules
 from .models import (
@@ -27,6 +31,7 @@ from .models import (
     SUBSCRIBABLE_EVENT_TYPES,
     AlertRule,
     DeliveryStatus,
+    FollowUpRule,
     WebhookEndpoint,
 )
 
@@ -168,6 +173,45 @@ class AlertRuleForm(TenantModelForm):
                 f"There is already a {rules.KIND_LABELS[self.kind]} rule for {where}.",
             )
         self.instance.email_addresses = cleaned.get("email_addresses_text", [])
+        return cleaned
+
+
+# --- Follow-up rules -----------------------------------------------------------------------------
+
+
+class FollowUpRuleForm(WeeklyHoursGridMixin, TenantModelForm):
+    """A campaign's follow-up rule: the bounds are the model's validators (the API's too),
+    one rule per campaign is the API's `unique_in_tenant` check and message."""
+
+    unique_in_tenant = ("campaign",)
+
+    class Meta:
+        model = FollowUpRule
+        fields = [
+            "campaign",
+            "on_missed",
+            "missed_delay_minutes",
+            "on_not_converted",
+            "not_converted_minutes",
+        ]
+        labels = {
+            "on_missed": "Follow up missed calls",
+            "missed_delay_minutes": "Due after (minutes)",
+            "on_not_converted": "Follow up answered calls that did not convert",
+            "not_converted_minutes": "Not converted after (minutes)",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hours_grid_add(
+            self.instance.fallback_hours if self.instance.pk else None,
+            label="Hours for calls without a buyer",
+            always_label="Around the clock: due at once",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        self.instance.fallback_hours = self.hours_grid_cleaned(cleaned)
         return cleaned
 
 

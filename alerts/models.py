@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from calls.models import MONEY
 from ppc_dashboard.tenancy.models import Membership, Role, TenantModel
+from routing.business_hours import hours_summary
 from routing.models import validate_hours
 
 from . import followup_rules, rules
@@ -369,6 +370,10 @@ class FollowUpRule(TenantModel):
 
     def __str__(self) -> str:
         return f"Follow-ups of {self.campaign}"
+
+    @property
+    def fallback_hours_summary(self) -> str:
+        return hours_summary(self.fallback_hours)
 
     @property
     def settings(self) -> followup_rules.RuleSettings:

@@ -40,4 +40,14 @@ urlpatterns = [
         views.AlertRuleDeleteView.as_view(),
         name="settings-alert-rule-delete",
     ),
+    path("follow-ups/", views.FollowUpRulesView.as_view(), name="settings-followups"),
+    path("follow-ups/new/", views.FollowUpRuleCreateView.as_view(), name="settings-followup-new"),
+    path(
+        "follow-ups/<int:pk>/", views.FollowUpRuleEditView.as_view(), name="settings-followup-edit"
+    ),
+    path(
+        "follow-ups/<int:pk>/delete/",
+        views.FollowUpRuleDeleteView.as_view(),
+        name="settings-followup-delete",
+    ),
 ]

@@ -4,6 +4,7 @@ Outbound webhooks: the endpoints (create, edit, rotate the secret, send a test e
 and the delivery log (with redeliver); the writes are alerts.outbound's, as the API's.
 Alert rules (/settings/alerts/): the tenant's default rule of each kind and the campaign
 overrides.
+Follow-up rules (/settings/follow-ups/): each campaign's rule, or none.
 
 Readable by every member, changed by writers only (`SettingsPageMixin`).
 """
@@ -31,8 +32,8 @@ from calls.models import Campaign
 from ppc_dashboard.tenancy.pages import SettingsPageMixin, TenantDeleteMixin, TenantFormMixin
 
 from . import rules
-from .forms import AlertRuleForm, DeliveryFilterForm, WebhookEndpointForm
-from .models import AlertRule, WebhookDelivery, WebhookEndpoint
+from .forms import AlertRuleForm, DeliveryFilterForm, FollowUpRuleForm, WebhookEndpointForm
+from .models import AlertRule, FollowUpRule, WebhookDelivery, WebhookEndpoint
 from .outbound import (
     RedeliveryRefused,
     webhook_delivery_redeliver,
@@ -266,3 +267,65 @@ class AlertRuleDeleteView(SettingsPageMixin, DeleteView):
             self.request, f"Deleted the rule {self.object}; its open alerts are resolved."
         )
         return redirect("settings-alerts")
+
+
+# --- Follow-up rules ------------------------------------------------------------------------------
+
+
+class FollowUpRulesView(SettingsPageMixin, TemplateView):
+    """Every campaign, with its follow-up rule or none."""
+
+    template_name = "settings/followup_rules.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        by_campaign = {
+            rule.campaign_id: rule
+            for rule in self.tenant_queryset(FollowUpRule).select_related("campaign")
+        }
+        kwargs["rows"] = [
+            {"campaign": campaign, "rule": by_campaign.get(campaign.pk)}
+            for campaign in self.tenant_queryset(Campaign).order_by("name")
+        ]
+        return super().get_context_data(**kwargs)
+
+
+class FollowUpRuleCreateView(TenantFormMixin, CreateView):
+    """A new rule, for `?campaign=` when given (the list's "Set up" link)."""
+
+    writers_only = True
+    model = FollowUpRule
+    form_class = FollowUpRuleForm
+    template_name = "settings/followup_rule_form.html"
+    success_url_name = "settings-followups"
+    saved_message = "Saved the rule: {object}."
+
+    def get_initial(self) -> dict[str, Any]:
+        campaign = self.request.GET.get("campaign", "")
+        if campaign.isdigit():
+            found = self.tenant_queryset(Campaign).filter(pk=campaign).first()
+            if found is not None:
+                return {"campaign": found}
+        return {}
+
+
+class FollowUpRuleEditView(TenantFormMixin, UpdateView):
+    model = FollowUpRule
+    form_class = FollowUpRuleForm
+    template_name = "settings/followup_rule_form.html"
+    context_object_name = "rule"
+    success_url_name = "settings-followups"
+    saved_message = "Saved the rule: {object}."
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("campaign")
+
+
+class FollowUpRuleDeleteView(TenantDeleteMixin, DeleteView):
+    """Deleting a rule stops new follow-ups for its campaign; those made stay on the page."""
+
+    model = FollowUpRule
+    success_url_name = "settings-followups"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        kwargs["kind"] = "follow-up rule"
+        return super().get_context_data(**kwargs)

@@ -173,6 +173,14 @@ CAMPAIGNS: tuple[CampaignSpec, ...] = (
 # The campaign whose evening calls go unanswered.
 EVENING_LEAK_CAMPAIGN = "hvac"
 
+# Follow-up rules: every campaign's missed callers are called back 5 minutes after the call;
+# the high-value injury leads also when they did not convert within an hour. Calls without a
+# buyer are called back in office hours.
+FOLLOWUP_MISSED_DELAY_MINUTES = 5
+FOLLOWUP_NOT_CONVERTED_CAMPAIGNS = frozenset({"injury"})
+FOLLOWUP_NOT_CONVERTED_MINUTES = 60
+FOLLOWUP_FALLBACK_HOURS = _hours("mon-fri", "09:00", "18:00") | _hours("sat", "10:00", "14:00")
+
 BUYERS: tuple[BuyerSpec, ...] = (
     BuyerSpec(
         campaign="auto",

@@ -1,5 +1,6 @@
 """Forms of the routing setup screens: buyers (hours of operation as a weekly grid, routing
-settings) and tracking numbers (one, or many pasted at once). Their rules are the API's: the
+settings; the grid, `WeeklyHoursGridMixin`, also edits follow-up rules' fallback hours) and
+tracking numbers (one, or many pasted at once). Their rules are the API's: the
 same phone number rule (`phone_number_in_tenant`), the same business hours rule
 (`business_hours.validate_business_hours`), the model's validators for caps, ring timeout and
 geo lists (`validate_geo_codes`, run by the model's `full_clean` as the serializer runs them),
@@ -93,24 +94,98 @@ class GeoCodesField(forms.CharField):
         return self.to_python(self.prepare_value(initial) or "") != self.to_python(data)
 
 
-class BuyerForm(TenantModelForm):
-    """A buyer: name, phone line, time zone, and its hours of operation.
+class WeeklyHoursGridMixin:
+    """Weekly hours edited as a grid, for a form: either "around the clock" (stored as `{}`,
+    as the API takes it) or a row per weekday, each with open/close times for `windows`
+    windows; a day with no window filled is closed. Checked by the API's rule
+    (`validate_business_hours`, its wording), day by day so each message stands on its row.
 
-    The hours are either "around the clock" (stored as `{}`, as the API takes it) or a weekly
-    grid: a row per weekday, each with open/close times for `windows` windows; a day with no
-    window filled is closed.
+    A buyer's hours of operation and a follow-up rule's fallback hours are edited this way;
+    the form calls `hours_grid_add` in `__init__` and `hours_grid_cleaned` in `clean`, and its
+    template includes settings/_hours_grid.html.
     """
-
-    unique_in_tenant = ("name",)
 
     ALWAYS_OPEN = "always"
     WEEKLY = "weekly"
-    hours_mode = forms.ChoiceField(
-        label="Hours of operation",
-        choices=[(ALWAYS_OPEN, "Open around the clock"), (WEEKLY, "These weekly hours")],
-        widget=forms.RadioSelect,
-        initial=WEEKLY,
-    )
+
+    fields: dict[str, forms.Field]
+    initial: dict[str, Any]
+
+    def hours_grid_add(self, stored: dict | None, *, label: str, always_label: str) -> None:
+        """Add the mode and the grid's fields; `stored` is None for a new object."""
+        self.fields["hours_mode"] = forms.ChoiceField(
+            label=label,
+            choices=[(self.ALWAYS_OPEN, always_label), (self.WEEKLY, "These weekly hours")],
+            widget=forms.RadioSelect,
+            initial=self.WEEKLY,
+        )
+        grid = grid_from_hours(stored or {})
+        self.windows = max(GRID_WINDOWS, *(len(windows) for windows in grid.values()))
+        if stored is not None:
+            self.initial.setdefault("hours_mode", self.WEEKLY if stored else self.ALWAYS_OPEN)
+        for day in WEEKDAYS:
+            for number in range(1, self.windows + 1):
+                stored_window = grid[day][number - 1] if number <= len(grid[day]) else ("", "")
+                for end, end_label, value in (
+                    ("open", "opens", stored_window[0]),
+                    ("close", "closes", stored_window[1]),
+                ):
+                    name = self.grid_field_name(day, number, end)
+                    self.fields[name] = forms.TimeField(
+                        label=f"{DAY_NAMES[day]}, window {number} {end_label}",
+                        required=False,
+                        widget=TimeInput(),
+                    )
+                    self.initial.setdefault(name, value or None)
+
+    @staticmethod
+    def grid_field_name(day: str, number: int, end: str) -> str:
+        return f"hours_{day}_{number}_{end}"
+
+    def grid_rows(self) -> list[dict[str, Any]]:
+        """The grid as the template draws it: a row per weekday, its windows' bound fields."""
+        return [
+            {
+                "day": DAY_NAMES[day],
+                "windows": [
+                    (
+                        self[self.grid_field_name(day, n, "open")],
+                        self[self.grid_field_name(day, n, "close")],
+                    )
+                    for n in range(1, self.windows + 1)
+                ],
+            }
+            for day in WEEKDAYS
+        ]
+
+    def hours_grid_cleaned(self, cleaned: dict[str, Any]) -> dict[str, list[list[str]]]:
+        """The hours the grid holds, as stored; a bad day's message goes on its row."""
+        if cleaned.get("hours_mode") == self.ALWAYS_OPEN:
+            return {}
+        grid: dict[str, list[GridWindow]] = {
+            day: [
+                (
+                    cleaned.get(self.grid_field_name(day, n, "open")),
+                    cleaned.get(self.grid_field_name(day, n, "close")),
+                )
+                for n in range(1, self.windows + 1)
+            ]
+            for day in WEEKDAYS
+        }
+        hours: dict[str, list[list[str]]] = {}
+        for day in WEEKDAYS:
+            try:
+                hours[day] = hours_from_grid({day: grid[day]})[day]
+                validate_business_hours({day: hours[day]})
+            except BusinessHoursError as exc:
+                self.add_error(self.grid_field_name(day, 1, "open"), str(exc))
+        return hours
+
+
+class BuyerForm(WeeklyHoursGridMixin, TenantModelForm):
+    """A buyer: name, phone line, time zone, and its hours of operation (the weekly grid)."""
+
+    unique_in_tenant = ("name",)
 
     # The routing settings, drawn in a fieldset of their own (`routing_fields`).
     ROUTING_FIELDS = (
@@ -176,48 +251,14 @@ class BuyerForm(TenantModelForm):
             self.initial.setdefault("timezone", self.organization.timezone)
         # Left empty, the ring timeout is the model's default, as when the API omits it.
         self.fields["ring_timeout_seconds"].required = False
-        stored = self.instance.business_hours if self.instance.pk else None
-        grid = grid_from_hours(stored or {})
-        self.windows = max(GRID_WINDOWS, *(len(windows) for windows in grid.values()))
-        if self.instance.pk is not None:
-            self.initial.setdefault("hours_mode", self.WEEKLY if stored else self.ALWAYS_OPEN)
-        for day in WEEKDAYS:
-            for number in range(1, self.windows + 1):
-                stored_window = grid[day][number - 1] if number <= len(grid[day]) else ("", "")
-                for end, label, value in (
-                    ("open", "opens", stored_window[0]),
-                    ("close", "closes", stored_window[1]),
-                ):
-                    name = self.grid_field_name(day, number, end)
-                    self.fields[name] = forms.TimeField(
-                        label=f"{DAY_NAMES[day]}, window {number} {label}",
-                        required=False,
-                        widget=TimeInput(),
-                    )
-                    self.initial.setdefault(name, value or None)
-
-    @staticmethod
-    def grid_field_name(day: str, number: int, end: str) -> str:
-        return f"hours_{day}_{number}_{end}"
+        self.hours_grid_add(
+            self.instance.business_hours if self.instance.pk else None,
+            label="Hours of operation",
+            always_label="Open around the clock",
+        )
 
     def routing_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.ROUTING_FIELDS]
-
-    def grid_rows(self) -> list[dict[str, Any]]:
-        """The grid as the template draws it: a row per weekday, its windows' bound fields."""
-        return [
-            {
-                "day": DAY_NAMES[day],
-                "windows": [
-                    (
-                        self[self.grid_field_name(day, n, "open")],
-                        self[self.grid_field_name(day, n, "close")],
-                    )
-                    for n in range(1, self.windows + 1)
-                ],
-            }
-            for day in WEEKDAYS
-        ]
 
     def clean_ring_timeout_seconds(self) -> int:
         value = self.cleaned_data["ring_timeout_seconds"]
@@ -229,28 +270,7 @@ class BuyerForm(TenantModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if cleaned.get("hours_mode") == self.ALWAYS_OPEN:
-            self.instance.business_hours = {}
-            return cleaned
-        grid: dict[str, list[GridWindow]] = {
-            day: [
-                (
-                    cleaned.get(self.grid_field_name(day, n, "open")),
-                    cleaned.get(self.grid_field_name(day, n, "close")),
-                )
-                for n in range(1, self.windows + 1)
-            ]
-            for day in WEEKDAYS
-        }
-        hours: dict[str, list[list[str]]] = {}
-        for day in WEEKDAYS:
-            # Day by day, so each message stands on its own row (the API's wording).
-            try:
-                hours[day] = hours_from_grid({day: grid[day]})[day]
-                validate_business_hours({day: hours[day]})
-            except BusinessHoursError as exc:
-                self.add_error(self.grid_field_name(day, 1, "open"), str(exc))
-        self.instance.business_hours = hours
+        self.instance.business_hours = self.hours_grid_cleaned(cleaned)
         return cleaned
 
 

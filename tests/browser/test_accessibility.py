@@ -153,7 +153,9 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
         subscribed_by=user,
     )
     # A follow-up of a missed call, so the follow-ups page shows a row with its buttons.
-    FollowUpRule.objects.create(organization=org, campaign=campaign)
+    followup_rule = FollowUpRule.objects.create(
+        organization=org, campaign=campaign, fallback_hours={"mon": [["09:00", "17:00"]]}
+    )
     missed = CallFactory(
         organization=org, campaign=campaign, publisher=star, buyer=buyer, status="missed"
     )
@@ -261,6 +263,10 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
         "settings-alert-rule-new": reverse("settings-alert-rule-new") + "?kind=publisher_verdict",
         "settings-alert-rule-edit": reverse("settings-alert-rule-edit", args=[override.pk]),
         "settings-alert-rule-delete": reverse("settings-alert-rule-delete", args=[override.pk]),
+        "settings-followups": reverse("settings-followups"),
+        "settings-followup-new": reverse("settings-followup-new"),
+        "settings-followup-edit": reverse("settings-followup-edit", args=[followup_rule.pk]),
+        "settings-followup-delete": reverse("settings-followup-delete", args=[followup_rule.pk]),
         "settings-webhooks": reverse("settings-webhooks"),
         "settings-webhook-new": reverse("settings-webhook-new"),
         "settings-webhook-edit": reverse("settings-webhook-edit", args=[endpoint.pk]),

@@ -16,7 +16,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from alerts.models import AlertRule
+from alerts.followups import followups_scan
+from alerts.models import AlertRule, FollowUpRule
 from alerts.rules import MISSED_CALL_RATE
 from alerts.services import alert_rules_default_create, alerts_evaluate_history
 from calls.models import AdSpend, Call, CallSource, Campaign
@@ -24,6 +25,10 @@ from demo.generator import (
     BUYERS,
     CAMPAIGNS,
     EVENING_LEAK_CAMPAIGN,
+    FOLLOWUP_FALLBACK_HOURS,
+    FOLLOWUP_MISSED_DELAY_MINUTES,
+    FOLLOWUP_NOT_CONVERTED_CAMPAIGNS,
+    FOLLOWUP_NOT_CONVERTED_MINUTES,
     PUBLISHERS,
     DemoIds,
     demo_ad_spend_generate,
@@ -109,11 +114,13 @@ class Command(BaseCommand):
                 organization, rng=random.Random(options["seed"]), calls=calls, days=days
             )
             alerts_opened = _demo_alerts_create(organization)
+            followups = _demo_followups_create(organization)
         self.stdout.write(
             f"Seeded {organization.name} ({organization.slug}): {call_count:,} calls over "
             f"{days} days, {len(CAMPAIGNS)} campaigns, {len(PUBLISHERS)} publishers, "
             f"{len(BUYERS)} buyers, {alerts_opened} alerts over the last "
-            f"{ALERT_HISTORY_HOURS} hours, in {time.monotonic() - began:.1f} s."
+            f"{ALERT_HISTORY_HOURS} hours, {followups} follow-ups, "
+            f"in {time.monotonic() - began:.1f} s."
         )
         self._print_login(organization, raw_key=raw_key)
 
@@ -267,3 +274,24 @@ def _demo_alerts_create(organization: Organization) -> int:
         thresholds=EVENING_LEAK_THRESHOLDS,
     ).email_members.add(owner)
     return alerts_evaluate_history(organization, hours=ALERT_HISTORY_HOURS)
+
+
+def _demo_followups_create(organization: Organization) -> int:
+    """A follow-up rule on every campaign, then one scan, as beat would run it: the missed
+    calls of the last days (the scan's reach, followups.MAX_CALL_AGE) become follow-ups.
+    The demo has no webhook endpoint, so their events are recorded and sent nowhere.
+    Returns the follow-ups made."""
+    names = {spec.name: spec.key for spec in CAMPAIGNS}
+    FollowUpRule.objects.bulk_create(
+        FollowUpRule(
+            organization=organization,
+            campaign=campaign,
+            on_missed=True,
+            missed_delay_minutes=FOLLOWUP_MISSED_DELAY_MINUTES,
+            on_not_converted=names.get(campaign.name) in FOLLOWUP_NOT_CONVERTED_CAMPAIGNS,
+            not_converted_minutes=FOLLOWUP_NOT_CONVERTED_MINUTES,
+            fallback_hours=FOLLOWUP_FALLBACK_HOURS,
+        )
+        for campaign in Campaign.objects.for_organization(organization)
+    )
+    return len(followups_scan(organization=organization))
