@@ -71,13 +71,15 @@ def links_of(page, origin: str) -> list[str]:
         parts = urlsplit(href)
         if f"{parts.scheme}://{parts.netloc}" != origin or NOT_PAGES.search(parts.path):
             continue
-        paths.append(parts.path)
+        # Visited with its query (a create page may need one, e.g. the alert rule's kind).
+        paths.append(f"{parts.path}?{parts.query}" if parts.query else parts.path)
     return paths
 
 
 def page_kind(path: str) -> str:
-    """Paths that differ only in ids are the same page (one call's page is every call's)."""
-    return re.sub(r"\d+", "<id>", path)
+    """Paths that differ only in ids are the same page (one call's page is every call's), and
+    a query changes no template."""
+    return re.sub(r"\d+", "<id>", path.split("?", 1)[0])
 
 
 def crawl(page, origin: str, starts: list[str]) -> list[str]:

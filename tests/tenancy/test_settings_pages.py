@@ -24,7 +24,7 @@ from tests.factories import (
 PAGE_FORMS = {
     "/settings/api-keys/": "Create key",
     "/settings/members/": "Send invitation",
-    "/settings/reports/": "Subscribe me",
+    "/settings/reports/": '<button type="submit">Subscribe</button>',
     "/settings/imports/": "Upload and import",
 }
 
