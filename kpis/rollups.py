@@ -16,6 +16,7 @@ import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from decimal import Decimal
 from functools import partial
 from typing import TypeVar
 
@@ -168,35 +169,79 @@ def _bucket_case() -> str:
     return f"CASE {parts} ELSE {len(DURATION_BUCKET_EDGES) - 1} END"
 
 
-def _counts_sql(*, aliased: bool = False) -> str:
-    """The sums of COUNT_COLUMNS over calls `c` (joined to their campaign `cp`), in order."""
+def _count_sums() -> list[str]:
+    """The sums of COUNT_COLUMNS over calls `c` (joined to their campaign `cp`), in order.
+
+    Counts are COUNT(*) FILTER: a call the filter leaves out skips the aggregate's step
+    (each of the recompute's grouping sets takes one per call), about 3% of a recompute's CPU
+    against SUM(CASE ... THEN 1 ELSE 0 END). Groups are never empty, so 0 stays 0.
+    """
     answered = f"c.status = '{CallStatus.ANSWERED}'"
     sums = [
         "COUNT(*)",
-        f"SUM(CASE WHEN {answered} THEN 1 ELSE 0 END)",
-        f"SUM(CASE WHEN c.status = '{CallStatus.MISSED}' THEN 1 ELSE 0 END)",
-        f"SUM(CASE WHEN c.status = '{CallStatus.NO_BUYER}' THEN 1 ELSE 0 END)",
-        f"SUM(CASE WHEN c.status = '{CallStatus.ABANDONED}' THEN 1 ELSE 0 END)",
-        f"SUM(CASE WHEN c.status = '{CallStatus.FAILED}' THEN 1 ELSE 0 END)",
-        f"SUM(CASE WHEN {answered} AND c.duration_seconds >= "
-        f"COALESCE(cp.qualifying_seconds, {DEFAULT_QUALIFYING_SECONDS}) THEN 1 ELSE 0 END)",
-        "SUM(CASE WHEN c.converted THEN 1 ELSE 0 END)",
+        f"COUNT(*) FILTER (WHERE {answered})",
+        f"COUNT(*) FILTER (WHERE c.status = '{CallStatus.MISSED}')",
+        f"COUNT(*) FILTER (WHERE c.status = '{CallStatus.NO_BUYER}')",
+        f"COUNT(*) FILTER (WHERE c.status = '{CallStatus.ABANDONED}')",
+        f"COUNT(*) FILTER (WHERE c.status = '{CallStatus.FAILED}')",
+        f"COUNT(*) FILTER (WHERE {answered} AND c.duration_seconds >= "
+        f"COALESCE(cp.qualifying_seconds, {DEFAULT_QUALIFYING_SECONDS}))",
+        "COUNT(*) FILTER (WHERE c.converted)",
         f"SUM(CASE WHEN {answered} THEN c.duration_seconds ELSE 0 END)",
-        # Recovered revenue is revenue (README "Follow-ups"), and counted apart as well.
-        "SUM(c.revenue + c.recovered_revenue)",
-        "SUM(c.cost)",
-        "SUM(CASE WHEN c.is_repeat THEN 1 ELSE 0 END)",
-        f"SUM(CASE WHEN {answered} AND c.duration_seconds < {SHORT_CALL_SECONDS} "
-        "THEN 1 ELSE 0 END)",
-        "SUM(CASE WHEN c.followup_at IS NOT NULL THEN 1 ELSE 0 END)",
-        "SUM(CASE WHEN c.recovered_at IS NOT NULL THEN 1 ELSE 0 END)",
-        "SUM(c.recovered_revenue)",
+        f"SUM({MONEY_EXPRESSIONS['revenue']})",
+        f"SUM({MONEY_EXPRESSIONS['cost']})",
+        "COUNT(*) FILTER (WHERE c.is_repeat)",
+        f"COUNT(*) FILTER (WHERE {answered} AND c.duration_seconds < {SHORT_CALL_SECONDS})",
+        "COUNT(*) FILTER (WHERE c.followup_at IS NOT NULL)",
+        "COUNT(*) FILTER (WHERE c.recovered_at IS NOT NULL)",
+        f"SUM({MONEY_EXPRESSIONS['recovered_revenue']})",
     ]
-    if aliased:
-        sums = [
-            f"{sql} AS {name}" for sql, name in zip(sums, COUNT_COLUMNS.split(", "), strict=True)
-        ]
+    return sums
+
+
+def _counts_sql() -> str:
+    return ", ".join(_count_sums())
+
+
+# Money in the PostgreSQL recompute: calls_call's numeric(14,4) as whole ten-thousandths.
+MONEY_UNITS_PER_UNIT = 10_000
+# The money each rollup column sums from a call. Recovered revenue is revenue (README
+# "Follow-ups"), and counted apart as well.
+MONEY_EXPRESSIONS = {
+    "revenue": "c.revenue + c.recovered_revenue",
+    "cost": "c.cost",
+    "recovered_revenue": "c.recovered_revenue",
+}
+MONEY_COLUMNS = tuple(MONEY_EXPRESSIONS)
+# Sums that stay bigint: a day's talk seconds may pass int4 where its call counts cannot.
+WIDE_COUNT_COLUMNS = ("talk_seconds",)
+
+
+def _group_sums_sql() -> str:
+    """_counts_sql's sums typed for the PostgreSQL recompute's in-memory groups (aliased).
+
+    Counts as int4 and money as int8 ten-thousandths, both exact: the coarser grains summed
+    from these groups then accumulate plain integers (SUM(int4) keeps a by-value int8)
+    instead of numeric states, and so does the scan's money (SUM(int8) over int128). A
+    15-day recompute of 196,820 calls: 1.16 s -> 0.97 s of backend CPU. Inserts turn money
+    back with _money_sql.
+    """
+    sums = []
+    for sql, name in zip(_count_sums(), COUNT_COLUMNS.split(", "), strict=True):
+        if name in MONEY_COLUMNS:
+            sql = f"SUM((({MONEY_EXPRESSIONS[name]}) * {MONEY_UNITS_PER_UNIT})::int8)::int8"
+        elif name not in WIDE_COUNT_COLUMNS:
+            sql = f"({sql})::int"
+        sums.append(f"{sql} AS {name}")
     return ", ".join(sums)
+
+
+def _money_sql() -> str:
+    """COUNT_COLUMNS as an insert selects them from groups that hold money in units."""
+    return ", ".join(
+        f"{name} * {Decimal(1) / MONEY_UNITS_PER_UNIT}" if name in MONEY_COLUMNS else name
+        for name in COUNT_COLUMNS.split(", ")
+    )
 
 
 COUNT_COLUMNS = (
@@ -386,7 +431,7 @@ def _call_rollups_insert_sql(
         f"SELECT GROUPING({hour_start}, c.caller_region) AS grain, "
         f"COALESCE(c.local_at::date, {hour_start}::date) AS day, "
         f"EXTRACT(HOUR FROM {hour_start})::int AS hour, c.campaign_id, c.publisher_id, "
-        f"c.buyer_id, c.caller_region AS region, {_counts_sql(aliased=True)} FROM "
+        f"c.buyer_id, c.caller_region AS region, {_group_sums_sql()} FROM "
         f"(SELECT {CALL_COLUMNS_COUNTED}, "
         f"c.started_at::timestamp AS local_at FROM calls_call c WHERE {call_filter} "
         "OFFSET 0) c LEFT JOIN calls_campaign cp ON cp.id = c.campaign_id "
@@ -397,19 +442,20 @@ def _call_rollups_insert_sql(
     daily_groups = "(SELECT * FROM grouped WHERE grain = 3)"
     hourly_groups = "(SELECT * FROM grouped WHERE grain = 1)"
     region_groups = "(SELECT * FROM grouped WHERE grain = 2)"
+    insert = partial(_rollup_insert_sql, money_units=True)
     inserts = {
-        "daily_rows": _rollup_insert_sql(daily, daily_keys, daily_groups),
-        "region_rows": _rollup_insert_sql(by_region, region_keys, region_groups),
-        "region_campaign_rows": _rollup_insert_sql(
+        "daily_rows": insert(daily, daily_keys, daily_groups),
+        "region_rows": insert(by_region, region_keys, region_groups),
+        "region_campaign_rows": insert(
             by_region_campaign, region_campaign_keys, region_groups, summed=True
         ),
-        "by_campaign_publisher_rows": _rollup_insert_sql(
+        "by_campaign_publisher_rows": insert(
             by_campaign_publisher, by_campaign_publisher_keys, "by_campaign_publisher"
         ),
-        "by_campaign_rows": _rollup_insert_sql(
+        "by_campaign_rows": insert(
             by_campaign, by_campaign_keys, "by_campaign_publisher", summed=True
         ),
-        "hourly_by_campaign_rows": _rollup_insert_sql(
+        "hourly_by_campaign_rows": insert(
             hourly_by_campaign, hourly_by_campaign_keys, hourly_groups, summed=True
         ),
     }
@@ -418,7 +464,7 @@ def _call_rollups_insert_sql(
         f"({_rollup_sums_sql(daily_groups, by_campaign_publisher_keys)}), "
         + ", ".join(f"{name} AS ({sql})" for name, sql in inserts.items())
         + " "
-        + _rollup_insert_sql(hourly, hourly_keys, hourly_groups)
+        + insert(hourly, hourly_keys, hourly_groups)
     ]
 
 
@@ -429,17 +475,21 @@ def _rollup_sums_sql(source: str, keys: list[str]) -> str:
     return f"SELECT {columns}, {sums} FROM {source} s GROUP BY {columns}"
 
 
-def _rollup_insert_sql(target: str, keys: list[str], source: str, *, summed: bool = False) -> str:
-    """Insert the tenant's rows of `source` (keys and counts; `summed`: by `keys`)."""
+def _rollup_insert_sql(
+    target: str, keys: list[str], source: str, *, summed: bool = False, money_units: bool = False
+) -> str:
+    """Insert the tenant's rows of `source` (keys and counts; `summed`: by `keys`;
+    `money_units`: its money in ten-thousandths, as _group_sums_sql has it)."""
     columns = ", ".join(keys)
     select = (
         _rollup_sums_sql(source, keys)
         if summed
         else f"SELECT {columns}, {COUNT_COLUMNS} FROM {source} s"
     )
+    counts = _money_sql() if money_units else COUNT_COLUMNS
     return (
         f"INSERT INTO {target} (organization_id, {columns}, {COUNT_COLUMNS}) "
-        f"SELECT %(org)s, {columns}, {COUNT_COLUMNS} FROM ({select}) t"
+        f"SELECT %(org)s, {columns}, {counts} FROM ({select}) t"
     )
 
 

@@ -80,11 +80,15 @@ def spikes_rejudge(
     # NULL).
     # Only the series (publisher, scope, hour of day) with an hour of enough calls can
     # hold a spike: the window runs over those (a third of the series, half of the rows).
+    # One read of the hourly rows feeds both scopes (in a full rebuild the table also holds
+    # the rows the chunks just deleted, and every shard reads them).
     hours = (
-        f"WITH hours AS MATERIALIZED (SELECT publisher_id, campaign_id AS scope, day, hour, "
-        f"calls FROM {hourly} WHERE {history} AND campaign_id IS NOT NULL "
+        f"WITH base AS MATERIALIZED (SELECT publisher_id, campaign_id, day, hour, calls "
+        f"FROM {hourly} WHERE {history}), "
+        f"hours AS MATERIALIZED (SELECT publisher_id, campaign_id AS scope, day, hour, "
+        f"calls FROM base WHERE campaign_id IS NOT NULL "
         f"UNION ALL SELECT publisher_id, 0, day, hour, CAST(SUM(calls) AS INTEGER) "
-        f"FROM {hourly} WHERE {history} GROUP BY publisher_id, day, hour), "
+        f"FROM base GROUP BY publisher_id, day, hour), "
         f"series AS (SELECT * FROM hours WHERE (publisher_id, scope, hour) IN "
         f"(SELECT publisher_id, scope, hour FROM hours WHERE calls >= {SPIKE_MIN_CALLS}))"
     )

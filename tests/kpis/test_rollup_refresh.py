@@ -10,8 +10,15 @@ from django.db import connection
 from calls.ingest import call_ingest_batch
 from calls.models import Call
 from calls.services import campaign_settings_changed
-from kpis.models import CallRollupDaily, CallRollupHourly, DirtyDay, DurationBucketDaily
+from kpis.models import (
+    CallRollupDaily,
+    CallRollupDailyTag,
+    CallRollupHourly,
+    DirtyDay,
+    DurationBucketDaily,
+)
 from kpis.rollups import (
+    RECOMPUTED_ROLLUPS,
     rollups_mark_dirty,
     rollups_rebuild_full,
     rollups_refresh,
@@ -185,6 +192,58 @@ def test_calls_at_the_same_instant_are_not_repeats_of_each_other(org, campaign):
     assert flags == {"a": False, "b": False, "c": True}
     rollups_refresh(org.pk)
     assert kpi_counts(org, WEEK).repeat_calls == 1
+
+
+def test_a_call_a_microsecond_later_repeats_and_a_full_rebuild_keeps_the_tie_rule(org, campaign):
+    # The PostgreSQL window's frame ends a microsecond before each call: a call that much
+    # later is a repeat, one at the same instant is not, and the full rebuild (its flags in
+    # shards of callers) derives the same flags as ingest did.
+    start = dt.datetime(2026, 11, 1, 15, 0, tzinfo=dt.UTC)
+    same = {"campaign_id": campaign.id, "status": "answered", "caller_number": "+13125550000"}
+    later = start + dt.timedelta(microseconds=1)
+    items = [
+        {**same, "external_id": "a", "started_at": start.isoformat()},
+        {**same, "external_id": "b", "started_at": start.isoformat()},
+        {**same, "external_id": "c", "started_at": later.isoformat()},
+        {**same, "external_id": "d", "started_at": later.isoformat()},
+    ]
+    assert call_ingest_batch(organization=org, items=items).ok
+    expected = {"a": False, "b": False, "c": True, "d": True}
+    flags = dict(Call.objects.filter(organization=org).values_list("external_id", "is_repeat"))
+    assert flags == expected
+    Call.objects.filter(organization=org).update(is_repeat=False)  # behind ingest's back
+    rollups_rebuild_full(org, workers=2)
+    flags = dict(Call.objects.filter(organization=org).values_list("external_id", "is_repeat"))
+    assert flags == expected
+    assert kpi_counts(org, WEEK).repeat_calls == 2
+
+
+def test_money_with_four_decimals_sums_exactly_in_every_grain(org, campaign):
+    # The PostgreSQL recompute sums money as whole ten-thousandths: the largest amount a
+    # call holds and the smallest step must come back to the cent's hundredth in each grain.
+    amounts = [Decimal("9999999999.9999"), Decimal("0.0001"), Decimal("1234.5678")]
+    costs = [Decimal("0.0003"), Decimal("9999999999.9998"), Decimal("0.5")]
+    for i, (amount, spent) in enumerate(zip(amounts, costs, strict=True)):
+        post_calls(
+            org,
+            campaign,
+            n=1,
+            start=dt.datetime(2026, 11, 2, 15 + i, 0, tzinfo=dt.UTC),
+            external_id=f"money-{i}",
+            revenue=str(amount),
+            cost=str(spent),
+            caller_region="IL",
+        )
+    rollups_rebuild_full(org, workers=2)
+    revenue, cost = sum(amounts), sum(costs)
+    for model in RECOMPUTED_ROLLUPS:
+        if model in (DurationBucketDaily, CallRollupDailyTag):
+            continue  # no money in these
+        rows = model.objects.filter(organization=org)
+        assert list(rows.values_list("revenue", flat=True)) != [], model
+        assert sum(rows.values_list("revenue", flat=True)) == revenue, model
+        assert sum(rows.values_list("cost", flat=True)) == cost, model
+    assert kpi_counts(org, WEEK).revenue == revenue
 
 
 def test_the_hour_a_dst_change_repeats_is_one_hourly_row(org, campaign):
