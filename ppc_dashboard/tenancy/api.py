@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from django.db import models
 from django.db.models import QuerySet
+from django.http import QueryDict
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotAuthenticated
@@ -135,6 +136,20 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false, and only those: DRF's BooleanField also takes 0, 1, "yes", "on"... which
+    the schema (`type: boolean`) refuses. A form upload (multipart) sends text, so there the
+    words "true" and "false" are what a boolean is."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        from_form = isinstance(getattr(self.root, "initial_data", None), QueryDict)
+        if from_form and isinstance(data, str) and data.lower() in ("true", "false"):
+            return data.lower() == "true"
+        self.fail("invalid", input=data)
+
+
 class UnknownFieldsRefusedMixin:
     """A field the serializer does not have is a 400 naming it, as call ingest answers: a typo
     must not vanish silently (and the schema says `additionalProperties: false`)."""
@@ -155,6 +170,7 @@ class TenantModelSerializer(UnknownFieldsRefusedMixin, serializers.ModelSerializ
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: StrictCharField,
         models.TextField: StrictCharField,
+        models.BooleanField: StrictBooleanField,
     }
 
     def validate(self, attrs):

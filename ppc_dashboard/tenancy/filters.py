@@ -6,9 +6,13 @@ which tenancy.api imports.
 
 from __future__ import annotations
 
-from django_filters.filters import QuerySetRequestMixin
+import re
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django_filters.filters import BooleanFilter, NumberFilter, QuerySetRequestMixin
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework.exceptions import NotAuthenticated
+from rest_framework.exceptions import NotAuthenticated, ValidationError
 
 from .models import TenantModel
 from .selectors import tenant_context_for_request
@@ -38,4 +42,38 @@ class TenantFilterBackend(DjangoFilterBackend):
                     # Rows outside the tenant model (users, organizations) are never choices.
                     else model._default_manager.none()
                 )
+        _refuse_loose_values(filterset)
         return filterset
+
+
+_WHOLE_NUMBER = re.compile(r"^-?\d+$")
+
+
+def _is_integer_filter(model_filter, model) -> bool:
+    try:
+        field = model._meta.get_field(model_filter.field_name.removesuffix("_id"))
+    except FieldDoesNotExist:
+        return False
+    return isinstance(field, models.IntegerField | models.AutoField | models.ForeignKey)
+
+
+def _refuse_loose_values(filterset) -> None:
+    """A 400 for what the schema refuses but django-filter lets through: a boolean that is not
+    true/false (its widget reads it as "no filter") and a fraction for a whole-number field
+    (its DecimalField rounds it into the lookup)."""
+    errors: dict[str, list[str]] = {}
+    model = filterset.queryset.model
+    for name, model_filter in filterset.filters.items():
+        value = filterset.data.get(name)
+        if value in (None, ""):
+            continue
+        if isinstance(model_filter, BooleanFilter) and value not in ("true", "false"):
+            errors[name] = ["Must be true or false."]
+        elif (
+            isinstance(model_filter, NumberFilter)
+            and _is_integer_filter(model_filter, model)
+            and not _WHOLE_NUMBER.match(value)
+        ):
+            errors[name] = ["A whole number is required."]
+    if errors:
+        raise ValidationError(errors)
