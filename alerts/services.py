@@ -17,6 +17,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from ppc_dashboard.celery import task_enqueue
@@ -202,7 +203,8 @@ def _email_send(incident: AlertIncident, event: IncidentEventName, recipients: l
         lines.append(f"Resolved: {resolved:%Y-%m-%d %H:%M}")
     lines += ["", "The numbers:"]
     lines += [f"  {key}: {value}" for key, value in incident.last_values.items()]
-    lines += ["", "See every alert at /alerts/ in ppc-dashboard."]
+    # A task has no request to build the address from: the site's own (SITE_URL).
+    lines += ["", f"See every alert: {settings.SITE_URL.rstrip('/')}{reverse('alerts')}"]
     subject = f"[{incident.organization.name}] {payload['summary']}"[:200]
     # One message per address: recipients do not see each other.
     with get_connection() as connection:

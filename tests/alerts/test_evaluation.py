@@ -53,7 +53,8 @@ def incidents(org):
     return list(AlertIncident.objects.for_organization(org).order_by("id"))
 
 
-def test_open_repeat_within_cooldown_resolve_and_reopen(org, mailoutbox, published):
+def test_open_repeat_within_cooldown_resolve_and_reopen(org, mailoutbox, published, settings):
+    settings.SITE_URL = "http://testserver.example/"
     auto = CampaignFactory(organization=org, name="Auto")
     owner = UserFactory(email="owner@acme.test")
     membership = MembershipFactory(organization=org, user=owner, role=Role.OWNER)
@@ -80,6 +81,8 @@ def test_open_repeat_within_cooldown_resolve_and_reopen(org, mailoutbox, publish
     # One email per address (the member's and the rule's own), one webhook event.
     assert sorted(m.to[0] for m in mailoutbox) == ["ops@acme.test", "owner@acme.test"]
     assert mailoutbox[0].subject == f"[{org.name}] Alert: {first.summary}"
+    # The link works from a mail client: the site's address, not a bare path.
+    assert "See every alert: http://testserver.example/alerts/" in mailoutbox[0].body
     assert [(e[1], e[2]) for e in published] == [
         ("alert.opened", f"alert-incident-{first.pk}-opened")
     ]
