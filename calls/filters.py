@@ -29,6 +29,7 @@ from django.db.models.fields.json import KeyTransform
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
+from ppc_dashboard.tenancy.filters import TrueFalseFilter
 from ppc_dashboard.tenancy.selectors import tenant_context_for_request
 from routing.phone_numbers import whole_phone_to_e164
 
@@ -65,26 +66,6 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
-
-
-class TrueFalseField(forms.Field):
-    """true or false; any other value is an error (Django's NullBooleanField reads it as "no
-    filter", which would answer with every call)."""
-
-    widget = forms.TextInput
-    VALUES = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        try:
-            return self.VALUES[str(value).strip().lower()]
-        except KeyError:
-            raise ValidationError("Enter true or false.", code="invalid") from None
-
-
-class TrueFalseFilter(django_filters.BooleanFilter):
-    field_class = TrueFalseField
 
 
 class CallerField(forms.CharField):

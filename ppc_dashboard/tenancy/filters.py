@@ -6,13 +6,13 @@ which tenancy.api imports.
 
 from __future__ import annotations
 
-import re
-
+from django import forms
 from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django_filters.filters import BooleanFilter, NumberFilter, QuerySetRequestMixin
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework.exceptions import NotAuthenticated, ValidationError
+from rest_framework.exceptions import NotAuthenticated
 
 from .models import TenantModel
 from .selectors import tenant_context_for_request
@@ -46,7 +46,24 @@ class TenantFilterBackend(DjangoFilterBackend):
         return filterset
 
 
-_WHOLE_NUMBER = re.compile(r"^-?\d+$")
+class TrueFalseField(forms.Field):
+    """true or false; any other value is an error (Django's NullBooleanField reads it as "no
+    filter", which would answer with every row)."""
+
+    widget = forms.TextInput
+    VALUES = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return self.VALUES[str(value).strip().lower()]
+        except KeyError:
+            raise DjangoValidationError("Enter true or false.", code="invalid") from None
+
+
+class TrueFalseFilter(BooleanFilter):
+    field_class = TrueFalseField
 
 
 def _is_integer_filter(model_filter, model) -> bool:
@@ -58,22 +75,15 @@ def _is_integer_filter(model_filter, model) -> bool:
 
 
 def _refuse_loose_values(filterset) -> None:
-    """A 400 for what the schema refuses but django-filter lets through: a boolean that is not
-    true/false (its widget reads it as "no filter") and a fraction for a whole-number field
-    (its DecimalField rounds it into the lookup)."""
-    errors: dict[str, list[str]] = {}
+    """Every filter as strict as the schema: a boolean is true or false (django-filter's widget
+    reads anything else as "no filter") and a whole-number field takes no fraction (its
+    DecimalField would round `0.5` into the lookup). Invalid values then fail the filter form,
+    a 400 naming the parameter."""
     model = filterset.queryset.model
-    for name, model_filter in filterset.filters.items():
-        value = filterset.data.get(name)
-        if value in (None, ""):
-            continue
-        if isinstance(model_filter, BooleanFilter) and value not in ("true", "false"):
-            errors[name] = ["Must be true or false."]
-        elif (
-            isinstance(model_filter, NumberFilter)
-            and _is_integer_filter(model_filter, model)
-            and not _WHOLE_NUMBER.match(value)
-        ):
-            errors[name] = ["A whole number is required."]
-    if errors:
-        raise ValidationError(errors)
+    for model_filter in filterset.filters.values():
+        if isinstance(model_filter, BooleanFilter):
+            model_filter.field_class = TrueFalseField
+            # The REST BooleanFilter's widget reads anything but true/false as "no value".
+            model_filter.extra.pop("widget", None)
+        elif isinstance(model_filter, NumberFilter) and _is_integer_filter(model_filter, model):
+            model_filter.field_class = forms.IntegerField

@@ -13,7 +13,7 @@ ENDPOINT = {"name": "CRM", "url": "https://crm.example.com/hooks", "kind": "sign
     "url,param", [("/api/v1/alert-rules/", "enabled"), ("/api/v1/webhook-endpoints/", "active")]
 )
 def test_a_boolean_filter_takes_true_or_false_only(api_client, url, param):
-    for value in ("-58800", "1", "yes"):
+    for value in ("-58800", "maybe", "2"):
         response = api_client.get(url, {param: value})
         assert response.status_code == 400, (url, value)
         assert list(response.json()["errors"]) == [param]
