@@ -32,19 +32,17 @@ import logging
 import os
 import random
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 logging.getLogger("httpx").setLevel(logging.WARNING)
 sys.path.insert(0, str(ROOT))
 
-from bench.kpis import django_setup, ensure_database  # noqa: E402  (needs ROOT on the path)
+from bench.ingest import start_server  # noqa: E402  (needs ROOT on the path)
+from bench.kpis import django_setup, ensure_database  # noqa: E402
 
 TARGETS = 50
 TIERS = 5
@@ -100,47 +98,6 @@ def prepare_tenant(seed: int) -> tuple[str, int, int]:
     ).plan
     _, raw_key = api_key_create(organization=organization, name="bench route")
     return raw_key, campaign.pk, plan.version
-
-
-def start_server(database_url: str, redis_url: str, port: int, workers: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "REDIS_URL": redis_url,
-        "DATABASE_URL": database_url,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "API_RATE_LIMIT": "100000000/min",
-        "LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "ppc_dashboard.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-            return process
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.terminate()
-    raise SystemExit("gunicorn did not start")
 
 
 def workers_cpu_seconds(master_pid: int) -> float:
@@ -275,7 +232,7 @@ def main() -> None:
         f"{args.requests} requests per endpoint, {args.concurrency} client processes "
         f"(on the server's machine), {args.workers} gunicorn workers"
     )
-    server = start_server(args.database_url, args.redis_url, args.port, args.workers)
+    server = start_server(args.database_url, args.port, args.workers, args.redis_url)
     results: dict[str, tuple[float, list[float]]] = {"route": (0.0, []), "trivial": (0.0, [])}
     cpu = {"route": 0.0, "trivial": 0.0}
     load_before = os.getloadavg()[0]

@@ -715,6 +715,14 @@ def what_if_as_dict(organization, campaign_id: int, filters: KpiFilter, result: 
     }
 
 
+def _tenant_campaign(organization, campaign_id: int) -> Campaign:
+    """The tenant's campaign of that id; another tenant's is refused as a missing one (400)."""
+    campaign = Campaign.objects.for_organization(organization).filter(pk=campaign_id).first()
+    if campaign is None:
+        raise serializers.ValidationError({"campaign": ["No such campaign."]})
+    return campaign
+
+
 class WhatIfViewSet(TenantViewSet):
     permission_classes = [MembersMayReplay]
     schema = ReportSchema()
@@ -740,11 +748,7 @@ class WhatIfViewSet(TenantViewSet):
         )
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        campaign = (
-            Campaign.objects.for_organization(self.organization).filter(pk=data["campaign"]).first()
-        )
-        if campaign is None:
-            raise serializers.ValidationError({"campaign": ["No such campaign."]})
+        campaign = _tenant_campaign(self.organization, data["campaign"])
         filters = KpiFilter(date_from=data["date_from"], date_to=data["date_to"])
         try:
             result = campaign_what_if(self.organization, campaign, filters, query.edits())
@@ -835,11 +839,7 @@ class CoverageViewSet(TenantViewSet):
         )
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        campaign = (
-            Campaign.objects.for_organization(self.organization).filter(pk=data["campaign"]).first()
-        )
-        if campaign is None:
-            raise serializers.ValidationError({"campaign": ["No such campaign."]})
+        campaign = _tenant_campaign(self.organization, data["campaign"])
         filters = KpiFilter(date_from=data["date_from"], date_to=data["date_to"])
         coverage = campaign_coverage(self.organization, campaign, filters)
         return Response(
