@@ -188,7 +188,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, keeping one client per pool and counting in one round trip.
+            "BACKEND": "ppc_dashboard.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "ppc",
         }

@@ -2,11 +2,12 @@
 client address, and the client's address itself (which the login lockout uses too).
 
 Every counter is a fixed window in the Django cache (Redis in production). `window_hit` counts
-and `window_hits` reads; they are the only functions here that talk to the cache. `add`
-creates the window's key with its expiry (SET NX EX on Redis) and `incr` counts (INCR), so each
-request is counted exactly once however many processes and threads race, where a
-read-modify-write of a list (DRF's SimpleRateThrottle) loses counts. The locmem cache of
-development and tests makes both operations atomic within its process.
+and `window_hits` reads; they are the only functions here that talk to the cache. A hit
+creates the window's key with its expiry (SET NX EX on Redis) and counts (INCR) in one round
+trip (`ppc_dashboard.redis_cache.counter_hit`), so each request is counted exactly once
+however many processes and threads race, where a read-modify-write of a list (DRF's
+SimpleRateThrottle) loses counts. The locmem cache of development and tests makes both
+operations atomic within its process.
 
 With the cache unreachable (Redis down) both fail open: they log a warning and count nothing,
 so every limit lets requests through. Refusing every request, or answering 500, would take
@@ -24,6 +25,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, JsonResponse
 from rest_framework.throttling import SimpleRateThrottle
 
+from ..redis_cache import counter_hit
 from .errors import error_response
 from .selectors import tenant_context_for_request
 
@@ -64,13 +66,8 @@ def window_hit(key: str, window_seconds: int) -> tuple[int, int]:
     window_key, seconds_left = _window(key, window_seconds)
     try:
         # Kept one window longer than it counts, so a late hit (clocks of two servers a little
-        # apart) never finds its key expired between `add` and `incr`.
-        cache.add(window_key, 0, timeout=2 * window_seconds)
-        try:
-            hits = cache.incr(window_key)
-        except ValueError:  # evicted between add and incr: this hit opens the window again
-            cache.add(window_key, 1, timeout=2 * window_seconds)
-            hits = 1
+        # apart) never finds its key expired between its creation and its count.
+        hits = counter_hit(cache, window_key, 2 * window_seconds)
     except Exception as exc:  # the cache is down: fail open (see the module docstring)
         _cache_unavailable(key, exc)
         return 0, seconds_left

@@ -153,7 +153,7 @@ def stack(live_server, settings, tmp_path):
     redis_server.start()
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ppc_dashboard.redis_cache.RedisCache",
             "LOCATION": redis_server.url,
             "KEY_PREFIX": "ppc",
         }

@@ -33,7 +33,7 @@ def _closed_port() -> int:
 def cache_down(settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ppc_dashboard.redis_cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
         }
     }
