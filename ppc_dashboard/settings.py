@@ -308,6 +308,10 @@ IMPORT_INLINE_MAX_BYTES = int(os.environ.get("IMPORT_INLINE_MAX_BYTES", str(1024
 CALLS_BATCH_MAX_ITEMS = 5000
 
 # --- REST API -----------------------------------------------------------------------------
+# Each process remembers the API keys it found for this long (tenancy.services): a key revoked
+# in one process stops working there at once, and in the others within these seconds.
+API_KEY_CACHE_SECONDS = float(os.environ.get("API_KEY_CACHE_SECONDS", "5"))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "ppc_dashboard.tenancy.authentication.ApiKeyAuthentication",

@@ -23,10 +23,12 @@ def _isolated_media_and_cache(settings, tmp_path):
     settings.STATIC_ROOT.mkdir()
     from django.core.cache import cache
 
+    from ppc_dashboard.tenancy.services import api_keys_forget
     from routing.selectors import plan_rules_cache_clear
 
     cache.clear()
     plan_rules_cache_clear()
+    api_keys_forget()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from .services import api_key_lookup
+from .services import api_key_lookup, api_key_remembered
 from .throttling import TOO_MANY_FAILURES, CredentialFailureThrottle
 
 
@@ -35,15 +35,17 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raw_key = value.strip()
         if not raw_key:
             raise exceptions.AuthenticationFailed("Empty API key.")
-        # An address that keeps sending wrong keys is refused before any lookup, whatever key
-        # it sends next; requests with a valid key are never counted.
-        failures = CredentialFailureThrottle()
-        if failures.is_blocked(request):
-            raise exceptions.Throttled(wait=failures.wait(), detail=TOO_MANY_FAILURES)
-        api_key = api_key_lookup(raw_key)
+        api_key = api_key_remembered(raw_key)
         if api_key is None:
-            failures.failed(request)
-            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+            # An address that keeps sending wrong keys is refused before any lookup, whatever
+            # key it sends next; requests with a valid key are never counted.
+            failures = CredentialFailureThrottle()
+            if failures.is_blocked(request):
+                raise exceptions.Throttled(wait=failures.wait(), detail=TOO_MANY_FAILURES)
+            api_key = api_key_lookup(raw_key)
+            if api_key is None:
+                failures.failed(request)
+                raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         api_key.mark_used()
         return ApiKeyUser(), api_key
 

@@ -4,6 +4,7 @@ pages."""
 from __future__ import annotations
 
 import secrets
+import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -87,15 +88,50 @@ def api_key_create(
     return api_key, raw_key
 
 
+# Every API request authenticates by its key, and the lookup (a query, two model instances)
+# was a fifth of a small request's CPU. Each process remembers the keys it found, with their
+# organization, for API_KEY_CACHE_SECONDS. Revoking a key, or saving a key or an organization,
+# forgets them all at once in the process that did it (tenancy.receivers) and in the others
+# within those seconds. Only found keys are remembered: a wrong key always asks the database
+# (after the failure limit per address, see authentication).
+API_KEYS_REMEMBERED_MAX = 10_000
+_api_keys_remembered: dict[str, tuple[float, ApiKey]] = {}
+
+
+def api_key_remembered(raw_key: str) -> ApiKey | None:
+    """The key found for `raw_key` within the last API_KEY_CACHE_SECONDS in this process."""
+    key_hash = hash_api_key(raw_key)  # the raw key is not kept beyond its request
+    entry = _api_keys_remembered.get(key_hash)
+    if entry is None:
+        return None
+    found_at, api_key = entry
+    if time.monotonic() - found_at > settings.API_KEY_CACHE_SECONDS:
+        _api_keys_remembered.pop(key_hash, None)
+        return None
+    return api_key
+
+
 def api_key_lookup(raw_key: str) -> ApiKey | None:
-    """The active key matching a raw key, across all tenants (the key names its tenant)."""
+    """The active key matching a raw key, across all tenants (the key names its tenant), read
+    from the database; remembered by `api_key_remembered` when found."""
     if not raw_key.startswith("ppc_"):
         return None
-    return (
+    key_hash = hash_api_key(raw_key)
+    api_key = (
         ApiKey.objects.select_related("organization")
-        .filter(key_hash=hash_api_key(raw_key), revoked_at__isnull=True)
+        .filter(key_hash=key_hash, revoked_at__isnull=True)
         .first()
     )
+    if api_key is not None and settings.API_KEY_CACHE_SECONDS > 0:
+        if len(_api_keys_remembered) >= API_KEYS_REMEMBERED_MAX:
+            _api_keys_remembered.clear()
+        _api_keys_remembered[key_hash] = (time.monotonic(), api_key)
+    return api_key
+
+
+def api_keys_forget() -> None:
+    """Forget every remembered key (a key or an organization changed)."""
+    _api_keys_remembered.clear()
 
 
 def organization_switch(request: HttpRequest, organization_id: int) -> Organization | None:
