@@ -50,7 +50,8 @@ class LiveState(Protocol):
     def snapshot(
         self, organization_id: int, targets: Sequence[TargetRule], at: dt.datetime
     ) -> dict[int, TargetLive]:
-        """Each target's live counts at `at`, by target id."""
+        """Each target's live counts at `at`, by target id: those a cap of the target
+        limits (the decision reads no other; the rest may read 0)."""
         ...
 
     def acquire(
@@ -91,6 +92,11 @@ def slot_expiry(target: TargetRule, at: dt.datetime) -> dt.datetime:
     return at + dt.timedelta(
         seconds=target.ring_timeout_seconds + settings.ROUTING_MAX_CALL_SECONDS
     )
+
+
+def _caps(target: TargetRule) -> tuple[int | None, int | None, int | None, int | None]:
+    """The target's caps in TargetLive's order: concurrency, hourly, daily, monthly."""
+    return (target.concurrency_cap, target.hourly_cap, target.daily_cap, target.monthly_cap)
 
 
 def _cap(value: int | None) -> int:
@@ -143,16 +149,17 @@ return 0
 """
 
 
-# KEYS: per target its slots zset and hour, day, month counters (4 keys a target).
-# ARGV: now (epoch s). Returns per target: calls in progress, hour, day, month counts.
-# One script, not a pipeline of two commands a target: packing and parsing a hundred
-# commands was a quarter of a decision's CPU.
+# KEYS: the counts asked for: a target's slots zset or one of its hour, day, month counters.
+# ARGV: now (epoch s), then per key "z" (a slots zset: calls in progress) or "c" (a counter).
+# Returns the count of each key. One script, not a pipeline of commands: packing and parsing
+# a hundred commands was a quarter of a decision's CPU.
 _SNAPSHOT_LUA = """
 local counts = {}
-for i = 1, #KEYS, 4 do
-  counts[#counts + 1] = redis.call('ZCOUNT', KEYS[i], '(' .. ARGV[1], '+inf')
-  for j = i + 1, i + 3 do
-    counts[#counts + 1] = tonumber(redis.call('GET', KEYS[j]) or '0')
+for i = 1, #KEYS do
+  if ARGV[i + 1] == 'z' then
+    counts[i] = redis.call('ZCOUNT', KEYS[i], '(' .. ARGV[1], '+inf')
+  else
+    counts[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
   end
 end
 return counts
@@ -177,22 +184,37 @@ class RedisLiveState:
     def snapshot(
         self, organization_id: int, targets: Sequence[TargetRule], at: dt.datetime
     ) -> dict[int, TargetLive]:
-        if not targets:
-            return {}
+        # Only the counts a cap limits are read (the decision reads no other): a plan's
+        # targets mostly have one cap or none, so a few keys instead of four a target.
         periods: dict[str, tuple[str, str, str]] = {}  # plans share a few time zones
-        keys = []
-        for target in targets:
+        keys: list[str] = []
+        kinds: list[str] = []
+        asked: list[tuple[int, int]] = []  # (target index, TargetLive field) of each key
+        for index, target in enumerate(targets):
+            caps = _caps(target)
+            if all(cap is None for cap in caps):
+                continue
             if target.timezone not in periods:
                 periods[target.timezone] = period_keys(target.timezone, at)
-            keys.extend(self._keys(organization_id, target, periods[target.timezone]))
-        try:
-            counts = self._snapshot(keys=keys, args=[at.timestamp()])
-        except redis.RedisError:
-            logger.exception("routing live state: Redis unavailable, deciding without live counts")
-            return {}
+            target_keys = self._keys(organization_id, target, periods[target.timezone])
+            for field, cap in enumerate(caps):
+                if cap is not None:
+                    keys.append(target_keys[field])
+                    kinds.append("z" if field == 0 else "c")
+                    asked.append((index, field))
+        counts_of = [[0, 0, 0, 0] for _ in targets]
+        if keys:
+            try:
+                counts = self._snapshot(keys=keys, args=[at.timestamp(), *kinds])
+            except redis.RedisError:
+                logger.exception(
+                    "routing live state: Redis unavailable, deciding without live counts"
+                )
+                return {}
+            for (index, field), count in zip(asked, counts, strict=True):
+                counts_of[index][field] = count
         return {
-            target.target_id: TargetLive(*counts[4 * index : 4 * index + 4])
-            for index, target in enumerate(targets)
+            target.target_id: TargetLive(*counts_of[index]) for index, target in enumerate(targets)
         }
 
     def acquire(
@@ -263,8 +285,11 @@ class DatabaseLiveState:
             hour, day, month = (
                 counts.get((target.target_id, key), 0) for key in period_keys(target.timezone, at)
             )
+            found = (in_progress.get(target.target_id, 0), hour, day, month)
+            # The counts no cap limits read 0, as from Redis: one contract.
+            capped = zip(found, _caps(target), strict=True)
             live[target.target_id] = TargetLive(
-                in_progress.get(target.target_id, 0), hour, day, month
+                *(count if cap is not None else 0 for count, cap in capped)
             )
         return live
 

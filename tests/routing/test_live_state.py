@@ -68,7 +68,9 @@ def test_concurrency_cap_refuses_a_call_until_a_slot_is_released(state, org):
 
 
 def test_release_is_idempotent(state, org):
-    target = rule(BuyerFactory(organization=org), concurrency_cap=1)
+    target = rule(
+        BuyerFactory(organization=org), concurrency_cap=1, hourly_cap=9, daily_cap=9, monthly_cap=9
+    )
     assert state.acquire(org.pk, target, "CA1", AT)
     state.release(org.pk, target.target_id, "CA1")
     state.release(org.pk, target.target_id, "CA1")
@@ -77,10 +79,21 @@ def test_release_is_idempotent(state, org):
 
 
 def test_acquiring_again_for_the_same_call_counts_it_once(state, org):
-    target = rule(BuyerFactory(organization=org), concurrency_cap=1, hourly_cap=5)
+    target = rule(
+        BuyerFactory(organization=org), concurrency_cap=1, hourly_cap=5, daily_cap=9, monthly_cap=9
+    )
     assert state.acquire(org.pk, target, "CA1", AT)
     assert state.acquire(org.pk, target, "CA1", AT + dt.timedelta(seconds=30))
     assert state.snapshot(org.pk, [target], AT)[target.target_id] == TargetLive(1, 1, 1, 1)
+
+
+def test_a_snapshot_reads_the_counts_a_cap_limits_and_zero_for_the_others(state, org):
+    daily = rule(BuyerFactory(organization=org), daily_cap=9)
+    uncapped = rule(BuyerFactory(organization=org))
+    for target in (daily, uncapped):
+        assert state.acquire(org.pk, target, f"CA-{target.target_id}", AT)
+    live = state.snapshot(org.pk, [daily, uncapped], AT)
+    assert live == {daily.target_id: TargetLive(0, 0, 1, 0), uncapped.target_id: TargetLive()}
 
 
 def test_hourly_cap_counts_calls_sent_not_calls_in_progress(state, org):
@@ -133,7 +146,10 @@ def test_other_tenant_counts_are_not_seen_or_taken(state, org, other_org):
 def test_redis_snapshot_reads_every_targets_counts_in_one_command(redis_state, db, org):
     # A ringing call waits for the snapshot: one script for all targets, not a command each.
     zones = ("America/New_York", "America/Los_Angeles", "Europe/London")
-    targets = [rule(BuyerFactory(organization=org), timezone=zones[n % 3]) for n in range(6)]
+    caps = {"concurrency_cap": 99, "hourly_cap": 99, "daily_cap": 99, "monthly_cap": 99}
+    targets = [
+        rule(BuyerFactory(organization=org), timezone=zones[n % 3], **caps) for n in range(6)
+    ]
     for n, target in enumerate(targets):
         for call in range(n):
             assert redis_state.acquire(org.pk, target, f"CA{n}-{call}", AT)
@@ -149,6 +165,18 @@ def test_redis_snapshot_reads_every_targets_counts_in_one_command(redis_state, d
     live = redis_state.snapshot(org.pk, targets, AT)
     assert commands == ["EVALSHA"]
     assert live == {t.target_id: TargetLive(n, n, n, n) for n, t in enumerate(targets)}
+
+
+def test_redis_snapshot_of_uncapped_targets_asks_redis_nothing(redis_state, db, org):
+    targets = [rule(BuyerFactory(organization=org)) for _ in range(3)]
+    commands = []
+    send = redis_state.client.execute_command
+    redis_state.client.execute_command = lambda *args, **options: (
+        commands.append(args[0]) or send(*args, **options)
+    )
+    live = redis_state.snapshot(org.pk, targets, AT)
+    assert commands == []
+    assert live == {t.target_id: TargetLive() for t in targets}
 
 
 def test_database_state_refuses_a_target_of_another_tenant(db, org, other_org):
