@@ -55,6 +55,7 @@ def prepare_tenant(seed: int) -> tuple[str, int, int]:
     """The bench tenant, its campaign with a 50-buyer plan; returns (API key, campaign id,
     plan version)."""
     from django.core.management import call_command
+    from django.db import connection
 
     from calls.models import Campaign
     from ppc_dashboard.tenancy.models import Organization
@@ -97,6 +98,11 @@ def prepare_tenant(seed: int) -> tuple[str, int, int]:
         organization=organization, campaign=campaign, targets=targets, note="bench"
     ).plan
     _, raw_key = api_key_create(organization=organization, name="bench route")
+    # Planner statistics as autovacuum keeps them in production (it may be off on a bench
+    # machine): without them the plan stamp's join read 1,300 rows for 50, 1 ms of the
+    # server's CPU per decision.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return raw_key, campaign.pk, plan.version
 
 

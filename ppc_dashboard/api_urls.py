@@ -32,6 +32,8 @@ class OptionalSlashRouter(DefaultRouter):
 
 
 router = OptionalSlashRouter()
+# Matched in the order registered: the route decision, asked while a call rings, first.
+router.register("route", RouteViewSet, basename="route")
 router.register("calls", CallViewSet, basename="call")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("publishers", PublisherViewSet, basename="publisher")
@@ -52,7 +54,6 @@ router.register("what-if", WhatIfViewSet, basename="what-if")
 router.register("coverage", CoverageViewSet, basename="coverage")
 router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhookendpoint")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhookdelivery")
-router.register("route", RouteViewSet, basename="route")
 router.register("follow-ups", FollowUpViewSet, basename="followup")
 router.register("follow-up-rules", FollowUpRuleViewSet, basename="followuprule")
 

@@ -12,26 +12,8 @@ from ops import views as ops_views
 from ppc_dashboard.tenancy import views as tenancy_views
 
 urlpatterns = [
-    path("", include("kpis.pages.urls")),
-    path("", include("calls.urls")),
-    path("", include("alerts.urls")),
-    path("login/", tenancy_views.LoginView.as_view(), name="login"),
-    path("logout/", tenancy_views.LogoutView.as_view(), name="logout"),
-    path("reports/", include("kpis.reports.urls")),
-    # Each app's settings pages under one prefix.
-    path("settings/", include("ppc_dashboard.tenancy.settings_urls")),
-    path("settings/", include("calls.settings_urls")),
-    path("settings/", include("publishers.settings_urls")),
-    path("settings/", include("routing.settings_urls")),
-    path("settings/", include("kpis.pages.settings_urls")),
-    path("settings/", include("kpis.reports.settings_urls")),
-    path("settings/", include("alerts.settings_urls")),
-    path("switch/", tenancy_views.organization_switch_view, name="organization-switch"),
-    path(
-        "invitations/<str:token>/",
-        tenancy_views.InvitationAcceptView.as_view(),
-        name="invitation-accept",
-    ),
+    # The API and the webhooks first: a request is matched against the patterns in order, and
+    # the pages' dozens came before them (7% of a route decision's CPU).
     path("api/v1/", include("ppc_dashboard.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file of its own: the CSP allows no inline
@@ -55,6 +37,26 @@ urlpatterns = [
     # Twilio signs and posts to the exact URL it was given, and does not follow a redirect on
     # POST: the URL without the slash is the same webhook, not a redirect to it.
     path("hooks/twilio/<str:token>", twilio_status_callback),
+    path("", include("kpis.pages.urls")),
+    path("", include("calls.urls")),
+    path("", include("alerts.urls")),
+    path("login/", tenancy_views.LoginView.as_view(), name="login"),
+    path("logout/", tenancy_views.LogoutView.as_view(), name="logout"),
+    path("reports/", include("kpis.reports.urls")),
+    # Each app's settings pages under one prefix.
+    path("settings/", include("ppc_dashboard.tenancy.settings_urls")),
+    path("settings/", include("calls.settings_urls")),
+    path("settings/", include("publishers.settings_urls")),
+    path("settings/", include("routing.settings_urls")),
+    path("settings/", include("kpis.pages.settings_urls")),
+    path("settings/", include("kpis.reports.settings_urls")),
+    path("settings/", include("alerts.settings_urls")),
+    path("switch/", tenancy_views.organization_switch_view, name="organization-switch"),
+    path(
+        "invitations/<str:token>/",
+        tenancy_views.InvitationAcceptView.as_view(),
+        name="invitation-accept",
+    ),
     path("admin/", admin.site.urls),
     # Answered by ops.middleware before host checks; the routes give them their names.
     path("healthz", ops_views.healthz, name="healthz"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.db import connection
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -86,15 +87,20 @@ class RouteInputSerializer(UnknownFieldsRefusedMixin, serializers.Serializer):
 
 
 # Read on every decision: written out, as compiling the ORM's query cost more CPU than
-# running it (as in routing.selectors). Scoped to the tenant like the rest.
+# running it (as in routing.selectors), and only the fields a decision reads (the others
+# load if asked, as with `.only()`). Scoped to the tenant like the rest.
+_CAMPAIGN_FIELDS = ("id", "organization_id", "duplicate_window_days")
 _CAMPAIGN_OF_TENANT = (
-    f"SELECT * FROM {Campaign._meta.db_table} WHERE organization_id = %s AND id = %s"
+    f"SELECT {', '.join(_CAMPAIGN_FIELDS)} FROM {Campaign._meta.db_table} "
+    "WHERE organization_id = %s AND id = %s"
 )
 
 
 def _campaign(organization_id: int, campaign_id: int) -> Campaign | None:
-    found = list(Campaign.objects.raw(_CAMPAIGN_OF_TENANT, [organization_id, campaign_id]))
-    return found[0] if found else None
+    with connection.cursor() as cursor:
+        cursor.execute(_CAMPAIGN_OF_TENANT, [organization_id, campaign_id])
+        row = cursor.fetchone()
+    return None if row is None else Campaign.from_db(connection.alias, _CAMPAIGN_FIELDS, row)
 
 
 def _tracking_campaign(organization, number: str) -> Campaign:
