@@ -21,8 +21,7 @@ import zlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from django.db import connection
-
+from ppc_dashboard.db import prepared_cursor
 from ppc_dashboard.tenancy.models import Organization
 from routing.live_state import live_state
 from routing.models import RoutingPlan, TrackingNumber
@@ -86,7 +85,7 @@ def repeat_first_buyer_id(campaign: Campaign, caller_number: str, at: dt.datetim
         campaign.pk,
         CallStatus.ANSWERED.value,
     ]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_REPEAT_FIRST_BUYER, params)
         row = cursor.fetchone()
     return None if row is None else row[0]

@@ -6,14 +6,50 @@ import datetime as dt
 import logging
 import random
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import psycopg
 from django.db import connection, transaction
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+@contextmanager
+def prepared_cursor() -> Iterator[Any]:
+    """A cursor for the few queries asked on every ringing call (routing's plan stamp, repeat
+    caller, campaign): on PostgreSQL its statements are prepared (PostgreSQL plans each once
+    per connection, not on every call: planning was most of their server CPU, 0.5 against
+    0.14 ms a decision). Otherwise Django's own cursor. Either way it is made by
+    `connection.cursor()` (query logging, error wrapping, time zone).
+
+    Django turns psycopg's automatic preparation off (prepare_threshold None) and binds on the
+    client, which cannot prepare; this cursor binds on the server (the class Django uses when
+    OPTIONS["server_side_binding"] is on) and prepares while it is open. The connection is this
+    thread's own. Behind PgBouncer in transaction mode this needs max_prepared_statements."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    driver_connection = connection.connection
+    client_binding = driver_connection.cursor_factory
+    driver_connection.cursor_factory = ServerBindingCursor
+    try:
+        cursor = connection.cursor()
+    finally:
+        driver_connection.cursor_factory = client_binding
+    threshold = driver_connection.prepare_threshold
+    driver_connection.prepare_threshold = 0  # prepared on its first run on the connection
+    try:
+        with cursor:
+            yield cursor
+    finally:
+        driver_connection.prepare_threshold = threshold
 
 
 def db_datetime(value: dt.datetime) -> object:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.db import connection
 from django.db.models import Count, QuerySet
+
+from ppc_dashboard.db import prepared_cursor
 
 from .models import Buyer, RoutingPlan, RoutingPlanTarget
 from .rules import PlanRules, TargetRule
@@ -98,7 +99,7 @@ _STAMP_OF_CURRENT_PLAN = _plan_stamp_sql(
 
 def _plan_stamp(sql: str, params: list[int]) -> _PlanStamp | None:
     """The stamp of a plan's targets, None without targets."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else _PlanStamp(*row)

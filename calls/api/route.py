@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from ppc_dashboard.db import prepared_cursor
 from ppc_dashboard.tenancy.api import (
     StrictCharField,
     TenantViewSet,
@@ -97,7 +98,7 @@ _CAMPAIGN_OF_TENANT = (
 
 
 def _campaign(organization_id: int, campaign_id: int) -> Campaign | None:
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_CAMPAIGN_OF_TENANT, [organization_id, campaign_id])
         row = cursor.fetchone()
     return None if row is None else Campaign.from_db(connection.alias, _CAMPAIGN_FIELDS, row)
