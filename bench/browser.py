@@ -69,6 +69,12 @@ CHARTS_DRAWN = """() => {
     if (document.querySelector("script[data-plotly-src]")) return null;
     return performance.getEntriesByType("navigation")[0].loadEventEnd || null;
 }"""
+# First contentful paint, from navigation start: the tiles and tables, which charts.js no longer
+# holds back (0 until Chromium reports it, a frame after it painted).
+FIRST_PAINT = """() => {
+    const [paint] = performance.getEntriesByName("first-contentful-paint");
+    return paint ? paint.startTime : 0;
+}"""
 # How many of the page's charts are in the viewport at the top of the page: those "charts
 # drawn" waits for.
 CHARTS_IN_VIEW = """() => {
@@ -155,16 +161,17 @@ def spread(samples: list[float]) -> str:
 
 
 class PageTimes(NamedTuple):
-    """One page's samples, in ms: server (httpx), and in Chromium the response, the load
-    event, DOM ready and "charts drawn" (empty on the page without charts, and how many charts
-    it waits for)."""
+    """One page's samples, in ms: server (httpx), and in Chromium the response, the first
+    paint, DOM ready, the load event and "charts drawn" (none on the page without charts),
+    with how many charts that waits for."""
 
     name: str
     path: str
     server: kpis_bench.Timing
     response: list[float]
-    loads: list[float]
+    painted: list[float]
     parsed: list[float]
+    loads: list[float]
     drawn: list[float]
     in_view: str
     cold: dict
@@ -229,32 +236,45 @@ def main() -> None:
                         raise SystemExit(f"{url}: not a 200 while timing")
 
                 server = kpis_bench.timed(fetch, runs=args.runs, warmup=kpis_bench.WARMUP_RUNS)
-                loads, parsed, seen, drawn, cold, in_view = [], [], [], [], None, ""
+                loads, parsed, seen, painted_at, drawn = [], [], [], [], []
+                cold, in_view = None, ""
                 for run in range(args.runs + kpis_bench.WARMUP_RUNS):
                     tab.goto(origin + url, wait_until="load")
                     charts = None
                     if name != "no charts":
                         charts = tab.wait_for_function(CHARTS_DRAWN).json_value()
                         in_view = tab.evaluate(CHARTS_IN_VIEW)
+                    painted = tab.wait_for_function(FIRST_PAINT).json_value()
                     # After the charts in view: what they transferred counts too.
-                    timing = tab.evaluate(NAVIGATION) | {"charts": charts}
+                    timing = tab.evaluate(NAVIGATION) | {"charts": charts, "paint": painted}
                     if cold is None:
                         cold = timing
                     if run >= kpis_bench.WARMUP_RUNS:
                         loads.append(timing["load"])
                         parsed.append(timing["parsed"])
                         seen.append(timing["server"])
+                        painted_at.append(timing["paint"])
                         if name != "no charts":
                             drawn.append(timing["charts"])
                 context.close()
                 rows.append(
                     PageTimes(
-                        name, url.split("?")[0], server, seen, loads, parsed, drawn, in_view, cold
+                        name,
+                        url.split("?")[0],
+                        server,
+                        seen,
+                        painted_at,
+                        parsed,
+                        loads,
+                        drawn,
+                        in_view,
+                        cold,
                     )
                 )
                 print(
                     f"{name:<9} server {server}  browser: response {statistics.median(seen):6.1f} "
-                    f"ms, load {spread(loads)}"
+                    f"ms, first paint p50 {statistics.median(painted_at):6.1f} ms, "
+                    f"load {spread(loads)}"
                     + (f", charts drawn {spread(drawn)} ({in_view})" if drawn else "")
                     + f"; cold load {cold['load']:.0f} ms"
                     + (f", charts drawn {cold['charts']:.0f} ms" if drawn else "")
@@ -275,7 +295,8 @@ def main() -> None:
         f"{os.cpu_count()} cores; {args.server}, Chromium at 1440x900, warm cache\n"
         f"{args.runs} runs per page, load average {os.getloadavg()[0]:.2f} at the end\n"
         + "".join(
-            f"{page.name:<9} {page.path:<16} server p50 {page.server.p50:6.1f} ms | DOM ready p50 "
+            f"{page.name:<9} {page.path:<16} server p50 {page.server.p50:6.1f} ms | first paint "
+            f"p50 {statistics.median(page.painted):6.1f} ms | DOM ready p50 "
             f"{statistics.median(page.parsed):6.1f} ms | load {spread(page.loads)} "
             f"({page.load_p50 / page.server.p50:.1f}x server) | "
             + (

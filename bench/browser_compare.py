@@ -12,10 +12,10 @@ sample of "this" then one of "other", and again, so both see the same load:
 - plotly.js alone: on a page without charts (the login page), the checkout's plotly.js bundle
   (its hashed name from its staticfiles.json) added as a script element, timed to its
   `onload`: fetched from the warm cache and evaluated, as a chart page does;
-- each chart page of bench/browser.py: the Navigation Timing load, and what comes after the
-  HTML until the charts in view are drawn (bench/browser.py's CHARTS_DRAWN - responseEnd:
-  the "charts-drawn" mark of lazy charts, the load event of a checkout that drew them all
-  before it).
+- each chart page of bench/browser.py: the first contentful paint, the Navigation Timing
+  load, and what comes after the HTML until the charts in view are drawn (bench/browser.py's
+  CHARTS_DRAWN - responseEnd: the "charts-drawn" mark of lazy charts, the load event of a
+  checkout that drew them all before it).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 from pathlib import Path
 
@@ -104,18 +105,23 @@ def main() -> None:
                         [{"name": "sessionid", "value": cookie, "url": origins[label]}]
                     )
                     tabs[label] = context.new_page()
+                painted: dict[str, list[float]] = {label: [] for label in checkouts}
                 loads: dict[str, list[float]] = {label: [] for label in checkouts}
                 after: dict[str, list[float]] = {label: [] for label in checkouts}
                 for run in range(args.runs + WARMUP):
                     for label, tab in tabs.items():
                         tab.goto(origins[label] + url, wait_until="load")
                         drawn = tab.wait_for_function(browser_bench.CHARTS_DRAWN).json_value()
+                        paint = tab.wait_for_function(browser_bench.FIRST_PAINT).json_value()
                         if run >= WARMUP:
+                            painted[label].append(paint)
                             loads[label].append(tab.evaluate(browser_bench.NAVIGATION)["load"])
                             after[label].append(drawn - tab.evaluate(RESPONSE_END))
                 for label, tab in tabs.items():
                     print(
-                        f"{name:<9} {label:<5} load {browser_bench.spread(loads[label])} | "
+                        f"{name:<9} {label:<5} first paint p50 "
+                        f"{statistics.median(painted[label]):6.1f} ms | "
+                        f"load {browser_bench.spread(loads[label])} | "
                         f"HTML to charts drawn {browser_bench.spread(after[label])}"
                     )
                     tab.context.close()
