@@ -48,8 +48,11 @@
     drawScheduled = true;
     setTimeout(function () {
       drawScheduled = false;
-      draw(queue.shift());
-      drawSoon();
+      try {
+        draw(queue.shift());
+      } finally {
+        drawSoon();  // a figure Plotly refuses leaves the others drawn
+      }
     }, 0);
   }
 
