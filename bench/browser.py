@@ -15,13 +15,18 @@ For each page, `--runs` times after warm-up:
   server costs, socket included;
 - browser: Debian's Chromium (Playwright) navigating to the page in a tab that has loaded it
   before, so its static files come from the cache as a returning member's would: the
-  Navigation Timing `loadEventEnd` (scripts run, Plotly's charts drawn, since charts.js runs
-  before the load event), and the cold first load for comparison. The tab goes from the page
-  to the page, as a member goes from page to page: a detour through about:blank would make
-  Chromium start a new renderer process for each load (the pages send Django's
+  Navigation Timing `loadEventEnd`, and the cold first load for comparison. The tab goes from
+  the page to the page, as a member goes from page to page: a detour through about:blank
+  would make Chromium start a new renderer process for each load (the pages send Django's
   Cross-Origin-Opener-Policy: same-origin), which compiles plotly.js anew every time;
+- charts drawn: the load event no longer waits for the charts (static/js/charts.js asks for
+  plotly.js after it and draws each chart when it comes near the viewport), so the time from
+  navigation start to charts.js's User Timing mark "charts-drawn", set once every chart in
+  the viewport at load (1440x900) is drawn: when the page above the fold is complete. Charts
+  further down are drawn as they are scrolled near, and are not timed;
 - no charts: the campaign list (the same shell, no chart, no plotly.js), as a baseline.
-Target (issue 13): load <= 2x the server's time and under 400 ms.
+Target (issue 13): load <= 2x the server's time and under 400 ms; the summary also says whether
+"charts drawn" would meet it.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # before bench/ itself, whose kpis.py would shadow the app
@@ -52,6 +58,32 @@ NAVIGATION = """() => {
             server: entry.responseEnd - entry.requestStart,
             transferred: performance.getEntriesByType("resource")
                 .reduce((sum, r) => sum + r.transferSize, entry.transferSize)};
+}"""
+# When the charts in view at load are drawn, from navigation start: static/js/charts.js's
+# "charts-drawn" mark, null until then. A checkout whose charts.js has no such mark (no
+# data-plotly-src: bench/browser_compare.py's other one, from before lazy charts) drew them
+# all before the load event, so its load is that moment.
+CHARTS_DRAWN = """() => {
+    const [mark] = performance.getEntriesByName("charts-drawn", "mark");
+    if (mark) return mark.startTime;
+    if (document.querySelector("script[data-plotly-src]")) return null;
+    return performance.getEntriesByType("navigation")[0].loadEventEnd || null;
+}"""
+# First contentful paint, from navigation start: the tiles and tables, which charts.js no longer
+# holds back (0 until Chromium reports it, a frame after it painted).
+FIRST_PAINT = """() => {
+    const [paint] = performance.getEntriesByName("first-contentful-paint");
+    return paint ? paint.startTime : 0;
+}"""
+# How many of the page's charts are in the viewport at the top of the page: those "charts
+# drawn" waits for.
+CHARTS_IN_VIEW = """() => {
+    const charts = [...document.querySelectorAll("[data-plotly-figure]")];
+    const inView = charts.filter((div) => {
+        const box = div.getBoundingClientRect();
+        return box.top < innerHeight && box.bottom > 0;
+    });
+    return `${inView.length} of ${charts.length} charts in view`;
 }"""
 
 
@@ -124,6 +156,38 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def spread(samples: list[float]) -> str:
+    return f"p50 {statistics.median(samples):6.1f} ms p95 {percentile(samples, 0.95):6.1f} ms"
+
+
+class PageTimes(NamedTuple):
+    """One page's samples, in ms: server (httpx), and in Chromium the response, the first
+    paint, DOM ready, the load event and "charts drawn" (none on the page without charts),
+    with how many charts that waits for."""
+
+    name: str
+    path: str
+    server: kpis_bench.Timing
+    response: list[float]
+    painted: list[float]
+    parsed: list[float]
+    loads: list[float]
+    drawn: list[float]
+    in_view: str
+    cold: dict
+
+    @property
+    def load_p50(self) -> float:
+        return statistics.median(self.loads)
+
+    @property
+    def drawn_p50(self) -> float:
+        return statistics.median(self.drawn)
+
+    def meets_target(self, moment: float) -> bool:
+        return moment <= LOAD_TARGET_MS and moment <= LOAD_TARGET_RATIO * self.server.p50
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     pages_bench.arguments_add(parser)
@@ -145,7 +209,7 @@ def main() -> None:
     origin = f"http://127.0.0.1:{port}"
     cookie = session_cookie(bench.organization)
     process = server_start(args.server, args.database_url, port)
-    rows = []
+    rows: list[PageTimes] = []
     try:
         http = httpx.Client(base_url=origin, cookies={"sessionid": cookie}, timeout=60)
         with sync_playwright() as playwright:
@@ -172,47 +236,58 @@ def main() -> None:
                         raise SystemExit(f"{url}: not a 200 while timing")
 
                 server = kpis_bench.timed(fetch, runs=args.runs, warmup=kpis_bench.WARMUP_RUNS)
-                loads, parsed, seen, cold = [], [], [], None
+                loads, parsed, seen, painted_at, drawn = [], [], [], [], []
+                cold, in_view = None, ""
                 for run in range(args.runs + kpis_bench.WARMUP_RUNS):
                     tab.goto(origin + url, wait_until="load")
+                    charts = None
                     if name != "no charts":
-                        tab.wait_for_selector(".js-plotly-plot .main-svg")
-                    timing = tab.evaluate(NAVIGATION)
+                        charts = tab.wait_for_function(CHARTS_DRAWN).json_value()
+                        in_view = tab.evaluate(CHARTS_IN_VIEW)
+                    painted = tab.wait_for_function(FIRST_PAINT).json_value()
+                    # After the charts in view: what they transferred counts too.
+                    timing = tab.evaluate(NAVIGATION) | {"charts": charts, "paint": painted}
                     if cold is None:
                         cold = timing
                     if run >= kpis_bench.WARMUP_RUNS:
                         loads.append(timing["load"])
                         parsed.append(timing["parsed"])
                         seen.append(timing["server"])
+                        painted_at.append(timing["paint"])
+                        if name != "no charts":
+                            drawn.append(timing["charts"])
                 context.close()
-                load_p50 = statistics.median(loads)
                 rows.append(
-                    (
+                    PageTimes(
                         name,
                         url.split("?")[0],
                         server,
-                        statistics.median(seen),
-                        load_p50,
-                        percentile(loads, 0.95),
+                        seen,
+                        painted_at,
+                        parsed,
+                        loads,
+                        drawn,
+                        in_view,
                         cold,
-                        statistics.median(parsed),
                     )
                 )
                 print(
                     f"{name:<9} server {server}  browser: response {statistics.median(seen):6.1f} "
-                    f"ms, load p50 {load_p50:6.1f} ms p95 {percentile(loads, 0.95):6.1f} ms; "
-                    f"cold load {cold['load']:.0f} ms, {cold['transferred']:,} B transferred"
+                    f"ms, first paint p50 {statistics.median(painted_at):6.1f} ms, "
+                    f"load {spread(loads)}"
+                    + (f", charts drawn {spread(drawn)} ({in_view})" if drawn else "")
+                    + f"; cold load {cold['load']:.0f} ms"
+                    + (f", charts drawn {cold['charts']:.0f} ms" if drawn else "")
+                    + f", {cold['transferred']:,} B transferred"
                 )
             chromium.close()
     finally:
         process.terminate()
         process.wait(timeout=30)
 
-    met = all(
-        load <= LOAD_TARGET_MS and load <= LOAD_TARGET_RATIO * server.p50
-        for name, _, server, _, load, _, _, _ in rows
-        if name != "no charts"
-    )
+    chart_pages = [page for page in rows if page.drawn]
+    met = all(page.meets_target(page.load_p50) for page in chart_pages)
+    drawn_met = all(page.meets_target(page.drawn_p50) for page in chart_pages)
     print(
         "\n```\n"
         f"Browser benchmark (bench/browser.py): {args.calls:,} calls over {args.days} days, "
@@ -220,14 +295,26 @@ def main() -> None:
         f"{os.cpu_count()} cores; {args.server}, Chromium at 1440x900, warm cache\n"
         f"{args.runs} runs per page, load average {os.getloadavg()[0]:.2f} at the end\n"
         + "".join(
-            f"{name:<9} {path:<16} server p50 {server.p50:6.1f} ms | DOM ready p50 "
-            f"{dom:6.1f} ms | load p50 {load:6.1f} ms p95 {load95:6.1f} ms "
-            f"({load / server.p50:.1f}x server) | cold load {cold['load']:.0f} ms, "
-            f"{cold['transferred'] / 1e6:.2f} MB\n"
-            for name, path, server, _, load, load95, cold, dom in rows
+            f"{page.name:<9} {page.path:<16} server p50 {page.server.p50:6.1f} ms | first paint "
+            f"p50 {statistics.median(page.painted):6.1f} ms | DOM ready p50 "
+            f"{statistics.median(page.parsed):6.1f} ms | load {spread(page.loads)} "
+            f"({page.load_p50 / page.server.p50:.1f}x server) | "
+            + (
+                f"charts drawn {spread(page.drawn)} "
+                f"({page.drawn_p50 / page.server.p50:.1f}x server, {page.in_view}) | "
+                if page.drawn
+                else ""
+            )
+            + f"cold load {page.cold['load']:.0f} ms"
+            + (f", charts drawn {page.cold['charts']:.0f} ms" if page.drawn else "")
+            + f", {page.cold['transferred'] / 1e6:.2f} MB\n"
+            for page in rows
         )
         + f"target: load p50 <= {LOAD_TARGET_RATIO:.0f}x server and <= {LOAD_TARGET_MS} ms "
         f"{'met' if met else 'MISSED'}\n"
+        'the charts in view at load are drawn after the load event, at "charts drawn" '
+        "(static/js/charts.js's mark); timed by it, the target is "
+        f"{'met' if drawn_met else 'MISSED'}\n"
         "```"
     )
 

@@ -128,7 +128,8 @@ def figure_html(figure: Figure, div_id: str) -> SafeString:
     """The figure's <div>, its data as a JSON <script> block that static/js/charts.js draws
     into the div (a data block is never executed, so the CSP needs no nonce for it), and its
     text alternative: the summary (the <figure>'s caption, so its accessible name) and the
-    data table."""
+    data table. The div carries the figure's height: charts.js draws a chart only when it
+    comes near the viewport and holds its box until then, so nothing below moves."""
     layout = {key: value for key, value in figure["layout"].items() if key != "meta"}
     text = figure["layout"]["meta"]
     spec = {"data": figure["data"], "layout": layout, "config": PLOT_CONFIG}
@@ -150,7 +151,8 @@ def figure_html(figure: Figure, div_id: str) -> SafeString:
     )
     return format_html(
         '<figure class="chart-figure">'
-        '<div id="{}" class="plotly-graph-div" data-plotly-figure="{}"></div>{}'
+        '<div id="{}" class="plotly-graph-div" data-plotly-figure="{}" data-plotly-height="{}">'
+        "</div>{}"
         '<figcaption><p class="chart-summary">{}</p>'
         '<details class="chart-data"><summary>The numbers behind this chart</summary>'
         '<div class="table-wrap">'
@@ -158,6 +160,7 @@ def figure_html(figure: Figure, div_id: str) -> SafeString:
         "</details></figcaption></figure>",
         div_id,
         data_id,
+        layout["height"],
         # json_script escapes <, > and &, so no label can close the block.
         json_script(spec, data_id, encoder=PlotlyJSONEncoder),
         text["summary"],

@@ -40,7 +40,7 @@ from ppc_dashboard.tenancy.models import Membership, Role
 from ppc_dashboard.tenancy.services import api_key_create, invitation_create
 from publishers.models import Publisher
 from routing.services import PlanTargetInput, routing_plan_save
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, charts_draw_all
 from tests.conftest import TEST_PASSWORD as PASSWORD
 from tests.factories import (
     AdSpendFactory,
@@ -309,8 +309,7 @@ def shoot(page, name: str) -> None:
 def settle(page, url: str) -> None:
     response = page.goto(url, wait_until="networkidle")
     assert response is not None and response.ok, f"{url}: {response and response.status}"
-    if page.locator("[data-plotly-figure]").count():
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
+    charts_draw_all(page)
 
 
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))

@@ -20,7 +20,7 @@ import pytest
 from calls.models import CallImport, ImportStatus
 from ppc_dashboard.tenancy.models import Role
 from ppc_dashboard.tenancy.services import invitation_create
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, charts_draw_all
 from tests.conftest import TEST_PASSWORD as PASSWORD
 from tests.factories import MembershipFactory, OrganizationFactory
 
@@ -62,6 +62,7 @@ def open_page(page, url: str) -> None:
     assert response is not None and response.ok, f"{url}: {response and response.status}"
     policy = response.headers.get("content-security-policy", "")
     assert "script-src 'self'" in policy, f"{url} is served without the policy"
+    charts_draw_all(page)  # plotly.js draws under the policy too
 
 
 def links_of(page, origin: str) -> list[str]:

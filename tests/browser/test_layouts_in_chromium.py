@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, charts_draw_all
 from tests.conftest import TEST_PASSWORD as PASSWORD
 
 pytestmark = [
@@ -53,7 +53,7 @@ def test_a_wide_table_on_a_phone_scrolls_under_its_first_column(live_server, bro
 def test_plotly_toolbar_only_off_a_phone(live_server, browser, tenant, width, toolbar):
     _org, user, _campaign, _key = tenant
     page = logged_in(browser, live_server, user, width, 900)
-    page.wait_for_selector(".js-plotly-plot .main-svg")
+    charts_draw_all(page)
     buttons = page.locator("#chart-daily-trend .modebar-btn").count()
     assert (buttons > 0) is toolbar
 

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from publishers.models import Publisher
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, charts_draw_all
 from tests.conftest import TEST_PASSWORD as PASSWORD
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -30,7 +30,7 @@ def _shot(page, name: str) -> None:
 
 
 def _assert_plotly_drew(page) -> None:
-    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
+    charts_draw_all(page)
     assert page.locator(".js-plotly-plot .main-svg").count() >= 1
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from routing.models import RoutingPlan, RoutingPlanTarget
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, charts_draw_all
 from tests.conftest import TEST_PASSWORD as PASSWORD
 from tests.factories import BuyerFactory
 
@@ -34,8 +34,9 @@ def test_campaign_page_coverage_and_what_if(live_server, browser, tenant):
     page.wait_for_url(f"{live_server.url}/")
 
     page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
-    page.wait_for_selector("#chart-coverage .main-svg", timeout=15_000)
-    page.wait_for_selector("#chart-missed-heatmap .main-svg", timeout=15_000)
+    charts_draw_all(page)
+    assert page.locator("#chart-coverage .main-svg").count() >= 1
+    assert page.locator("#chart-missed-heatmap .main-svg").count() >= 1
     gaps = page.locator("#coverage-gaps tbody tr")
     assert gaps.count() >= 1
     assert page.locator("#coverage-gaps").get_by_text("no target open").count() >= 1

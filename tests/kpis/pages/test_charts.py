@@ -117,6 +117,8 @@ def test_a_figure_is_drawn_in_the_div_the_page_names():
     html = charts.figure_html(figure, "chart-rpm-trend")
     assert '<div id="chart-rpm-trend" class="plotly-graph-div" ' in html
     assert 'data-plotly-figure="chart-rpm-trend-figure"' in html
+    # Its box is held at the figure's height until charts.js draws it (lazily).
+    assert f'data-plotly-height="{figure["layout"]["height"]}"' in html
     # The text alternative is written into the page, not sent again as data.
     layout = {key: value for key, value in figure["layout"].items() if key != "meta"}
     assert _figure_data(html, "chart-rpm-trend") == {
