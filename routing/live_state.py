@@ -94,6 +94,14 @@ def slot_expiry(target: TargetRule, at: dt.datetime) -> dt.datetime:
     )
 
 
+def _key_base(organization_id: int, target_id: int) -> str:
+    """The prefix of a target's keys: its slots (`:slots`) and counters (`:<period key>`)."""
+    return f"routing:{organization_id}:{target_id}"
+
+
+_NO_COUNTS = TargetLive()  # immutable: shared by every target without a cap
+
+
 def _caps(target: TargetRule) -> tuple[int | None, int | None, int | None, int | None]:
     """The target's caps in TargetLive's order: concurrency, hourly, daily, monthly."""
     return (target.concurrency_cap, target.hourly_cap, target.daily_cap, target.monthly_cap)
@@ -178,44 +186,52 @@ class RedisLiveState:
     @staticmethod
     def _keys(organization_id: int, target: TargetRule, periods: tuple[str, str, str]) -> list[str]:
         """The target's slots and its counters of the `periods` (`period_keys`)."""
-        base = f"routing:{organization_id}:{target.target_id}"
+        base = _key_base(organization_id, target.target_id)
         return [f"{base}:slots", *(f"{base}:{key}" for key in periods)]
 
     def snapshot(
         self, organization_id: int, targets: Sequence[TargetRule], at: dt.datetime
     ) -> dict[int, TargetLive]:
         # Only the counts a cap limits are read (the decision reads no other): a plan's
-        # targets mostly have one cap or none, so a few keys instead of four a target.
+        # targets mostly have one cap or none, so a few keys instead of four a target. Built
+        # plainly: this loop runs over every target of the plan on every ringing call.
         periods: dict[str, tuple[str, str, str]] = {}  # plans share a few time zones
         keys: list[str] = []
         kinds: list[str] = []
-        asked: list[tuple[int, int]] = []  # (target index, TargetLive field) of each key
-        for index, target in enumerate(targets):
-            caps = _caps(target)
-            if all(cap is None for cap in caps):
+        asked: list[tuple[int, int]] = []  # (target id, TargetLive field) of each key
+        for target in targets:
+            counters = (target.hourly_cap, target.daily_cap, target.monthly_cap)
+            if target.concurrency_cap is None and counters == (None, None, None):
                 continue
-            if target.timezone not in periods:
-                periods[target.timezone] = period_keys(target.timezone, at)
-            target_keys = self._keys(organization_id, target, periods[target.timezone])
-            for field, cap in enumerate(caps):
+            base = _key_base(organization_id, target.target_id)
+            if target.concurrency_cap is not None:
+                keys.append(f"{base}:slots")
+                kinds.append("z")
+                asked.append((target.target_id, 0))
+            if counters == (None, None, None):
+                continue
+            target_periods = periods.get(target.timezone)
+            if target_periods is None:
+                target_periods = periods[target.timezone] = period_keys(target.timezone, at)
+            for field, (cap, period) in enumerate(zip(counters, target_periods, strict=True), 1):
                 if cap is not None:
-                    keys.append(target_keys[field])
-                    kinds.append("z" if field == 0 else "c")
-                    asked.append((index, field))
-        counts_of = [[0, 0, 0, 0] for _ in targets]
-        if keys:
-            try:
-                counts = self._snapshot(keys=keys, args=[at.timestamp(), "".join(kinds)])
-            except redis.RedisError:
-                logger.exception(
-                    "routing live state: Redis unavailable, deciding without live counts"
-                )
-                return {}
-            for (index, field), count in zip(asked, counts, strict=True):
-                counts_of[index][field] = count
-        return {
-            target.target_id: TargetLive(*counts_of[index]) for index, target in enumerate(targets)
-        }
+                    keys.append(f"{base}:{period}")
+                    kinds.append("c")
+                    asked.append((target.target_id, field))
+        live = dict.fromkeys((target.target_id for target in targets), _NO_COUNTS)
+        if not keys:
+            return live
+        try:
+            counts = self._snapshot(keys=keys, args=[at.timestamp(), "".join(kinds)])
+        except redis.RedisError:
+            logger.exception("routing live state: Redis unavailable, deciding without live counts")
+            return {}
+        counts_of: dict[int, list[int]] = {}
+        for (target_id, field), count in zip(asked, counts, strict=True):
+            counts_of.setdefault(target_id, [0, 0, 0, 0])[field] = count
+        for target_id, target_counts in counts_of.items():
+            live[target_id] = TargetLive(*target_counts)
+        return live
 
     def acquire(
         self, organization_id: int, target: TargetRule, call_sid: str, at: dt.datetime
@@ -246,7 +262,7 @@ class RedisLiveState:
             return True
 
     def refresh(self, organization_id: int, target_id: int, call_sid: str, at: dt.datetime) -> None:
-        slots = f"routing:{organization_id}:{target_id}:slots"
+        slots = f"{_key_base(organization_id, target_id)}:slots"
         expiry = answered_slot_expiry(at).timestamp()
         try:
             self._refresh(keys=[slots], args=[at.timestamp(), expiry, call_sid])
@@ -255,7 +271,7 @@ class RedisLiveState:
 
     def release(self, organization_id: int, target_id: int, call_sid: str) -> None:
         try:
-            self.client.zrem(f"routing:{organization_id}:{target_id}:slots", call_sid)
+            self.client.zrem(f"{_key_base(organization_id, target_id)}:slots", call_sid)
         except redis.RedisError:
             # The slot expires by itself (ring timeout + the longest call).
             logger.exception("routing live state: Redis unavailable, slot of %s kept", call_sid)
