@@ -9,6 +9,9 @@ forms from readers. Rows are read through `tenant_queryset`, so another tenant's
 
 from __future__ import annotations
 
+import logging
+import smtplib
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -37,6 +40,8 @@ from .models import ApiKey, Membership, Role
 from .pages import SettingsPageMixin
 from .selectors import invitations_pending
 from .services import api_key_create, invitation_create, invitation_revoke
+
+logger = logging.getLogger(__name__)
 
 
 def _shown_once(response: HttpResponse) -> HttpResponse:
@@ -115,13 +120,26 @@ class MemberListView(SettingsPageMixin, FormView):
         return super().get_context_data(**kwargs)
 
     def form_valid(self, form):
-        invitation = invitation_create(
-            organization=self.organization,
-            email=form.cleaned_data["email"],
-            role=form.cleaned_data["role"],
-            invited_by=self.request.user,
-            site_url=self.request.build_absolute_uri("/"),
-        )
+        try:
+            invitation = invitation_create(
+                organization=self.organization,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                invited_by=self.request.user,
+                site_url=self.request.build_absolute_uri("/"),
+            )
+        except (smtplib.SMTPException, OSError) as exc:
+            # The mail server refused or could not be reached: invitation_create wrote
+            # nothing, and the page says so instead of failing with a 500.
+            logger.warning("invitation mail not sent: %s", exc)
+            form.add_error(
+                None,
+                "The invitation email could not be sent (the mail server did not take it), "
+                "so no invitation was made. Try again in a moment.",
+            )
+            response = self.form_invalid(form)
+            response.status_code = 503
+            return response
         # Says the same whether or not the address has an account, so the page tells nobody.
         messages.success(
             self.request,

@@ -247,3 +247,21 @@ def test_readers_and_other_tenants_cannot_revoke(member_client, viewer_client, o
     rival_owner.force_login(MembershipFactory(organization=other_org, role=Role.OWNER).user)
     assert rival_owner.post(url).status_code == 404
     assert Invitation.objects.get(email="kept@acme.test").revoked_at is None
+
+
+def test_a_mail_server_that_cannot_be_reached_gets_a_503_page_and_no_invitation(
+    member_client, org, settings
+):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port, 2
+    response = member_client.post(
+        "/settings/members/", {"email": "new@acme.test", "role": "analyst"}
+    )
+    assert response.status_code == 503
+    assert "The invitation email could not be sent" in text(response)
+    assert not Invitation.objects.for_organization(org).exists()
