@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.validators import RegexValidator
@@ -13,7 +14,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from calls.models import Campaign, Vertical
-from ppc_dashboard.tenancy.api import TenantViewSet
+from ppc_dashboard.tenancy.api import TenantViewSet, list_errors_flat
 from ppc_dashboard.tenancy.permissions import IsOrganizationMember
 from ppc_dashboard.tenancy.selectors import tenant_context_for_request
 from routing.business_hours import BusinessHoursError, validate_business_hours
@@ -631,6 +632,21 @@ class WhatIfRequestSerializer(serializers.Serializer):
         )
 
 
+# The what-if request's lists of edits: their errors are keyed per item, "changes[i].field".
+WHAT_IF_EDITS = ("add_targets", "remove_targets", "changes")
+
+
+def _what_if_error_key(data: dict, error: WhatIfError) -> str:
+    """The request's item an edit error is about, keyed as the field errors are:
+    "add_targets[i].buyer", "remove_targets[i]", "changes[i].buyer"."""
+    for index, item in enumerate(data.get(error.edit, ())):
+        if error.edit == "remove_targets" and item == error.buyer_id:
+            return f"remove_targets[{index}]"
+        if isinstance(item, Mapping) and item.get("buyer") == error.buyer_id:
+            return f"{error.edit}[{index}].buyer"
+    return error.edit
+
+
 class ReplaySerializer(serializers.Serializer):
     calls = serializers.FloatField()
     answered = serializers.FloatField()
@@ -746,14 +762,15 @@ class WhatIfViewSet(TenantViewSet):
         query = WhatIfRequestSerializer(
             data=request.data, context={"organization": self.organization}
         )
-        query.is_valid(raise_exception=True)
+        if not query.is_valid():
+            raise serializers.ValidationError(list_errors_flat(query.errors, WHAT_IF_EDITS))
         data = query.validated_data
         campaign = _tenant_campaign(self.organization, data["campaign"])
         filters = KpiFilter(date_from=data["date_from"], date_to=data["date_to"])
         try:
             result = campaign_what_if(self.organization, campaign, filters, query.edits())
         except WhatIfError as exc:
-            raise serializers.ValidationError({"changes": [str(exc)]}) from exc
+            raise serializers.ValidationError({_what_if_error_key(data, exc): [str(exc)]}) from exc
         return Response(what_if_as_dict(self.organization, campaign.id, filters, result))
 
 

@@ -55,7 +55,14 @@ DEFAULT_PRIOR = 0.5
 
 
 class WhatIfError(ValueError):
-    """An edit that cannot be replayed (a buyer of another tenant, one not in the plan)."""
+    """An edit that cannot be replayed (a buyer of another tenant, one not in the plan):
+    `edit` names the list of edits it is in ("add_targets", "remove_targets", "changes") and
+    `buyer_id` the buyer it names, when it names one."""
+
+    def __init__(self, message: str, *, edit: str = "changes", buyer_id: int | None = None):
+        super().__init__(message)
+        self.edit = edit
+        self.buyer_id = buyer_id
 
 
 @dataclass(frozen=True)
@@ -217,12 +224,19 @@ def _edited_plan(organization: Organization, plan: PlanRules, edits: WhatIfEdits
     buyers = {b.id: b for b in Buyer.objects.for_organization(organization).filter(id__in=ids)}
     missing = ids - set(buyers)
     if missing:
-        raise WhatIfError(f"no buyer {min(missing)} in this organization")
+        raise WhatIfError(
+            f"no buyer {min(missing)} in this organization",
+            edit="add_targets",
+            buyer_id=min(missing),
+        )
     added = [target_rule(buyers[a.buyer_id], tier=a.tier, weight=a.weight) for a in edits.add]
     present = {t.target_id for t in plan.targets} | ids
     for target_id in edits.remove | set(edits.changes or {}):
         if target_id not in present:
-            raise WhatIfError(f"buyer {target_id} is not in the plan")
+            edit = "remove_targets" if target_id in edits.remove else "changes"
+            raise WhatIfError(
+                f"buyer {target_id} is not in the plan", edit=edit, buyer_id=target_id
+            )
     try:
         return plan_edited(plan, add=added, remove=edits.remove, changes=edits.changes)
     except ValueError as exc:

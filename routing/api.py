@@ -13,6 +13,7 @@ from ppc_dashboard.tenancy.api import (
     TenantRelatedField,
     UnknownFieldsRefusedMixin,
     crud_docs,
+    list_errors_flat,
     request_tenant,
 )
 
@@ -233,21 +234,6 @@ class RoutingPlanSavedSerializer(RoutingPlanSerializer):
         read_only_fields = fields
 
 
-def _flat_target_errors(errors: dict) -> dict:
-    """DRF's nested errors of the targets list (by index) as routing_plan_save keys them:
-    "targets[i].field", so that one endpoint names a target's field one way."""
-    flat = {}
-    for field, messages in errors.items():
-        by_index = dict(enumerate(messages)) if isinstance(messages, list) else messages
-        if field == "targets" and all(isinstance(item, dict) for item in by_index.values()):
-            for index, item in by_index.items():
-                for name, item_messages in item.items():
-                    flat[f"targets[{index}].{name}"] = item_messages
-        else:
-            flat[field] = messages
-    return flat
-
-
 class RoutingPlanFilter(django_filters.FilterSet):
     campaign = django_filters.NumberFilter(
         field_name="campaign_id", min_value=1, max_value=2**63 - 1
@@ -326,7 +312,9 @@ class RoutingPlanViewSet(
     def create(self, request, *args, **kwargs):
         serializer = RoutingPlanInputSerializer(data=request.data, context={"request": request})
         if not serializer.is_valid():
-            raise serializers.ValidationError(_flat_target_errors(serializer.errors))
+            # "targets[i].field", as routing_plan_save keys its own errors: one way to name a
+            # target's field on this endpoint.
+            raise serializers.ValidationError(list_errors_flat(serializer.errors, ["targets"]))
         data = serializer.validated_data
         try:
             result = routing_plan_save(

@@ -8,7 +8,7 @@ of filters.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from django.db import models
 from django.db.models import QuerySet
@@ -148,6 +148,33 @@ class StrictBooleanField(serializers.BooleanField):
         if from_form and isinstance(data, str) and data.lower() in ("true", "false"):
             return data.lower() == "true"
         self.fail("invalid", input=data)
+
+
+def list_errors_flat(errors: Mapping, lists: Collection[str]) -> dict:
+    """DRF's errors with those of the list fields `lists` keyed per item: "name[i].field" for
+    a list of objects, "name[i]" for a list of plain values. DRF nests them by index (a list
+    with `{}` for the valid items, or a dict by index), which names no field a client can
+    match; a message about a list as a whole stays under its name."""
+    flat: dict = {}
+    for field, messages in errors.items():
+        items = dict(enumerate(messages)) if isinstance(messages, list) else messages
+        if field not in lists or not (
+            isinstance(items, Mapping)
+            and all(isinstance(key, int) for key in items)
+            and all(isinstance(item, Mapping | list) for item in items.values())
+        ):
+            # A list of objects that is not a list at all: DRF says so as its non-field error.
+            if isinstance(messages, Mapping) and set(messages) == {"non_field_errors"}:
+                messages = messages["non_field_errors"]
+            flat[field] = messages
+            continue
+        for index, item in items.items():
+            if isinstance(item, Mapping):
+                for name, item_messages in item.items():
+                    flat[f"{field}[{index}].{name}"] = item_messages
+            elif item:
+                flat[f"{field}[{index}]"] = item
+    return flat
 
 
 class UnknownFieldsRefusedMixin:

@@ -144,10 +144,18 @@ def test_what_if_api_answers_before_and_after(api_client, week):
 @pytest.mark.parametrize(
     "edit, field",
     [
-        ({"changes": [{"buyer": 1, "business_hours": {"mon": [["21:00", "09:00"]]}}]}, "changes"),
-        ({"changes": [{"buyer": 1, "concurrency_cap": 0}]}, "changes"),
+        (
+            {"changes": [{"buyer": 1, "business_hours": {"mon": [["21:00", "09:00"]]}}]},
+            "changes[0].business_hours",
+        ),
+        (
+            {"changes": [{"buyer": 1, "weight": 2}, {"buyer": 1, "concurrency_cap": 0}]},
+            "changes[1].concurrency_cap",
+        ),
         ({"date_from": "2026-11-09"}, "date_from"),
-        ({"add_targets": [{"buyer": "x"}]}, "add_targets"),
+        ({"add_targets": [{"buyer": "x"}]}, "add_targets[0].buyer"),
+        ({"remove_targets": [1, "x"]}, "remove_targets[1]"),
+        ({"changes": "x"}, "changes"),
     ],
 )
 def test_what_if_api_refuses_bad_edits_in_the_error_shape(api_client, week, edit, field):
@@ -155,7 +163,24 @@ def test_what_if_api_refuses_bad_edits_in_the_error_shape(api_client, week, edit
     response = api_client.post("/api/v1/what-if", body, format="json")
     assert response.status_code == 400
     assert set(response.json()) == {"detail", "code", "errors"}
-    assert field in response.json()["errors"]
+    assert list(response.json()["errors"]) == [field], response.json()
+
+
+def test_what_if_api_names_the_edit_whose_buyer_cannot_be_replayed(api_client, week, other_org):
+    rival = BuyerFactory(organization=other_org)
+    cases = [
+        (
+            {"add_targets": [{"buyer": week["evening"].id}, {"buyer": rival.id}]},
+            "add_targets[1].buyer",
+        ),
+        ({"remove_targets": [week["evening"].id]}, "remove_targets[0]"),
+        ({"changes": [{"buyer": week["evening"].id, "weight": 2}]}, "changes[0].buyer"),
+    ]
+    for edit, field in cases:
+        body = {**BODY, "campaign": week["auto"].id, **edit}
+        response = api_client.post("/api/v1/what-if", body, format="json")
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == [field], response.json()
 
 
 def test_what_if_api_is_tenant_scoped(other_api_client, api_client, week, other_org):

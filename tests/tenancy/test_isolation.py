@@ -512,7 +512,7 @@ def _coverage_of_a_foreign_campaign(client, acme, rival):
 def _what_if_of_a_foreign_campaign_or_with_a_foreign_buyer(client, acme, rival):
     for campaign, buyer, field in (
         (acme.campaign, rival.buyer, "campaign"),
-        (rival.campaign, acme.buyer, "changes"),  # edits are refused as one field
+        (rival.campaign, acme.buyer, "add_targets[0].buyer"),
     ):
         response = client.post(
             f"{API}/what-if",
