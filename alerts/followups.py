@@ -103,11 +103,17 @@ def followups_scan(*, organization: Organization, now: dt.datetime | None = None
     now = now or timezone.now()
     created: list[FollowUp] = []
     with transaction.atomic():
-        # The scan row, locked: two scans of one tenant never run at once.
+        # The scan row, locked: two scans of one tenant never run at once. A scan that finds
+        # it locked returns at once rather than wait: beat starts one a minute, and scans
+        # queued behind a long one (a burst of calls) would hold every worker of the pool.
         scan, _ = FollowUpScan.objects.get_or_create(
             organization=organization, defaults={"scanned_until": now}
         )
-        scan = FollowUpScan.objects.select_for_update().get(pk=scan.pk)
+        scan = (
+            FollowUpScan.objects.select_for_update(skip_locked=True).filter(pk=scan.pk).first()
+        )
+        if scan is None:
+            return []
         since = min(scan.scanned_until, now) - WRITE_OVERLAP
         rules = {
             rule.campaign_id: rule

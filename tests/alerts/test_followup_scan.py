@@ -187,3 +187,34 @@ def test_beat_task_scans_every_tenant_with_rules_each_in_its_own_scope(
         (followup,) = FollowUp.objects.filter(organization=organization)
         assert followup.call.organization_id == organization.pk
         assert followup.campaign.organization_id == organization.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_that_finds_another_running_returns_at_once(org, setup, published):
+    """Beat starts a scan a minute; one queued behind a long scan must not hold a worker."""
+    import threading
+
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no row locks")
+    make_call(org, setup, status="missed", duration_seconds=0, started_at=utc(2026, 3, 8, 3, 0))
+    scan = FollowUpScan.objects.create(organization=org, scanned_until=utc(2026, 3, 8, 2, 0))
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_scan_row() -> None:
+        with transaction.atomic():
+            FollowUpScan.objects.select_for_update().get(pk=scan.pk)
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=hold_the_scan_row)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        assert followups_scan(organization=org, now=utc(2026, 3, 8, 3, 1)) == []
+    finally:
+        release.set()
+        holder.join()
+    assert len(followups_scan(organization=org, now=utc(2026, 3, 8, 3, 1))) == 1
