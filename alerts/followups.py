@@ -109,9 +109,7 @@ def followups_scan(*, organization: Organization, now: dt.datetime | None = None
         scan, _ = FollowUpScan.objects.get_or_create(
             organization=organization, defaults={"scanned_until": now}
         )
-        scan = (
-            FollowUpScan.objects.select_for_update(skip_locked=True).filter(pk=scan.pk).first()
-        )
+        scan = FollowUpScan.objects.select_for_update(skip_locked=True).filter(pk=scan.pk).first()
         if scan is None:
             return []
         since = min(scan.scanned_until, now) - WRITE_OVERLAP
