@@ -69,8 +69,10 @@ def alerts_evaluate(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        # One evaluation of a tenant at a time (beat runs overlapping when one is slow).
-        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        # One evaluation of a tenant at a time (beat runs overlapping when one is slow). FOR
+        # NO KEY UPDATE: a plain FOR UPDATE of the organization would also stop every insert
+        # of the tenant's rows (their foreign key takes KEY SHARE on it) while this runs.
+        Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).first()
         _, detections = alert_detections(organization, now)
         events: list[IncidentEvent] = []
         open_incidents = {

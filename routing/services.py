@@ -198,8 +198,11 @@ def routing_plan_save(
         raise ValidationError(errors)
     with transaction.atomic():
         # The campaign's model lives in the calls app above this one; lock it through the
-        # instance's own class so that saves of one campaign take turns.
-        type(campaign)._default_manager.select_for_update().filter(pk=campaign.pk).exists()
+        # instance's own class so that saves of one campaign take turns. NO KEY UPDATE: calls
+        # written meanwhile (their foreign key takes KEY SHARE on the campaign) do not wait.
+        type(campaign)._default_manager.select_for_update(no_key=True).filter(
+            pk=campaign.pk
+        ).exists()
         latest = (
             RoutingPlan.objects.for_organization(organization)
             .filter(campaign=campaign)

@@ -344,3 +344,42 @@ def test_beat_evaluates_each_tenant_with_rules_on_its_own_data(org, other_org, s
         assert alerts_evaluate_all_task() == 1  # only the tenant with rules
     (incident,) = AlertIncident.objects.all()
     assert (incident.organization_id, incident.campaign_id) == (org.pk, ours.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_calls_are_written_while_an_evaluation_runs(org, monkeypatch):
+    """The evaluation holds its tenant's lock while it reads; a call posted meanwhile (whose
+    foreign key locks the organization row FOR KEY SHARE) must not wait for it."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from alerts import services
+    from tests.factories import CallFactory
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no row locks")
+    inside, done = threading.Event(), threading.Event()
+    detections = services.alert_detections
+
+    def slow_detections(*args, **kwargs):
+        inside.set()
+        done.wait(10)
+        return detections(*args, **kwargs)
+
+    monkeypatch.setattr(services, "alert_detections", slow_detections)
+
+    def evaluate() -> None:
+        services.alerts_evaluate(org)
+        connection.close()
+
+    evaluation = threading.Thread(target=evaluate)
+    evaluation.start()
+    try:
+        assert inside.wait(10)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+            CallFactory(organization=org)  # a lock wait here raises after 2 s
+    finally:
+        done.set()
+        evaluation.join()
