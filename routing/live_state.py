@@ -314,10 +314,11 @@ class DatabaseLiveState:
     ) -> bool:
         keys = period_keys(target.timezone, at)
         with transaction.atomic():
-            # The target's row is the lock: its acquires take turns, other targets' do not wait.
+            # The target's row is the lock: its acquires take turns, other targets' do not wait
+            # (nor do calls written meanwhile that name the buyer: NO KEY UPDATE).
             locked = list(
                 Buyer.objects.for_organization(organization_id)
-                .select_for_update()
+                .select_for_update(no_key=True)
                 .filter(pk=target.target_id)
                 .values_list("pk", flat=True)
             )
