@@ -8,6 +8,7 @@ webhook tables emptied first), with tasks run in place (no REDIS_URL, as a worke
 - publish: `--events` events of one organization, each to `--endpoints` signed endpoints
   served by a threaded HTTP receiver on this machine that answers 200 at once; the time per
   event covers the event and delivery rows, the claim, signing, the POST and the log;
+- baseline, in the same run: a bare POST of the same body to the same receiver (requests);
 - sweep: `--due` retrying deliveries all due, then one `webhook_deliveries_sweep()` with
   the enqueue counted instead of sent: the database's part of beat's safety net per run.
 """
@@ -96,6 +97,21 @@ def main() -> None:
         f"publish: {args.events} events x {args.endpoints} endpoints, all delivered: "
         f"median {per_event:.1f} ms per event ({per_event / args.endpoints:.1f} ms per "
         f"delivery), p95 {p95:.1f} ms"
+    )
+    # Baseline, same run: what a delivery cannot avoid, the POST of its body to the same
+    # receiver with the same client (requests, a new connection each time, as a delivery).
+    import requests
+
+    body = WebhookDelivery.objects.select_related("event").first().event.payload
+    posts = []
+    for _ in range(args.events):
+        began = time.perf_counter()
+        requests.post(url, json=body, timeout=10).raise_for_status()
+        posts.append(time.perf_counter() - began)
+    post_ms = statistics.median(posts) * 1000
+    print(
+        f"baseline, same run: a bare POST of the same body median {post_ms:.1f} ms; a "
+        f"delivery costs {per_event / args.endpoints / post_ms:.1f}x that"
     )
 
     now = timezone.now()

@@ -5,13 +5,12 @@
   request. The client is thread-safe and its pool is the cache's: one per pool is kept.
 - `counter_hit` counts one hit in a fixed window in one round trip (SET NX EX, then INCR, in
   a pipeline without a transaction), where the cache API's `add` then `incr` took three
-  (Django's `incr` asks EXISTS first). It is the request counters' one call
-  (`tenancy.throttling.window_hit`); any other cache falls back to `add` and `incr`.
+  (Django's `incr` asks EXISTS first). The request counters (`tenancy.throttling`) call it
+  when the cache has it, and `add` then `incr` on any other cache.
 """
 
 from __future__ import annotations
 
-from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 
@@ -45,18 +44,3 @@ class RedisCache(DjangoRedisCache):
         pipeline = client.pipeline(transaction=False)
         _, hits = pipeline.set(key, 0, ex=timeout, nx=True).incr(key).execute()
         return int(hits)
-
-
-def counter_hit(cache: BaseCache, key: str, timeout: int) -> int:
-    """Count one hit on `key` in `cache` (see `RedisCache.counter_hit`): one round trip on
-    Redis, `add` then `incr` on any other cache (atomic within the process on locmem)."""
-    # getattr, not isinstance: `django.core.cache.cache` is a proxy of the thread's cache.
-    counter_hit_of_cache = getattr(cache, "counter_hit", None)
-    if counter_hit_of_cache is not None:
-        return counter_hit_of_cache(key, timeout)
-    cache.add(key, 0, timeout=timeout)
-    try:
-        return cache.incr(key)
-    except ValueError:  # evicted between add and incr: this hit opens the window again
-        cache.add(key, 1, timeout=timeout)
-        return 1

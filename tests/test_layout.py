@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SKIPPED_DIRS = {"migrations", "tests", "bench", ".venv", "node_modules", "static", "templates"}
 
 TENANCY = "ppc_dashboard.tenancy"
-# What every app may use: the Celery app (task_enqueue), the raw-SQL helpers, CSV cells.
+# What every app may use: the Celery app (task_enqueue), the raw-SQL helpers, CSV cells, the
+# Redis cache backend.
 INFRASTRUCTURE = "ppc_dashboard.infrastructure"
 # settings, URL confs, WSGI/ASGI: the composition root, which wires everything together.
 ROOT_PACKAGE = "ppc_dashboard"
@@ -57,6 +58,7 @@ COMPONENT_OF_PREFIX = {
     "ppc_dashboard.celery": INFRASTRUCTURE,
     "ppc_dashboard.db": INFRASTRUCTURE,
     "ppc_dashboard.csv_cells": INFRASTRUCTURE,
+    "ppc_dashboard.redis_cache": INFRASTRUCTURE,
     TENANCY: TENANCY,
     "kpis.pages": "kpis.pages",
     "kpis.reports": "kpis.reports",

@@ -111,8 +111,6 @@ def test_retry_after_is_the_rest_of_the_window(org, rate_of):
 def test_the_redis_cache_keeps_one_client_and_counts_in_one_round_trip(redis_cache):
     from django.core.cache import cache
 
-    from ppc_dashboard.redis_cache import counter_hit
-
     client = cache._cache.get_client(write=True)
     assert cache._cache.get_client() is client  # not a new client per operation
     commands = []
@@ -123,10 +121,10 @@ def test_the_redis_cache_keeps_one_client_and_counts_in_one_round_trip(redis_cac
         return execute(connection, command, *args, **kwargs)
 
     key = f"hits-{uuid.uuid4().hex}"
-    counter_hit(cache, f"{key}-warm", 60)  # the connection's handshake, before counting
+    cache.counter_hit(f"{key}-warm", 60)  # the connection's handshake, before counting
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(client.connection_pool.connection_class, "send_packed_command", counted)
-        assert [counter_hit(cache, key, 60) for _ in range(3)] == [1, 2, 3]
+        assert [cache.counter_hit(key, 60) for _ in range(3)] == [1, 2, 3]
     assert len(commands) == 3  # one write to the socket a hit: SET NX EX and INCR piped
     assert cache.get(key) == 3
     assert 0 < client.ttl(cache.make_key(key)) <= 60
