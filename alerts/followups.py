@@ -31,7 +31,7 @@ from .models import (
     FollowUpScan,
     FollowUpStatus,
 )
-from .outbound import outbound_event_publish
+from .outbound import EventToPublish, outbound_event_publish, outbound_events_publish
 
 # Writes are read again this far back: a transaction that committed after the last scan may
 # carry an earlier updated_at. Re-reading is harmless (one follow-up per call and reason).
@@ -178,8 +178,16 @@ def _followups_create(
     FollowUp.objects.bulk_create(new)
     if new:
         calls_followup_mark(organization=organization, call_ids=[f.call_id for f in new], at=now)
-    for followup in new:
-        _publish(followup, FOLLOWUP_CREATED, key=f"followup-{followup.pk}-created")
+    # One batch: publishing them one by one was 94% of a scan of thousands of calls.
+    outbound_events_publish(
+        organization=organization,
+        events=[
+            EventToPublish(
+                FOLLOWUP_CREATED, followup_event_data(followup), f"followup-{followup.pk}-created"
+            )
+            for followup in new
+        ],
+    )
     return new
 
 

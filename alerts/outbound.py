@@ -77,8 +77,6 @@ def outbound_event_publish(
     `data` is any JSON-able dict (decimals and datetimes become strings); a `text` in it is
     the sentence a Slack endpoint shows.
     """
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {event_type!r}; one of {', '.join(EVENT_TYPES)}")
     with transaction.atomic():
         event, created = _event_record(organization, event_type, data, idempotency_key)
         if not created:
@@ -91,6 +89,69 @@ def outbound_event_publish(
             if event_type in endpoint.event_types
         ]
         return _deliveries_create(event, endpoints)
+
+
+@dataclass(frozen=True)
+class EventToPublish:
+    event_type: str
+    data: dict
+    idempotency_key: str
+
+
+def outbound_events_publish(*, organization: Organization, events: list[EventToPublish]) -> int:
+    """Publish many events of one organization at once (a follow-up scan's): each as
+    `outbound_event_publish` would, in a few statements for the lot instead of a few per
+    event (publishing one at a time was 94% of a scan of thousands of calls). A key already
+    published, or repeated in `events`, is published once. Returns the events recorded.
+
+    Keys new to the read are inserted as they are: one published meanwhile by another
+    process makes the insert fail, and the caller's transaction with it (the follow-up scan
+    holds its tenant's scan lock, and its keys name follow-ups it has just created)."""
+    for event in events:
+        _event_check(event.event_type, event.data, event.idempotency_key)
+    with transaction.atomic():
+        keys = {event.idempotency_key for event in events}
+        published = set(
+            OutboundEvent.objects.for_organization(organization)
+            .filter(idempotency_key__in=keys)
+            .values_list("idempotency_key", flat=True)
+        )
+        created_at = timezone.now()
+        new: dict[str, OutboundEvent] = {}
+        for event in events:
+            key = event.idempotency_key
+            if key in published or key in new:
+                continue
+            new[key] = OutboundEvent(
+                organization=organization,
+                idempotency_key=key,
+                event_type=event.event_type,
+                payload=_event_payload(organization, event.event_type, event.data, key, created_at),
+                created_at=created_at,
+            )
+        recorded = OutboundEvent.objects.bulk_create(new.values())
+        endpoints = list(
+            WebhookEndpoint.objects.for_organization(organization)
+            .filter(active=True)
+            .order_by("pk")
+        )
+        now = timezone.now()
+        deliveries = WebhookDelivery.objects.bulk_create(
+            WebhookDelivery(
+                organization_id=organization.pk,
+                event=event,
+                endpoint=endpoint,
+                next_attempt_at=now,
+                enqueued_at=now,
+                created_at=now,
+            )
+            for event in recorded
+            for endpoint in endpoints
+            if event.event_type in endpoint.event_types
+        )
+        for delivery in deliveries:
+            _send_on_commit(delivery)
+    return len(recorded)
 
 
 def webhook_endpoint_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
@@ -109,20 +170,23 @@ def webhook_endpoint_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
     return delivery
 
 
-def _event_record(
-    organization: Organization, event_type: str, data: dict, idempotency_key: str
-) -> tuple[OutboundEvent, bool]:
+def _event_check(event_type: str, data: dict, idempotency_key: str) -> None:
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}; one of {', '.join(EVENT_TYPES)}")
     if not isinstance(data, dict):
         raise ValueError("an event's data is a dict")
     if not idempotency_key or len(idempotency_key) > 200:
         raise ValueError("an idempotency key has 1 to 200 characters")
-    existing = OutboundEvent.objects.for_organization(organization).filter(
-        idempotency_key=idempotency_key
-    )
-    if event := existing.first():
-        return event, False
-    created_at = timezone.now()
-    payload = {
+
+
+def _event_payload(
+    organization: Organization,
+    event_type: str,
+    data: dict,
+    idempotency_key: str,
+    created_at: dt.datetime,
+) -> dict:
+    return {
         "id": idempotency_key,
         "type": event_type,
         "created": created_at.isoformat().replace("+00:00", "Z"),
@@ -130,6 +194,19 @@ def _event_record(
         # Plain JSON from here on: the stored payload is posted byte for byte on every try.
         "data": json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
     }
+
+
+def _event_record(
+    organization: Organization, event_type: str, data: dict, idempotency_key: str
+) -> tuple[OutboundEvent, bool]:
+    _event_check(event_type, data, idempotency_key)
+    existing = OutboundEvent.objects.for_organization(organization).filter(
+        idempotency_key=idempotency_key
+    )
+    if event := existing.first():
+        return event, False
+    created_at = timezone.now()
+    payload = _event_payload(organization, event_type, data, idempotency_key, created_at)
     # Two publishers of one key at once: the unique constraint lets one in, the other reads it.
     return OutboundEvent.objects.get_or_create(
         organization=organization,

@@ -49,5 +49,18 @@ def published():
         events.append((organization.pk, event_type, data, idempotency_key))
         return []
 
-    with mock.patch("alerts.followups.outbound_event_publish", side_effect=record):
+    def record_batch(*, organization, events: list):
+        for event in events:
+            record(
+                organization=organization,
+                event_type=event.event_type,
+                data=event.data,
+                idempotency_key=event.idempotency_key,
+            )
+        return len(events)
+
+    with (
+        mock.patch("alerts.followups.outbound_event_publish", side_effect=record),
+        mock.patch("alerts.followups.outbound_events_publish", side_effect=record_batch),
+    ):
         yield events

@@ -23,8 +23,10 @@ from alerts.models import (
     WebhookEndpoint,
 )
 from alerts.outbound import (
+    EventToPublish,
     RedeliveryRefused,
     outbound_event_publish,
+    outbound_events_publish,
     webhook_deliveries_sweep,
     webhook_delivery_redeliver,
     webhook_delivery_send,
@@ -229,6 +231,38 @@ def test_only_active_endpoints_subscribed_to_the_type_get_the_event(
         outbound_event_publish(
             organization=org, event_type="alert.typo", data={}, idempotency_key="x"
         )
+
+
+def test_a_batch_publishes_each_new_key_once_to_its_subscribers_in_a_few_statements(
+    org, make_receiver, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    followups, alerts_only = make_receiver(), make_receiver()
+    endpoint_for(org, followups, event_types=["followup.created"])
+    endpoint_for(org, alerts_only, event_types=["alert.opened"])
+    publish(
+        org,
+        django_capture_on_commit_callbacks,
+        key="followup-1-created",
+        event_type="followup.created",
+    )
+
+    def batch(count: int) -> list[EventToPublish]:
+        return [
+            EventToPublish("followup.created", {"n": n}, f"followup-{n}-created")
+            for n in range(1, count + 1)
+        ]
+
+    with django_capture_on_commit_callbacks() as sends, django_assert_max_num_queries(6):
+        # Key 1 was published already, and key 2 is in the batch twice.
+        recorded = outbound_events_publish(organization=org, events=[*batch(40), *batch(2)])
+    for send in sends:
+        send()
+    assert recorded == 39
+    assert OutboundEvent.objects.filter(organization=org).count() == 40
+    assert WebhookDelivery.objects.filter(organization=org).count() == 40  # one subscriber
+    assert (len(followups.received), len(alerts_only.received)) == (40, 0)
+    with pytest.raises(ValueError, match="unknown event type"):
+        outbound_events_publish(organization=org, events=[EventToPublish("followup.typo", {}, "x")])
 
 
 @pytest.mark.django_db(transaction=True)
