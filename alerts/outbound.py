@@ -15,6 +15,7 @@ import json
 import random
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import requests
@@ -81,14 +82,11 @@ def outbound_event_publish(
         event, created = _event_record(organization, event_type, data, idempotency_key)
         if not created:
             return list(event.deliveries.order_by("pk"))
-        endpoints = [
-            endpoint
-            for endpoint in WebhookEndpoint.objects.for_organization(organization)
-            .filter(active=True)
-            .order_by("pk")
+        return _deliveries_create(
+            (event, endpoint)
+            for endpoint in _active_endpoints(organization)
             if event_type in endpoint.event_types
-        ]
-        return _deliveries_create(event, endpoints)
+        )
 
 
 @dataclass(frozen=True)
@@ -130,27 +128,13 @@ def outbound_events_publish(*, organization: Organization, events: list[EventToP
                 created_at=created_at,
             )
         recorded = OutboundEvent.objects.bulk_create(new.values())
-        endpoints = list(
-            WebhookEndpoint.objects.for_organization(organization)
-            .filter(active=True)
-            .order_by("pk")
-        )
-        now = timezone.now()
-        deliveries = WebhookDelivery.objects.bulk_create(
-            WebhookDelivery(
-                organization_id=organization.pk,
-                event=event,
-                endpoint=endpoint,
-                next_attempt_at=now,
-                enqueued_at=now,
-                created_at=now,
-            )
+        endpoints = _active_endpoints(organization)
+        _deliveries_create(
+            (event, endpoint)
             for event in recorded
             for endpoint in endpoints
             if event.event_type in endpoint.event_types
         )
-        for delivery in deliveries:
-            _send_on_commit(delivery)
     return len(recorded)
 
 
@@ -166,7 +150,7 @@ def webhook_endpoint_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
             },
             f"test-{uuid.uuid4()}",
         )
-        (delivery,) = _deliveries_create(event, [endpoint])
+        (delivery,) = _deliveries_create([(event, endpoint)])
     return delivery
 
 
@@ -215,9 +199,16 @@ def _event_record(
     )
 
 
+def _active_endpoints(organization: Organization) -> list[WebhookEndpoint]:
+    return list(
+        WebhookEndpoint.objects.for_organization(organization).filter(active=True).order_by("pk")
+    )
+
+
 def _deliveries_create(
-    event: OutboundEvent, endpoints: list[WebhookEndpoint]
+    pairs: Iterable[tuple[OutboundEvent, WebhookEndpoint]],
 ) -> list[WebhookDelivery]:
+    """One delivery per (event, endpoint), in one statement, each sent after commit."""
     now = timezone.now()
     deliveries = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(
@@ -228,7 +219,7 @@ def _deliveries_create(
             enqueued_at=now,
             created_at=now,
         )
-        for endpoint in endpoints
+        for event, endpoint in pairs
     )
     for delivery in deliveries:
         _send_on_commit(delivery)
