@@ -76,7 +76,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "ppc_dashboard.tenancy.middleware.RequestBodyLimitMiddleware",
     "ppc_dashboard.static_files.StaticFilesMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "ppc_dashboard.content_security_policy.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -59,6 +59,7 @@ COMPONENT_OF_PREFIX = {
     "ppc_dashboard.db": INFRASTRUCTURE,
     "ppc_dashboard.csv_cells": INFRASTRUCTURE,
     "ppc_dashboard.redis_cache": INFRASTRUCTURE,
+    "ppc_dashboard.content_security_policy": INFRASTRUCTURE,
     TENANCY: TENANCY,
     "kpis.pages": "kpis.pages",
     "kpis.reports": "kpis.reports",

@@ -49,3 +49,58 @@ def test_templates_hold_nothing_inline_that_the_policy_refuses(template):
     source = template.read_text()
     found = [f"{what}: {m.group(0)!r}" for what, rx in INLINE.items() for m in rx.finditer(source)]
     assert found == []
+
+
+# ppc_dashboard.content_security_policy builds the site-wide header once per process; what a
+# request or a view asks for of its own still goes through django-csp's own middleware.
+
+
+def _policy_of(view, path: str = "/anything/") -> dict[str, list[str]]:
+    from django.test import RequestFactory
+
+    from ppc_dashboard.content_security_policy import CSPMiddleware
+
+    middleware = CSPMiddleware(view)
+    request = RequestFactory().get(path)
+    middleware.process_request(request)
+    return directives(
+        middleware.process_response(request, view(request))["Content-Security-Policy"]
+    )
+
+
+def test_the_built_once_header_is_the_one_django_csp_builds():
+    from csp.utils import build_policy
+    from django.http import HttpResponse
+
+    assert _policy_of(lambda request: HttpResponse()) == directives(build_policy())
+
+
+def test_changed_settings_change_the_header(settings):
+    from django.http import HttpResponse
+
+    _policy_of(lambda request: HttpResponse())  # built with the project's settings
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert _policy_of(lambda request: HttpResponse()) == {"default-src": ["'none'"]}
+
+
+def test_a_views_own_policy_and_a_nonce_still_reach_the_header(settings):
+    from csp.constants import NONCE, SELF
+    from django.http import HttpResponse
+
+    settings.CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {"script-src": [SELF, NONCE], "img-src": [SELF]}
+    }
+
+    def with_update(request):
+        response = HttpResponse()
+        response._csp_update = {"img-src": ["https://maps.example"]}
+        return response
+
+    def with_nonce(request):
+        return HttpResponse(f"<script nonce='{request.csp_nonce}'></script>")
+
+    assert "https://maps.example" in _policy_of(with_update)["img-src"]
+    assert any(value.startswith("'nonce-") for value in _policy_of(with_nonce)["script-src"])
+    # And the plain response after them is the site's again.
+    plain = _policy_of(lambda request: HttpResponse())
+    assert plain["script-src"] == plain["img-src"] == ["'self'"]
