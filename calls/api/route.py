@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from ppc_dashboard.db import prepared_cursor
 from ppc_dashboard.tenancy.api import (
+    PlainFieldsCopiedMixin,
     StrictCharField,
     TenantViewSet,
     UnknownFieldsRefusedMixin,
@@ -28,7 +29,9 @@ _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 _REGION = re.compile(r"^([A-Za-z]{2}-)?[A-Za-z0-9]{1,3}$")
 
 
-class RouteInputSerializer(UnknownFieldsRefusedMixin, serializers.Serializer):
+class RouteInputSerializer(
+    PlainFieldsCopiedMixin, UnknownFieldsRefusedMixin, serializers.Serializer
+):
     campaign = serializers.IntegerField(
         required=False, min_value=1, help_text="The campaign's id; or give tracking_number."
     )
