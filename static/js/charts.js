@@ -8,6 +8,9 @@
 // and a chart is near: a script inserted before the load event would hold that event until
 // plotly.js had run. Until drawn, a div holds its figure's height, so nothing below moves.
 //
+// Printing (or saving as PDF) shows every chart, not only those scrolled near: the rest are
+// drawn at once when the page turns to print, plotly.js asked for first if it has not come.
+//
 // When every chart that was in the viewport at load is drawn, this sets the User Timing mark
 // "charts-drawn" (at once if none was): the moment the page above the fold is complete, which
 // bench/browser.py reports next to the load event.
@@ -34,8 +37,8 @@
     }
   }
 
-  function plotlyLoad() {
-    if (plotlyAsked || document.readyState !== "complete" || !queue.length) return;
+  function plotlyLoad(now) {
+    if (plotlyAsked || (!now && document.readyState !== "complete") || !queue.length) return;
     plotlyAsked = true;
     var script = document.createElement("script");
     script.src = plotlySrc;
@@ -49,7 +52,8 @@
     setTimeout(function () {
       drawScheduled = false;
       try {
-        draw(queue.shift());
+        var div = queue.shift();  // none when printing drew them all meanwhile
+        if (div) draw(div);
       } finally {
         drawSoon();  // a figure Plotly refuses leaves the others drawn
       }
@@ -98,6 +102,7 @@
       }
       if (!entry.isIntersecting) return;
       nearby.unobserve(entry.target);
+      entry.target.dataset.plotlyQueued = "1";
       queue.push(entry.target);
     });
     if (first) chartsDrawnMark();
@@ -105,5 +110,30 @@
     drawSoon();
   }, {rootMargin: "50% 0px"});
   divs.forEach(function (div) { nearby.observe(div); });
-  if (document.readyState !== "complete") window.addEventListener("load", plotlyLoad);
+  if (document.readyState !== "complete") {
+    window.addEventListener("load", function () { plotlyLoad(); });
+  }
+
+  var printing = false;
+  function drawAllForPrint() {
+    if (printing) return;
+    printing = true;  // once: after this every chart is drawn or queued
+    divs.forEach(function (div) {
+      if (div.dataset.plotlyQueued) return;
+      nearby.unobserve(div);
+      queue.push(div);
+    });
+    if (!window.Plotly) {
+      plotlyLoad(true);
+      return;  // its onload draws the queue
+    }
+    while (queue.length) draw(queue.shift());
+  }
+  window.addEventListener("beforeprint", drawAllForPrint);
+  var printMedia = window.matchMedia("print");
+  if (printMedia.addEventListener) {
+    printMedia.addEventListener("change", function (media) {
+      if (media.matches) drawAllForPrint();
+    });
+  }
 })();
