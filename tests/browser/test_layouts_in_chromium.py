@@ -47,6 +47,28 @@ def test_a_wide_table_on_a_phone_scrolls_under_its_first_column(live_server, bro
     assert after[1] < before[1]  # the other columns scrolled
 
 
+# Which of the page's table wrappers scroll sideways, and which are tab stops.
+WRAPS = """() => [...document.querySelectorAll(".table-wrap")].map(w => ({
+    scrolls: w.scrollWidth > w.clientWidth, stop: w.getAttribute("tabindex") === "0"}))"""
+
+
+def test_a_table_that_starts_to_scroll_when_the_window_narrows_is_reachable(
+    live_server, browser, tenant
+):
+    _org, user, _campaign, _key = tenant
+    page = logged_in(browser, live_server, user, 1440, 900)
+    page.goto(f"{live_server.url}/campaigns/", wait_until="networkidle")
+    wide = page.evaluate(WRAPS)
+    fitting = [index for index, wrap in enumerate(wide) if not wrap["scrolls"]]
+    assert fitting and not any(wide[index]["stop"] for index in fitting)  # no needless stops
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(300)
+    narrow = page.evaluate(WRAPS)
+    started = [index for index in fitting if narrow[index]["scrolls"]]
+    assert started  # the page has such a table
+    assert all(narrow[index]["stop"] for index in started)
+
+
 @pytest.mark.parametrize(
     ("width", "toolbar"), [(390, False), (1440, True)], ids=["phone", "desktop"]
 )
