@@ -116,3 +116,21 @@ def test_only_the_vendored_plotly_bundle_and_its_license_are_collected(collected
         for name in (bundle, os.path.basename(static(PLOTLY_JS)))
         for suffix in ("", ".br", ".gz")
     )
+
+
+def test_no_page_script_holds_the_parser():
+    """A script without defer stops the HTML parser where it stands until it has run, and it
+    may run only once the stylesheet is in: the filter bar's, near the top of every KPI page,
+    held the rest of the page back. Every script of our own is deferred (the data blocks of
+    the charts are not scripts that run)."""
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[1] / "templates"
+    tag = re.compile(r"<script\b(?![^>]*application/json)[^>]*>")
+    blocking = [
+        f"{path.relative_to(templates)}: {match.group(0)}"
+        for path in sorted(templates.rglob("*.html"))
+        for match in tag.finditer(path.read_text())
+        if not re.search(r"\s(defer|async)\b", match.group(0))
+    ]
+    assert blocking == []
