@@ -172,7 +172,7 @@ LIVE_LOG_SCRIPT = Path(__file__).resolve().parents[2] / "static" / "js" / "call_
 def test_first_page_refreshes_itself(member_client, log):
     page = text(member_client.get(f"/calls/?publisher={log.pub_a.pk}"))
     assert 'id="call-rows"' in page
-    assert '<script src="/static/js/call_log.js">' in page
+    assert '<script src="/static/js/call_log.js" defer>' in page
     script = LIVE_LOG_SCRIPT.read_text()
     assert 'searchParams.set("partial", "1")' in script
     assert "setInterval(refresh, 5000)" in script

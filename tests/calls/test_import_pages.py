@@ -99,7 +99,7 @@ def test_running_import_page_polls_the_import_api(member_client, org):
     assert "250 / 1000" in page
     assert 'value="250"' in page and 'max="1000"' in page
     assert f'data-progress-url="/api/v1/imports/{call_import.pk}"' in page
-    assert '<script src="/static/js/import_progress.js">' in page
+    assert '<script src="/static/js/import_progress.js" defer>' in page
     assert "fetch(" in (STATIC / "js" / "import_progress.js").read_text()
     assert "import-errors" not in page
     # The session that shows the page may read the API it polls.
