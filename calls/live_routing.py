@@ -27,7 +27,13 @@ from routing.live_state import live_state
 from routing.models import RoutingPlan, TrackingNumber
 from routing.phone_numbers import PhoneNumberError, caller_number_normalized, phone_to_e164
 from routing.rules import Caller, Decision, PlanRules, Skip, SkipReason, TargetRule, route_decide
-from routing.selectors import plan_rules_current, plan_rules_for
+from routing.selectors import (
+    CURRENT_PLAN_STAMP_SQL,
+    current_plan_stamp_params,
+    plan_rules_current,
+    plan_rules_for,
+    plan_rules_of_stamp,
+)
 
 from .importers.twilio import FINAL_TWILIO_STATUSES
 from .models import Call, CallStatus, Campaign, TwilioCallback
@@ -71,13 +77,9 @@ _REPEAT_FIRST_BUYER = (
 )
 
 
-def repeat_first_buyer_id(campaign: Campaign, caller_number: str, at: dt.datetime) -> int | None:
-    """The buyer that took the caller's first answered call to the campaign within its
-    duplicate window before `at`, when there is one."""
-    if not caller_number:
-        return None
+def _repeat_params(campaign: Campaign, caller_number: str, at: dt.datetime) -> list:
     window = dt.timedelta(days=campaign.duplicate_window_days or DEFAULT_WINDOW_DAYS)
-    params = [
+    return [
         campaign.organization_id,
         caller_number,
         at - window,
@@ -85,10 +87,40 @@ def repeat_first_buyer_id(campaign: Campaign, caller_number: str, at: dt.datetim
         campaign.pk,
         CallStatus.ANSWERED.value,
     ]
+
+
+def repeat_first_buyer_id(campaign: Campaign, caller_number: str, at: dt.datetime) -> int | None:
+    """The buyer that took the caller's first answered call to the campaign within its
+    duplicate window before `at`, when there is one."""
+    if not caller_number:
+        return None
     with prepared_cursor() as cursor:
-        cursor.execute(_REPEAT_FIRST_BUYER, params)
+        cursor.execute(_REPEAT_FIRST_BUYER, _repeat_params(campaign, caller_number, at))
         row = cursor.fetchone()
     return None if row is None else row[0]
+
+
+# The current plan's stamp and the repeat caller's first buyer in one round trip: both are
+# asked on every ringing call. No stamp row: no plan with targets, nothing to route to.
+_PLAN_STAMP_AND_FIRST_BUYER = (
+    f"SELECT stamp.*, ({_REPEAT_FIRST_BUYER}) FROM ({CURRENT_PLAN_STAMP_SQL}) stamp"
+)
+
+
+def _plan_and_first_buyer(
+    campaign: Campaign, caller_number: str, at: dt.datetime
+) -> tuple[PlanRules | None, int | None]:
+    """The campaign's current plan and, when the caller repeats a call, its first buyer."""
+    params = [
+        *_repeat_params(campaign, caller_number, at),
+        *current_plan_stamp_params(campaign),
+    ]
+    with prepared_cursor() as cursor:
+        cursor.execute(_PLAN_STAMP_AND_FIRST_BUYER, params)
+        row = cursor.fetchone()
+    if row is None:
+        return plan_rules_of_stamp(campaign, None), None
+    return plan_rules_of_stamp(campaign, row[:-1]), row[-1]
 
 
 def _seed(call_sid: str) -> int | None:
@@ -110,17 +142,21 @@ def route_call(
     """Decide where the call goes; with a `call_sid`, also send it (take a slot at the first
     destination that accepts). `plan` defaults to the campaign's current one; `exclude`
     leaves out targets already tried; `repeat` sends a repeat caller to their first buyer."""
-    plan = plan or plan_rules_current(campaign)
+    first_buyer = None
+    if plan is not None:
+        if repeat and plan.repeat_to_first_buyer:
+            first_buyer = repeat_first_buyer_id(campaign, caller.number, at)
+    elif repeat and caller.number:
+        plan, first_buyer = _plan_and_first_buyer(campaign, caller.number, at)
+    else:
+        plan = plan_rules_current(campaign)
     if plan is None:
         return RouteResult(None, NO_DECISION)
+    if not plan.repeat_to_first_buyer:
+        first_buyer = None
     if exclude:
         kept = tuple(t for t in plan.targets if t.target_id not in exclude)
         plan = dataclasses.replace(plan, targets=kept)
-    first_buyer = (
-        repeat_first_buyer_id(campaign, caller.number, at)
-        if repeat and plan.repeat_to_first_buyer
-        else None
-    )
     state = live_state()
     live = state.snapshot(organization.pk, plan.targets, at)
     decision = route_decide(

@@ -103,6 +103,49 @@ def test_repeat_caller_goes_to_the_buyer_of_the_first_call(api_client, org, plan
     assert body["repeat_of"] is None
 
 
+def test_a_decision_reads_the_plan_and_the_repeat_caller_in_one_round_trip(org, plan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from calls.live_routing import route_call
+    from routing.rules import Caller
+
+    campaign, buyers = plan
+    CallFactory(
+        organization=org,
+        campaign=campaign,
+        buyer=buyers["Bravo"],
+        caller_number="+13125550100",
+        status=CallStatus.ANSWERED,
+        started_at=dt.datetime(2026, 11, 20, 15, tzinfo=dt.UTC),
+    )
+    at = dt.datetime(2026, 11, 30, 15, tzinfo=dt.UTC)
+    caller = Caller(number="+13125550100", country="US", region="US-IL")
+    route_call(organization=org, campaign=campaign, caller=caller, at=at)  # plan now cached
+    with CaptureQueriesContext(connection) as queries:
+        result = route_call(organization=org, campaign=campaign, caller=caller, at=at)
+    assert result.decision.repeat_of_target_id == buyers["Bravo"].pk
+    live_state_tables = ("routingslot", "routingcapcount")
+    reads = [q["sql"] for q in queries if not any(t in (q["sql"] or "") for t in live_state_tables)]
+    assert len(reads) == 1, reads
+
+
+def test_a_plan_that_keeps_repeats_in_its_order_ignores_the_first_buyer(api_client, org, plan):
+    campaign, buyers = plan
+    RoutingPlan.objects.filter(campaign=campaign).update(repeat_to_first_buyer=False)
+    CallFactory(
+        organization=org,
+        campaign=campaign,
+        buyer=buyers["Bravo"],
+        caller_number="+13125550100",
+        status=CallStatus.ANSWERED,
+        started_at=dt.datetime(2026, 11, 20, 15, tzinfo=dt.UTC),
+    )
+    body = route(api_client, campaign=campaign.pk, caller_number="+13125550100", at=AT).json()
+    assert body["repeat_of"] is None
+    assert [d["name"] for d in body["destinations"]] == ["Alpha", "Bravo"]
+
+
 def test_campaign_without_plan_has_no_destinations(api_client, org, settings):
     settings.REDIS_URL = ""
     campaign = CampaignFactory(organization=org)
