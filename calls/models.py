@@ -318,6 +318,8 @@ class TwilioCallback(TenantModel):
                 fields=["organization", "call_sid", "key"], name="twiliocallback_org_sid_key_uniq"
             )
         ]
+        # The hourly prune finds the facts past their days by it.
+        indexes = [models.Index(fields=["received_at"], name="twiliocallback_received")]
 
     def __str__(self) -> str:
         return f"{self.call_sid} {self.key}"

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from ppc_dashboard.celery import task_enqueue
@@ -617,9 +617,13 @@ def twilio_callback_record(
         return {}
     with transaction.atomic():
         _lock_twilio_call(organization.pk, fact.call_sid)
-        facts = twilio_callback_facts_distinct(
-            [*_twilio_callback_facts_stored(organization, fact.call_sid), fact]
-        )
+        stored = _twilio_callback_facts_stored(organization, fact.call_sid)
+        if not stored and _twilio_call_facts_pruned(organization, fact.call_sid):
+            # A replay (its signature never expires) of a call whose facts are gone: merged
+            # alone it would rewrite the call from one callback of several.
+            logger.info("Twilio callback for %s: an old call's, changed nothing", fact.call_sid)
+            return {}
+        facts = twilio_callback_facts_distinct([*stored, fact])
         _twilio_callback_fact_store(organization, next(f for f in facts if f.key == fact.key))
         item = twilio_call_merge(facts)
         if item is None:
@@ -670,6 +674,52 @@ def _twilio_callback_facts_stored(
     rows = TwilioCallback.objects.for_organization(organization).filter(call_sid=call_sid)
     facts = [twilio_callback_fact(row.params, row.received_at) for row in rows]
     return [fact for fact in facts if fact is not None]
+
+
+def _twilio_facts_cutoff() -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=settings.TWILIO_CALLBACK_DAYS)
+
+
+def _twilio_call_facts_pruned(organization: Organization, call_sid: str) -> bool:
+    """Whether the call is known and older than its facts are kept (`twilio_callbacks_prune`)."""
+    calls = Call.objects.for_organization(organization)
+    return calls.filter(external_id=call_sid, started_at__lt=_twilio_facts_cutoff()).exists()
+
+
+TWILIO_PRUNE_BATCH = 5000
+
+
+def twilio_callbacks_prune() -> int:
+    """Delete the facts of the calls whose last callback came more than TWILIO_CALLBACK_DAYS
+    ago; returns how many calls' facts went (at most TWILIO_PRUNE_BATCH a run: beat runs it
+    hourly, so a backlog goes in steps).
+
+    The facts make callbacks in any order, and their replays, rewrite a call to the same
+    record. Twilio stops calling back within hours of a call's end; kept after that, they
+    would grow with every call (several rows of parameters each). A callback that arrives for
+    such a call later (a replay) changes nothing (`twilio_callback_record`).
+    """
+    cutoff = _twilio_facts_cutoff()
+    recent = TwilioCallback.objects.filter(
+        organization_id=OuterRef("organization_id"),
+        call_sid=OuterRef("call_sid"),
+        received_at__gte=cutoff,
+    )
+    calls = list(
+        TwilioCallback.objects.filter(received_at__lt=cutoff)
+        .filter(~Exists(recent))
+        .values_list("organization_id", "call_sid")
+        .distinct()
+        .order_by()[:TWILIO_PRUNE_BATCH]
+    )
+    by_organization: dict[int, list[str]] = {}
+    for organization_id, call_sid in calls:
+        by_organization.setdefault(organization_id, []).append(call_sid)
+    for organization_id, call_sids in by_organization.items():
+        TwilioCallback.objects.for_organization(organization_id).filter(
+            call_sid__in=call_sids, received_at__lt=cutoff
+        ).delete()
+    return len(calls)
 
 
 def _twilio_callback_fact_store(organization: Organization, fact: TwilioCallbackFact) -> None:

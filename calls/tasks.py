@@ -5,6 +5,7 @@ from .services import (
     CALL_IMPORTS_SWEEP_TASK,
     call_import_run_claimed,
     call_imports_sweep,
+    twilio_callbacks_prune,
 )
 
 
@@ -17,3 +18,9 @@ def call_import_task(call_import_id: int) -> None:
 def call_imports_sweep_task() -> tuple[int, int]:
     """Beat: restart or fail the imports whose heartbeat stopped."""
     return call_imports_sweep()
+
+
+@shared_task
+def twilio_callbacks_prune_task() -> int:
+    """Beat, hourly: Twilio callback facts kept TWILIO_CALLBACK_DAYS after a call's last one."""
+    return twilio_callbacks_prune()

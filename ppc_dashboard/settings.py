@@ -266,7 +266,14 @@ CELERY_BEAT_SCHEDULE = {
     "webhook-log-prune": {"task": "alerts.tasks.webhook_log_prune_task", "schedule": 3600.0},
     # Follow-ups of the calls written in the last minute (alerts.followups).
     "followups-scan": {"task": "alerts.tasks.followups_scan_all_task", "schedule": 60.0},
+    "twilio-callbacks-prune": {
+        "task": "calls.tasks.twilio_callbacks_prune_task",
+        "schedule": 3600.0,
+    },
 }
+# The Twilio callbacks kept as facts of their call (calls.TwilioCallback) go this many days
+# after the call's last one: Twilio retries within hours; a later one is a replay.
+TWILIO_CALLBACK_DAYS = int(os.environ.get("TWILIO_CALLBACK_DAYS", "35"))
 
 # --- Outbound webhooks (alerts.outbound) ------------------------------------------------------
 # Private networks and plain http to this machine as targets: for development and the tests only
