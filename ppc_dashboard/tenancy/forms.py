@@ -8,6 +8,7 @@ removes the owner role (`may_manage_role`), and an organization always keeps at 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -91,6 +92,30 @@ class ApiKeyCreateForm(forms.Form):
     name = forms.CharField(
         max_length=100, help_text="What uses the key, e.g. “Ringba webhook” or “nightly import”."
     )
+
+
+# Twilio's account auth token: 32 hexadecimal characters.
+TWILIO_AUTH_TOKEN = re.compile(r"[0-9a-fA-F]{32}")
+
+
+class TwilioAuthTokenForm(forms.Form):
+    auth_token = forms.CharField(
+        label="Auth token",
+        max_length=64,
+        strip=True,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text="Your Twilio account's auth token (Twilio Console, Account info): 32 characters, "
+        "0-9 and a-f. Twilio signs every request to your numbers' URLs with it.",
+    )
+
+    def clean_auth_token(self) -> str:
+        token = self.cleaned_data["auth_token"]
+        if not TWILIO_AUTH_TOKEN.fullmatch(token):
+            raise forms.ValidationError(
+                "A Twilio auth token is 32 characters, 0-9 and a-f: copy it again from the "
+                "Twilio Console (an API key's secret does not sign webhooks)."
+            )
+        return token
 
 
 # --- Members and roles ---------------------------------------------------------------------

@@ -134,6 +134,13 @@ def api_keys_forget() -> None:
     _api_keys_remembered.clear()
 
 
+def organization_twilio_auth_token_set(*, organization: Organization, auth_token: str) -> None:
+    """The token Twilio signs the tenant's webhooks with ("": none; every Twilio request is
+    then refused)."""
+    organization.twilio_auth_token = auth_token
+    organization.save(update_fields=["twilio_auth_token"])
+
+
 def organization_switch(request: HttpRequest, organization_id: int) -> Organization | None:
     """Switch the session to another organization the user belongs to; None if not a member.
 

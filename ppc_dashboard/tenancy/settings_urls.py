@@ -10,6 +10,7 @@ urlpatterns = [
         views.ApiKeyRevokeView.as_view(),
         name="settings-api-key-revoke",
     ),
+    path("twilio/", views.TwilioSettingsView.as_view(), name="settings-twilio"),
     path("members/", views.MemberListView.as_view(), name="settings-members"),
     path("members/<int:pk>/", views.MemberRoleView.as_view(), name="settings-member-edit"),
     path(

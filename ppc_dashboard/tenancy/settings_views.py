@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.views.generic import (
@@ -34,12 +34,18 @@ from .forms import (
     InvitationCreateForm,
     MembershipRemoveForm,
     MembershipRoleForm,
+    TwilioAuthTokenForm,
     may_manage_role,
 )
 from .models import ApiKey, Membership, Role
 from .pages import SettingsPageMixin
 from .selectors import invitations_pending
-from .services import api_key_create, invitation_create, invitation_revoke
+from .services import (
+    api_key_create,
+    invitation_create,
+    invitation_revoke,
+    organization_twilio_auth_token_set,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +97,43 @@ class ApiKeyRevokeView(SettingsPageMixin, DeleteView):
             self.object.revoke()
         messages.success(self.request, f"Revoked the key {self.object}.")
         return redirect("settings-api-keys")
+
+
+# --- Twilio --------------------------------------------------------------------------------
+
+
+class TwilioSettingsView(SettingsPageMixin, FormView):
+    """The URLs to give the tenant's Twilio numbers, and the auth token their requests are
+    verified with: set or replaced here (never shown again, only its last 4 characters), or
+    removed (a button named "remove")."""
+
+    template_name = "settings/twilio.html"
+    form_class = TwilioAuthTokenForm
+
+    def get_context_data(self, **kwargs):
+        token = self.organization.webhook_token
+        hooks = {
+            "status": reverse("twilio-status-callback", args=[token]),
+            "voice": reverse("twilio-voice", args=[token]),
+        }
+        absolute = self.request.build_absolute_uri
+        kwargs["twilio_urls"] = {key: absolute(path) for key, path in hooks.items()}
+        kwargs["auth_token_ending"] = self.organization.twilio_auth_token[-4:]
+        return super().get_context_data(**kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if "remove" in request.POST:
+            organization_twilio_auth_token_set(organization=self.organization, auth_token="")
+            messages.success(request, "Removed the auth token: Twilio's requests are refused now.")
+            return redirect("settings-twilio")
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        organization_twilio_auth_token_set(
+            organization=self.organization, auth_token=form.cleaned_data["auth_token"]
+        )
+        messages.success(self.request, "Saved the auth token: Twilio's signed requests are taken.")
+        return redirect("settings-twilio")
 
 
 # --- Members and roles ---------------------------------------------------------------------

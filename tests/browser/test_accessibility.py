@@ -223,6 +223,7 @@ def seeded_pages(org, user, campaign, origin: str, invitation_link: str) -> dict
         "invitation-accept": invitation_link,
         "settings": reverse("settings"),
         "settings-api-keys": reverse("settings-api-keys"),
+        "settings-twilio": reverse("settings-twilio"),
         "settings-api-key-revoke": reverse("settings-api-key-revoke", args=[key.pk]),
         "settings-members": reverse("settings-members"),
         "settings-member-edit": reverse("settings-member-edit", args=[membership.pk]),
