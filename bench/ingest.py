@@ -92,10 +92,11 @@ def make_calls(n: int, campaigns: list[str], publishers: list[str], seed: int) -
     return calls
 
 
-def start_server(url: str, port: int, workers: int, redis_url: str) -> subprocess.Popen:
-    # The production shape: with REDIS_URL a request only enqueues the (debounced) rollup
-    # refresh; without it the embedded default would recompute rollups inside the request.
-    env = {
+def production_environment(url: str, redis_url: str) -> dict[str, str]:
+    """The app's settings as in production, for a bench server (bench/route_cost.py runs the
+    app in-process with the same). With REDIS_URL a request only enqueues the (debounced)
+    rollup refresh; without it the embedded default would recompute rollups in the request."""
+    return {
         **os.environ,
         "REDIS_URL": redis_url,
         "DATABASE_URL": url,
@@ -106,6 +107,10 @@ def start_server(url: str, port: int, workers: int, redis_url: str) -> subproces
         "API_RATE_LIMIT": "1000000/min",
         "LOG_LEVEL": "WARNING",
     }
+
+
+def start_server(url: str, port: int, workers: int, redis_url: str) -> subprocess.Popen:
+    env = production_environment(url, redis_url)
     process = subprocess.Popen(
         [
             sys.executable,

@@ -35,21 +35,6 @@ WARM_UP = 50
 REGIONS = ("US-CA", "US-TX", "US-FL", "US-NY", "US-IL", "US-OH")
 
 
-def environment(database_url: str, redis_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "REDIS_URL": redis_url,
-        "DATABASE_URL": database_url,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "API_RATE_LIMIT": "1000000/min",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "ppc_dashboard.settings",
-    }
-
-
 def serve_in_process(endpoint: str, requests: int) -> None:
     """The child under callgrind: WARM_UP requests, then `requests` more."""
     import django
@@ -144,10 +129,14 @@ def main() -> None:
         serve_in_process(args.child, args.requests)
         return
 
+    from bench.ingest import production_environment
     from bench.kpis import ensure_database
 
     ensure_database(args.database_url)
-    env = environment(args.database_url, args.redis_url)
+    env = {
+        **production_environment(args.database_url, args.redis_url),
+        "DJANGO_SETTINGS_MODULE": "ppc_dashboard.settings",
+    }
     per_request = {}
     for endpoint in ("route", "trivial"):
         setup = instructions(endpoint, 0, env)

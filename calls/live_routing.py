@@ -142,18 +142,16 @@ def route_call(
     """Decide where the call goes; with a `call_sid`, also send it (take a slot at the first
     destination that accepts). `plan` defaults to the campaign's current one; `exclude`
     leaves out targets already tried; `repeat` sends a repeat caller to their first buyer."""
-    first_buyer = None
-    if plan is not None:
-        if repeat and plan.repeat_to_first_buyer:
-            first_buyer = repeat_first_buyer_id(campaign, caller.number, at)
-    elif repeat and caller.number:
-        plan, first_buyer = _plan_and_first_buyer(campaign, caller.number, at)
+    if plan is None and repeat and caller.number:
+        plan, first_buyer = _plan_and_first_buyer(campaign, caller.number, at)  # one read
     else:
-        plan = plan_rules_current(campaign)
+        plan = plan or plan_rules_current(campaign)
+        sends_back = repeat and plan is not None and plan.repeat_to_first_buyer
+        first_buyer = repeat_first_buyer_id(campaign, caller.number, at) if sends_back else None
     if plan is None:
         return RouteResult(None, NO_DECISION)
     if not plan.repeat_to_first_buyer:
-        first_buyer = None
+        first_buyer = None  # read with the plan, which keeps repeats in its order
     if exclude:
         kept = tuple(t for t in plan.targets if t.target_id not in exclude)
         plan = dataclasses.replace(plan, targets=kept)

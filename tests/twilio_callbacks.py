@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from twilio.request_validator import RequestValidator
 
 AUTH_TOKEN = "twilio-test-auth-token"  # OrganizationFactory's twilio_auth_token
+
+
+def rfc2822(instant: dt.datetime) -> str:
+    """A time as Twilio's Timestamp parameter gives it."""
+    return instant.strftime("%a, %d %b %Y %H:%M:%S +0000")
 
 
 def completed_params(**overrides) -> dict:

@@ -30,6 +30,19 @@ def plan(org, settings):
     return tracking.campaign, {b.name: b for b in (alpha, bravo, night, west)}
 
 
+def answered_earlier(org, campaign, buyer) -> None:
+    """The caller's answered call of 10 days before AT, taken by `buyer`."""
+    CallFactory(
+        organization=org,
+        campaign=campaign,
+        buyer=buyer,
+        caller_number="+13125550100",
+        status=CallStatus.ANSWERED,
+        duration_seconds=120,
+        started_at=dt.datetime(2026, 11, 20, 15, tzinfo=dt.UTC),
+    )
+
+
 def route(api_client, **body):
     return api_client.post(URL, body, format="json")
 
@@ -85,15 +98,7 @@ def test_route_by_tracking_number(api_client, plan):
 
 def test_repeat_caller_goes_to_the_buyer_of_the_first_call(api_client, org, plan):
     campaign, buyers = plan
-    CallFactory(
-        organization=org,
-        campaign=campaign,
-        buyer=buyers["Bravo"],
-        caller_number="+13125550100",
-        status=CallStatus.ANSWERED,
-        duration_seconds=120,
-        started_at=dt.datetime(2026, 11, 20, 15, tzinfo=dt.UTC),
-    )
+    answered_earlier(org, campaign, buyers["Bravo"])
     body = route(api_client, campaign=campaign.pk, caller_number="+13125550100", at=AT).json()
     assert body["repeat_of"] == buyers["Bravo"].pk
     assert [d["name"] for d in body["destinations"]] == ["Bravo", "Alpha"]
@@ -111,14 +116,7 @@ def test_a_decision_reads_the_plan_and_the_repeat_caller_in_one_round_trip(org, 
     from routing.rules import Caller
 
     campaign, buyers = plan
-    CallFactory(
-        organization=org,
-        campaign=campaign,
-        buyer=buyers["Bravo"],
-        caller_number="+13125550100",
-        status=CallStatus.ANSWERED,
-        started_at=dt.datetime(2026, 11, 20, 15, tzinfo=dt.UTC),
-    )
+    answered_earlier(org, campaign, buyers["Bravo"])
     at = dt.datetime(2026, 11, 30, 15, tzinfo=dt.UTC)
     caller = Caller(number="+13125550100", country="US", region="US-IL")
     route_call(organization=org, campaign=campaign, caller=caller, at=at)  # plan now cached
@@ -133,14 +131,7 @@ def test_a_decision_reads_the_plan_and_the_repeat_caller_in_one_round_trip(org, 
 def test_a_plan_that_keeps_repeats_in_its_order_ignores_the_first_buyer(api_client, org, plan):
     campaign, buyers = plan
     RoutingPlan.objects.filter(campaign=campaign).update(repeat_to_first_buyer=False)
-    CallFactory(
-        organization=org,
-        campaign=campaign,
-        buyer=buyers["Bravo"],
-        caller_number="+13125550100",
-        status=CallStatus.ANSWERED,
-        started_at=dt.datetime(2026, 11, 20, 15, tzinfo=dt.UTC),
-    )
+    answered_earlier(org, campaign, buyers["Bravo"])
     body = route(api_client, campaign=campaign.pk, caller_number="+13125550100", at=AT).json()
     assert body["repeat_of"] is None
     assert [d["name"] for d in body["destinations"]] == ["Alpha", "Bravo"]

@@ -12,11 +12,7 @@ from calls.models import Call, CallStatus, TwilioCallback
 from calls.services import twilio_callback_record, twilio_callbacks_prune
 from calls.tasks import twilio_callbacks_prune_task
 from tests.factories import TrackingNumberFactory
-from tests.twilio_callbacks import completed_params
-
-
-def rfc2822(instant: dt.datetime) -> str:
-    return instant.strftime("%a, %d %b %Y %H:%M:%S +0000")
+from tests.twilio_callbacks import completed_params, rfc2822
 
 
 def missed_call(organization, sid: str, days_ago: int) -> None:

@@ -12,14 +12,11 @@ from calls.twilio_merge import (
     twilio_callback_fact,
     twilio_callback_facts_distinct,
 )
+from tests.twilio_callbacks import rfc2822
 
 SID = "CA11111111111111111111111111111111"
 ENDED = dt.datetime(2026, 6, 2, 15, 6, tzinfo=dt.UTC)  # when the parent call completed
 RECEIVED = dt.datetime(2026, 6, 2, 15, 6, 1, tzinfo=dt.UTC)
-
-
-def rfc2822(instant: dt.datetime) -> str:
-    return instant.strftime("%a, %d %b %Y %H:%M:%S +0000")
 
 
 def status_callback(status, sequence, at, received=RECEIVED, **extra):

@@ -19,7 +19,7 @@ from calls import services
 from calls.models import Call, TwilioCallback
 from tests.factories import OrganizationFactory, TrackingNumberFactory
 from tests.test_settings import settings_from_environment
-from tests.twilio_callbacks import AUTH_TOKEN, completed_params
+from tests.twilio_callbacks import AUTH_TOKEN, completed_params, rfc2822
 
 
 @pytest.fixture
@@ -234,10 +234,6 @@ def test_the_start_is_the_earliest_instant_known_even_before_the_call_ends(org, 
 # does: their Timestamps, not the receipt times, say when they started.
 PAST = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
 _call_sids = itertools.count(1)
-
-
-def rfc2822(instant: dt.datetime) -> str:
-    return instant.strftime("%a, %d %b %Y %H:%M:%S +0000")
 
 
 @dataclasses.dataclass
