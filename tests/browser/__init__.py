@@ -1,5 +1,15 @@
+from pathlib import Path
+
 # Debian's Chromium, which the browser tests drive (Playwright never downloads a browser here).
 CHROMIUM = "/usr/bin/chromium"
+# Where the browser tests leave their screenshots (git-ignored).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+def screenshot(page, name: str) -> None:
+    """The whole page as it is now, in artifacts/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def charts_draw_all(page) -> None:

@@ -40,7 +40,7 @@ from ppc_dashboard.tenancy.models import Membership, Role
 from ppc_dashboard.tenancy.services import api_key_create, invitation_create
 from publishers.models import Publisher
 from routing.services import PlanTargetInput, routing_plan_save
-from tests.browser import CHROMIUM, charts_draw_all
+from tests.browser import CHROMIUM, charts_draw_all, screenshot
 from tests.conftest import TEST_PASSWORD as PASSWORD
 from tests.factories import (
     AdSpendFactory,
@@ -58,7 +58,6 @@ pytestmark = [
 ]
 
 AXE_JS = Path(importlib.util.find_spec("axe_playwright_python").origin).parent / "axe.min.js"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 VIEWPORTS = {"desktop": (1440, 900), "phone": (390, 844)}
 FAILING_IMPACTS = {"serious", "critical"}
 # Failing whatever axe rates them: a header cell that names nothing (axe calls it minor).
@@ -302,11 +301,6 @@ def axe_violations(page) -> list[str]:
     ]
 
 
-def shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
 def settle(page, url: str) -> None:
     response = page.goto(url, wait_until="networkidle")
     assert response is not None and response.ok, f"{url}: {response and response.status}"
@@ -339,7 +333,7 @@ def test_every_page_passes_axe_at_desktop_and_phone_width(
         settle(page, origin + path)
         if name not in AXE_EXEMPT:
             found.extend(f"{name} {path} ({viewport}): {line}" for line in axe_violations(page))
-        shoot(page, f"{name}-{viewport}")
+        screenshot(page, f"{name}-{viewport}")
 
     for name in sorted(LOGGED_OUT):
         check(name, pages[name])

@@ -12,10 +12,8 @@ import pytest
 from calls.models import Call
 from kpis.models import ReportTag
 from kpis.rollups import rollups_rebuild
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, screenshot
 from tests.conftest import TEST_PASSWORD as PASSWORD
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,7 +31,6 @@ def test_geography_map_and_tag_grouping_render_without_errors(live_server, brows
     ReportTag.objects.create(organization=org, key="source")
     rollups_rebuild(org)
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     problems: list[str] = []
     page.on(
@@ -68,7 +65,7 @@ def test_geography_map_and_tag_grouping_render_without_errors(live_server, brows
     labels = page.eval_on_selector_all(
         "#chart-state-map .annotation-text", "texts => texts.map(t => t.textContent)"
     )
-    page.screenshot(path=str(SCREENSHOTS / "geography.png"), full_page=True)
+    screenshot(page, "geography")
     assert {"IL", "TX", "FL", "CA", "AK", "HI"} <= set(labels)
     assert len(labels) == 51
     states = page.locator("#state-table tbody tr")

@@ -13,20 +13,13 @@ import openpyxl
 import pytest
 
 from publishers.models import Publisher
-from tests.browser import CHROMIUM, charts_draw_all
+from tests.browser import CHROMIUM, charts_draw_all, screenshot
 from tests.conftest import TEST_PASSWORD as PASSWORD
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
 ]
-
-
-def _shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def _assert_plotly_drew(page) -> None:
@@ -47,7 +40,7 @@ def test_pages_render_charts_and_tiles_match_the_api(live_server, browser, tenan
 
     # Overview: tiles and the daily trend; the calls tile equals the API's total.
     _assert_plotly_drew(page)
-    _shot(page, "overview")
+    screenshot(page, "overview")
     api = httpx.get(
         f"{live_server.url}/api/v1/kpis/", headers={"X-Api-Key": key}, timeout=30
     ).json()
@@ -66,23 +59,23 @@ def test_pages_render_charts_and_tiles_match_the_api(live_server, browser, tenan
     page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
     _assert_plotly_drew(page)
     assert page.locator("#leaderboard").get_by_text("Star Media").count() >= 1
-    _shot(page, "campaign")
+    screenshot(page, "campaign")
 
     page.goto(f"{live_server.url}/publishers/")
     _assert_plotly_drew(page)
-    _shot(page, "publishers")
+    screenshot(page, "publishers")
 
     page.goto(f"{live_server.url}/calls/")
     page.wait_for_selector("table")
     assert page.locator("tbody tr").count() >= 50
-    _shot(page, "calls")
+    screenshot(page, "calls")
 
     page.goto(f"{live_server.url}/settings/")
-    _shot(page, "settings")
+    screenshot(page, "settings")
 
     # The weekly report: print page, and the XLSX opens with openpyxl.
     page.goto(f"{live_server.url}/reports/weekly/?range=30")
-    _shot(page, "report")
+    screenshot(page, "report")
     with page.expect_download() as download_info:
         page.click("a[href*='weekly.xlsx']")
     workbook = openpyxl.load_workbook(io.BytesIO(Path(download_info.value.path()).read_bytes()))
@@ -93,7 +86,7 @@ def test_pages_render_charts_and_tiles_match_the_api(live_server, browser, tenan
     phone.context.add_cookies(page.context.cookies())
     phone.goto(f"{live_server.url}/")
     _assert_plotly_drew(phone)
-    _shot(phone, "overview-phone")
+    screenshot(phone, "overview-phone")
 
 
 def test_walk_from_the_overview_to_a_publisher_its_calls_and_their_csv(
@@ -116,7 +109,7 @@ def test_walk_from_the_overview_to_a_publisher_its_calls_and_their_csv(
     assert page.locator("h1").get_by_text("Star Media").count() == 1
     assert page.locator("#publisher-campaigns").get_by_text("Auto Insurance").count() == 1
     _assert_plotly_drew(page)
-    _shot(page, "publisher")
+    screenshot(page, "publisher")
 
     # -> the calls it sent: the call log, filtered to it.
     page.get_by_role("link", name="Calls it sent").click()
@@ -126,7 +119,7 @@ def test_walk_from_the_overview_to_a_publisher_its_calls_and_their_csv(
     listed = page.locator("#call-rows tr").count()
     assert listed > 0
     assert page.locator("#call-rows").get_by_text("Weak Media").count() == 0
-    _shot(page, "calls-filtered")
+    screenshot(page, "calls-filtered")
 
     # -> the CSV export of exactly those calls.
     with page.expect_download() as download_info:

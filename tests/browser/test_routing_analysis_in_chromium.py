@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from routing.models import RoutingPlan, RoutingPlanTarget
-from tests.browser import CHROMIUM, charts_draw_all
+from tests.browser import CHROMIUM, charts_draw_all, screenshot
 from tests.conftest import TEST_PASSWORD as PASSWORD
 from tests.factories import BuyerFactory
 
@@ -15,7 +15,6 @@ pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
 ]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 WEEKDAYS_9_TO_17 = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 
 
@@ -50,5 +49,4 @@ def test_campaign_page_coverage_and_what_if(live_server, browser, tenant):
     after = float(rows.nth(2).locator("td").nth(2).inner_text())
     assert after < before  # the backup open around the clock takes calls Day Desk missed
     assert "more answered calls" in page.locator(".what-if-verdict").inner_text()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "campaign-what-if.png"), full_page=True)
+    screenshot(page, "campaign-what-if")

@@ -13,7 +13,7 @@ import pytest
 from ppc_dashboard.tenancy.models import Role
 from routing.models import Buyer, RoutingPlan
 from routing.services import PlanTargetInput, routing_plan_save
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, screenshot
 from tests.conftest import TEST_PASSWORD as PASSWORD
 from tests.factories import (
     BuyerFactory,
@@ -23,7 +23,6 @@ from tests.factories import (
     UserFactory,
 )
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 DESKTOP = {"width": 1440, "height": 900}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
@@ -57,8 +56,7 @@ def routing_tenant(transactional_db):
 
 
 def _shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"routing-{name}-1440.png"), full_page=True)
+    screenshot(page, f"routing-{name}-1440")
 
 
 def _log_in(page, origin: str, email: str) -> None:

@@ -16,11 +16,10 @@ from calls.models import AdSpend, Campaign
 from ppc_dashboard.tenancy.models import Role
 from publishers.models import Publisher
 from routing.models import Buyer, TrackingNumber
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, screenshot
 from tests.conftest import TEST_PASSWORD as PASSWORD
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -41,11 +40,10 @@ def fresh_tenant(transactional_db):
 def _shots(page, name: str) -> None:
     """The page as it is now, at both widths (the phone shot of the same state: a page that
     answers a POST cannot be loaded again)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"setup-{name}-1440.png"), full_page=True)
+    screenshot(page, f"setup-{name}-1440")
     page.set_viewport_size(PHONE)
     page.wait_for_timeout(300)  # charts follow their box (a ResizeObserver) before the shot
-    page.screenshot(path=str(SCREENSHOTS / f"setup-{name}-390.png"), full_page=True)
+    screenshot(page, f"setup-{name}-390")
     page.set_viewport_size(DESKTOP)
     page.wait_for_timeout(300)
 
