@@ -24,7 +24,10 @@ For each page, `--runs` times after warm-up:
   navigation start to charts.js's User Timing mark "charts-drawn", set once every chart in
   the viewport at load (1440x900) is drawn: when the page above the fold is complete. Charts
   further down are drawn as they are scrolled near, and are not timed;
-- no charts: the campaign list (the same shell, no chart, no plotly.js), as a baseline.
+- no charts: the campaign list (the same shell, no chart, no plotly.js), as a baseline;
+- login: the lightest page of the app (the login form, logged out: the same stylesheet and
+  app.js, no filter bar): what Chromium takes for a page of this shell with next to nothing in
+  it, a floor under every other page's time after its HTML.
 Target (issue 13): load <= 2x the server's time and under 400 ms; the summary also says whether
 "charts drawn" would meet it.
 """
@@ -52,6 +55,8 @@ LOAD_TARGET_MS = 400
 # Of bench/pages.py's pages, the chart pages issue 13 names.
 TIMED_PAGES = ("overview", "campaign", "publisher")
 LOAD_TARGET_RATIO = 2.0
+NO_CHARTS = "no-charts"
+FLOOR = "login"
 NAVIGATION = """() => {
     const [entry] = performance.getEntriesByType("navigation");
     return {load: entry.loadEventEnd, parsed: entry.domContentLoadedEventEnd,
@@ -145,6 +150,18 @@ def server_start(kind: str, database_url: str, port: int, root: Path = ROOT) -> 
     raise SystemExit(f"{kind} did not start on port {port}")
 
 
+def page_url(bench, name: str) -> str:
+    """The URL of a timed page: one of bench/pages.py's, or "no-charts", the campaign list
+    over the same view (the same shell and filter bar, no chart and no plotly.js), or the
+    login page (logged out), the floor."""
+    if name == NO_CHARTS:
+        view = bench.pages["overview"][0].split("?")[1]
+        return f"/campaigns/?{view}"
+    if name == FLOOR:
+        return "/login/"
+    return bench.pages[name][0]
+
+
 def session_cookie(organization) -> str:
     """A logged-in session of the bench member, stored in the database the server reads."""
     client = pages_bench.member_client(organization)
@@ -211,27 +228,32 @@ def main() -> None:
     process = server_start(args.server, args.database_url, port)
     rows: list[PageTimes] = []
     try:
-        http = httpx.Client(base_url=origin, cookies={"sessionid": cookie}, timeout=60)
+        member = httpx.Client(base_url=origin, cookies={"sessionid": cookie}, timeout=60)
+        anonymous = httpx.Client(base_url=origin, timeout=60)
         with sync_playwright() as playwright:
             chromium = playwright.chromium.launch(
                 executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
             )
-            # A baseline in the same run: the campaign list, the same shell and filter bar but
-            # no chart, so no plotly.js.
-            view = bench.pages["overview"][0].split("?")[1]
+            # Baselines in the same run: the campaign list, the same shell and filter bar but
+            # no chart, so no plotly.js; and the login page, the floor.
             pages = {name: bench.pages[name] for name in TIMED_PAGES}
-            pages["no charts"] = (f"/campaigns/?{view}", ['id="campaign-table"'])
+            pages[NO_CHARTS] = (page_url(bench, NO_CHARTS), ['id="campaign-table"'])
+            pages[FLOOR] = (page_url(bench, FLOOR), ['name="password"'])
             for name, (url, expected) in pages.items():
                 # A context of its own per page: its first load is a cold one.
                 context = chromium.new_context(viewport={"width": 1440, "height": 900})
-                context.add_cookies([{"name": "sessionid", "value": cookie, "url": origin}])
+                http = member
+                if name == FLOOR:
+                    http = anonymous  # logged in, the login page redirects
+                else:
+                    context.add_cookies([{"name": "sessionid", "value": cookie, "url": origin}])
                 tab = context.new_page()
                 html = http.get(url).text
                 missing = [text for text in expected if text not in html]
                 if missing:
                     raise SystemExit(f"{url}: the page lacks {missing}")
 
-                def fetch(url: str = url) -> None:
+                def fetch(url: str = url, http: httpx.Client = http) -> None:
                     if http.get(url).status_code != 200:
                         raise SystemExit(f"{url}: not a 200 while timing")
 
@@ -241,7 +263,7 @@ def main() -> None:
                 for run in range(args.runs + kpis_bench.WARMUP_RUNS):
                     tab.goto(origin + url, wait_until="load")
                     charts = None
-                    if name != "no charts":
+                    if name not in (NO_CHARTS, FLOOR):
                         charts = tab.wait_for_function(CHARTS_DRAWN).json_value()
                         in_view = tab.evaluate(CHARTS_IN_VIEW)
                     painted = tab.wait_for_function(FIRST_PAINT).json_value()
@@ -254,7 +276,7 @@ def main() -> None:
                         parsed.append(timing["parsed"])
                         seen.append(timing["server"])
                         painted_at.append(timing["paint"])
-                        if name != "no charts":
+                        if charts is not None:
                             drawn.append(timing["charts"])
                 context.close()
                 rows.append(

@@ -12,8 +12,10 @@ sample of "this" then one of "other", and again, so both see the same load:
 - plotly.js alone: on a page without charts (the login page), the checkout's plotly.js bundle
   (its hashed name from its staticfiles.json) added as a script element, timed to its
   `onload`: fetched from the warm cache and evaluated, as a chart page does;
-- each chart page of bench/browser.py: the first contentful paint, the Navigation Timing
-  load, and what comes after the HTML until the charts in view are drawn (bench/browser.py's
+- each page of bench/browser.py (its chart pages and the page without charts): the first
+  contentful paint, the Navigation Timing load, what comes after the HTML until the load
+  event (loadEventEnd - responseEnd: the browser's share of issue 13's target, which the
+  server's own time does not move) and until the charts in view are drawn (bench/browser.py's
   CHARTS_DRAWN - responseEnd: the "charts-drawn" mark of lazy charts, the load event of a
   checkout that drew them all before it).
 """
@@ -64,6 +66,13 @@ def main() -> None:
     pages_bench.arguments_add(parser)
     parser.add_argument("--other", type=Path, required=True, help="the other checkout")
     parser.add_argument("--runs", type=int, default=20, help="timed samples per checkout")
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        choices=[*browser_bench.TIMED_PAGES, "no-charts"],
+        default=[*browser_bench.TIMED_PAGES, "no-charts"],
+        help="the pages to time (default: all)",
+    )
     args = parser.parse_args()
     bench = pages_bench.bench_pages_prepare(parser, args)
     cookie = browser_bench.session_cookie(bench.organization)
@@ -95,9 +104,8 @@ def main() -> None:
                 took = browser_bench.spread(alone[label])
                 print(f"plotly.js alone, {label:<5} {took}  {urls[label]}")
                 tab.context.close()
-            # The chart pages.
-            for name in browser_bench.TIMED_PAGES:
-                url = bench.pages[name][0]
+            for name in args.pages:
+                url = browser_bench.page_url(bench, name)
                 tabs = {}
                 for label in checkouts:
                     context = chromium.new_context(viewport={"width": 1440, "height": 900})
@@ -108,21 +116,33 @@ def main() -> None:
                 painted: dict[str, list[float]] = {label: [] for label in checkouts}
                 loads: dict[str, list[float]] = {label: [] for label in checkouts}
                 after: dict[str, list[float]] = {label: [] for label in checkouts}
+                to_load: dict[str, list[float]] = {label: [] for label in checkouts}
                 for run in range(args.runs + WARMUP):
                     for label, tab in tabs.items():
                         tab.goto(origins[label] + url, wait_until="load")
-                        drawn = tab.wait_for_function(browser_bench.CHARTS_DRAWN).json_value()
+                        drawn = None
+                        if name != "no-charts":
+                            drawn = tab.wait_for_function(browser_bench.CHARTS_DRAWN).json_value()
                         paint = tab.wait_for_function(browser_bench.FIRST_PAINT).json_value()
                         if run >= WARMUP:
+                            load = tab.evaluate(browser_bench.NAVIGATION)["load"]
+                            response_end = tab.evaluate(RESPONSE_END)
                             painted[label].append(paint)
-                            loads[label].append(tab.evaluate(browser_bench.NAVIGATION)["load"])
-                            after[label].append(drawn - tab.evaluate(RESPONSE_END))
+                            loads[label].append(load)
+                            to_load[label].append(load - response_end)
+                            if drawn is not None:
+                                after[label].append(drawn - response_end)
                 for label, tab in tabs.items():
                     print(
                         f"{name:<9} {label:<5} first paint p50 "
                         f"{statistics.median(painted[label]):6.1f} ms | "
                         f"load {browser_bench.spread(loads[label])} | "
-                        f"HTML to charts drawn {browser_bench.spread(after[label])}"
+                        f"HTML to load {browser_bench.spread(to_load[label])}"
+                        + (
+                            f" | HTML to charts drawn {browser_bench.spread(after[label])}"
+                            if after[label]
+                            else ""
+                        )
                     )
                     tab.context.close()
             chromium.close()
