@@ -40,7 +40,7 @@ from ppc_dashboard.tenancy.models import Membership, Role
 from ppc_dashboard.tenancy.services import api_key_create, invitation_create
 from publishers.models import Publisher
 from routing.services import PlanTargetInput, routing_plan_save
-from tests.browser import CHROMIUM, charts_draw_all, screenshot
+from tests.browser import CHROMIUM, charts_draw_all, screenshot, skipped_content_draw
 from tests.conftest import TEST_PASSWORD as PASSWORD
 from tests.factories import (
     AdSpendFactory,
@@ -305,6 +305,7 @@ def settle(page, url: str) -> None:
     response = page.goto(url, wait_until="networkidle")
     assert response is not None and response.ok, f"{url}: {response and response.status}"
     charts_draw_all(page)
+    skipped_content_draw(page)
 
 
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
