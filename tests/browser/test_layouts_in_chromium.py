@@ -1,6 +1,7 @@
 """Layouts at a phone's width in Chromium: a wide table scrolls with its first column in view
 and can be reached from the keyboard; charts draw without Plotly's toolbar on a phone and
-with it on a desktop, are laid out once on load and follow their box when it changes."""
+with it on a desktop, are laid out once on load and follow their box when it changes; the
+overview's verdict entities out of view are drawn only when they come near."""
 
 from pathlib import Path
 
