@@ -69,8 +69,8 @@ def main() -> None:
     parser.add_argument(
         "--pages",
         nargs="+",
-        choices=[*browser_bench.TIMED_PAGES, "no-charts"],
-        default=[*browser_bench.TIMED_PAGES, "no-charts"],
+        choices=[*browser_bench.TIMED_PAGES, browser_bench.NO_CHARTS],
+        default=[*browser_bench.TIMED_PAGES, browser_bench.NO_CHARTS],
         help="the pages to time (default: all)",
     )
     args = parser.parse_args()
@@ -121,7 +121,7 @@ def main() -> None:
                     for label, tab in tabs.items():
                         tab.goto(origins[label] + url, wait_until="load")
                         drawn = None
-                        if name != "no-charts":
+                        if name not in browser_bench.CHARTLESS:
                             drawn = tab.wait_for_function(browser_bench.CHARTS_DRAWN).json_value()
                         paint = tab.wait_for_function(browser_bench.FIRST_PAINT).json_value()
                         if run >= WARMUP:

@@ -134,8 +134,11 @@ def test_verdict_entities_out_of_view_are_rendered_only_when_near(live_server, b
     last = links.last
     page.evaluate(FRAMES)
     assert last.evaluate(RENDERED) is False
-    last.focus()  # from the keyboard: focus makes its entity relevant
+    last.focus()  # as Tab would: focus makes its entity relevant
     page.wait_for_function(RENDERED, arg=last.element_handle())
+    # The entity clips its paint to its box: the focused link's ring needs room on the side.
+    entity = last.locator("xpath=..").bounding_box()
+    assert last.bounding_box()["x"] - entity["x"] >= 3
     page.goto(page.url, wait_until="load")  # not a reload, which keeps the scroll position
     page.evaluate(FRAMES)
     assert last.evaluate(RENDERED) is False
